@@ -1,0 +1,23 @@
+//! callqa: quality inspection (质检) of recorded customer-service calls.
+//!
+//! A call flows through the stages in this order, each a function of the previous one's output:
+//! [`call`] (metadata) → [`audio`] (decode, channels, voice activity) → [`asr`] (Whisper) →
+//! [`text`] (normalisation with an offset map) → [`scan`] (lexicon hits) → [`score`]
+//! (rubric deductions with evidence) → [`report`] (calls.jsonl, rollups, HTML, clips).
+//! [`store`] keeps transcripts and results so a rerun does only what is new.
+
+pub mod asr;
+pub mod audio;
+pub mod call;
+pub mod cli;
+pub mod report;
+pub mod scan;
+pub mod score;
+pub mod store;
+pub mod text;
+
+pub use asr::{Segment, Token, Transcript};
+pub use audio::{Audio, CallMetrics, SpeechRegion};
+pub use call::{AgentChannel, CallMeta, Direction, Role};
+pub use scan::{Hit, HitSpan};
+pub use score::{CallResult, Deduction, Finding};

@@ -1,0 +1,1 @@
+//! Report stage: what people read — `calls.jsonl`, monthly rollups, the inspector's HTML, trainer clips.

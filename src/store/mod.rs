@@ -1,0 +1,1 @@
+//! Store: the SQLite database in the output folder that makes runs incremental and resumable.

@@ -1,0 +1,1 @@
+//! Text stage: normalise transcripts for matching and keep a map back to the original text and time.
