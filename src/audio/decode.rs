@@ -39,7 +39,7 @@ const TRUNCATION_TOLERANCE: f64 = 0.99;
 const MAX_BAD_PACKETS_IN_A_ROW: usize = 50;
 
 const CONVERT_HINT: &str =
-    "convert it to WAV, FLAC, MP3, OGG or M4A (e.g. `sox in.xxx out.wav`) and run again";
+    "convert it to 16-bit PCM WAV (e.g. `sox in.xxx -e signed-integer -b 16 out.wav`) and run again";
 const CHANNELS_HINT: &str = "callqa takes mono or stereo (agent/customer) recordings: \
      keep the two call channels (e.g. `sox in.wav out.wav remix 1 2`) and run again";
 
@@ -246,14 +246,19 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
     let probed = symphonia::default::get_probe()
         .format(&hint, mss, &format_opts, &MetadataOptions::default())
         .map_err(|e| match e {
-            SymphoniaError::Unsupported(_) => Error::Unsupported {
+            SymphoniaError::Unsupported(what) => Error::Unsupported {
                 path: path.to_path_buf(),
                 reason: if container == "unknown" {
-                    "not an audio file callqa recognises".to_string()
+                    "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".to_string()
                 } else {
-                    format!("a {container} file callqa cannot read")
+                    format!("{container} file with an encoding callqa cannot decode ({what})")
                 },
-                hint: CONVERT_HINT,
+                hint: if container == "unknown" {
+                    "check that the path points at a call recording, or convert the recording \
+                     to WAV and run again"
+                } else {
+                    CONVERT_HINT
+                },
             },
             SymphoniaError::IoError(e) => {
                 corrupt(format!("header is truncated or unreadable ({e})"))
