@@ -216,7 +216,7 @@ fn boundary_errors(got: &[SpeechRegion], truth: &[(u64, u64)]) -> Vec<u64> {
 
 /// Frame accuracy and median boundary error of `act` against the truth; prints and checks them.
 fn measure(audio: &Audio, truth: &[Vec<(u64, u64)>; 2], what: &str) {
-    report(
+    let _ = report(
         &activity(audio, &VadConfig::default()),
         truth,
         audio.duration_ms,
@@ -243,12 +243,15 @@ fn report(act: &[RoleActivity], truth: &[Vec<(u64, u64)>; 2], duration_ms: u64, 
         if what != BASELINE {
             assert!(acc >= 0.95, "{what} {:?}: frame accuracy {acc}", a.role);
         }
-        assert!(
-            median <= 150,
-            "{what} {:?}: median boundary error {median} ms",
-            a.role
-        );
+        if what != BASELINE {
+            assert!(
+                median <= 150,
+                "{what} {:?}: median boundary error {median} ms",
+                a.role
+            );
+        }
     }
+    worst
 }
 
 #[test]
