@@ -313,3 +313,22 @@ fn wav_headers_with_zero_rate_channels_or_block_size_are_corrupt() {
         assert!(!e.to_string().contains("crashed"), "{name}: {e}");
     }
 }
+
+#[test]
+fn extensible_wav_with_a_channel_mask_that_overflows_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good24.wav");
+    write_pcm_wav(&good, 8_000, &left_tone(8_000), Pcm::Int(24));
+    let mut bytes = std::fs::read(&good).expect("read");
+    assert_eq!(
+        &bytes[20..22],
+        &0xfffeu16.to_le_bytes(),
+        "hound writes 24-bit as extensible"
+    );
+    // Channel mask at fmt data offset 20: one speaker bit, the highest, for two channels.
+    bytes[40..44].copy_from_slice(&0x8000_0000u32.to_le_bytes());
+    let path = dir.path().join("mask.wav");
+    std::fs::write(&path, bytes).expect("write");
+    let e = decode_err(&path);
+    assert!(matches!(e, Error::Corrupt { .. }), "{e}");
+}

@@ -200,3 +200,54 @@ fn each_bad_file_gets_one_stderr_line_and_the_good_ones_are_still_reported() {
     assert!(stderr.contains("7 files: 2 ok, 5 failed"), "{stderr}");
     assert!(stderr.contains("3 channels"), "{stderr}");
 }
+
+/// FLAC, Ogg Vorbis and MP3 made from the same call with sox (which `scripts/test` installs):
+/// duration within 1 %, both channels, and the speech timing of the PCM original.
+#[test]
+fn compressed_formats_keep_duration_channels_and_timing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("call.wav");
+    write_pcm_wav(&wav, 16_000, &call(16_000), Pcm::Int(16));
+    let mut paths = Vec::new();
+    for (ext, codec) in [("flac", "flac"), ("ogg", "vorbis"), ("mp3", "mp3")] {
+        let out = dir.path().join(format!("call.{ext}"));
+        let status = std::process::Command::new("sox")
+            .arg(&wav)
+            .arg(&out)
+            .status()
+            .expect(
+                "sox is needed to make FLAC/OGG/MP3 test files: install it (scripts/test does)",
+            );
+        assert!(status.success(), "sox could not write {ext}");
+        paths.push((out.display().to_string(), ext, codec));
+    }
+    let args: Vec<&str> = paths.iter().map(|(p, _, _)| p.as_str()).collect();
+    let (reports, stderr, code) = probe_json(&args);
+    assert_eq!(code, Some(0), "{stderr}");
+    for (r, (path, ext, codec)) in reports.iter().zip(&paths) {
+        assert_eq!(r["path"], path.as_str());
+        assert_eq!(r["container"], *ext, "{path}");
+        assert_eq!(r["codec"], *codec, "{path}");
+        assert_eq!(r["channels"], 2, "{path}");
+        assert!(
+            near(&r["duration_ms"], 12_000, 120),
+            "{path}: {}",
+            r["duration_ms"]
+        );
+        assert!(
+            near(&r["first_agent_speech_ms"], 1000, 150),
+            "{path}: {}",
+            r["first_agent_speech_ms"]
+        );
+        assert!(
+            near(&r["longest_dead_air_ms"], 6000, 300),
+            "{path}: {}",
+            r["longest_dead_air_ms"]
+        );
+        assert!(
+            near(&r["tracks"][1]["speech_ms"], 1000, 200),
+            "{path}: {}",
+            r["tracks"][1]
+        );
+    }
+}

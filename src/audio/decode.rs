@@ -230,27 +230,47 @@ fn read_head(source: &mut Box<dyn MediaSource>) -> std::io::Result<Vec<u8>> {
 /// Enough to hold the header chunks of any WAV a recorder writes.
 const HEAD_LEN: usize = 4096;
 
-/// Checks the WAV `fmt ` chunk for zeros Symphonia 0.5 divides by or builds a time base from
-/// (it panics on them; found by fuzzing). A header that does not fit in `head` is left to
-/// Symphonia.
-fn check_wav_header(head: &[u8]) -> Result<(), String> {
+/// Checks the WAV `fmt ` chunk for values Symphonia 0.5 panics on (found by fuzzing): zero
+/// channels, rate or block size (a division and a time base), and for the extensible format a
+/// channel count or mask that overflows a shift. More than two channels is refused here too,
+/// before Symphonia sees it. A header that does not fit in `head` is left to Symphonia.
+fn check_wav_header(path: &Path, head: &[u8]) -> Result<(), Error> {
+    let corrupt = |reason: &str| {
+        Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("WAV header {reason}"),
+        })
+    };
     let mut pos = 12;
     while let Some(chunk) = head.get(pos..pos + 8) {
         let len = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
-        if &chunk[..4] == b"fmt " {
-            let Some(fmt) = head.get(pos + 8..pos + 24) else {
-                return Ok(());
-            };
-            let u16_at = |i: usize| u16::from_le_bytes([fmt[i], fmt[i + 1]]);
-            let rate = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
-            return match (u16_at(2), rate, u16_at(12)) {
-                (0, _, _) => Err("WAV header declares zero channels".into()),
-                (_, 0, _) => Err("WAV header declares a sample rate of 0 Hz".into()),
-                (_, _, 0) => Err("WAV header declares a block size of 0 bytes".into()),
-                _ => Ok(()),
-            };
+        if &chunk[..4] != b"fmt " {
+            pos = pos.saturating_add(8).saturating_add(len + (len & 1));
+            continue;
         }
-        pos = pos.saturating_add(8).saturating_add(len + (len & 1));
+        let Some(fmt) = head.get(pos + 8..pos + 8 + len.min(40)) else {
+            return Ok(());
+        };
+        let u16_at = |i: usize| fmt.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        let u32_at = |i: usize| {
+            fmt.get(i..i + 4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let channels = u16_at(2).unwrap_or(1);
+        match (channels, u32_at(4), u16_at(12)) {
+            (0, _, _) => return corrupt("declares zero channels"),
+            (_, Some(0), _) => return corrupt("declares a sample rate of 0 Hz"),
+            (_, _, Some(0)) => return corrupt("declares a block size of 0 bytes"),
+            _ => {}
+        }
+        check_channels(path, usize::from(channels))?;
+        const EXTENSIBLE: u16 = 0xfffe;
+        if let (Some(EXTENSIBLE), Some(mask)) = (u16_at(0), u32_at(20)) {
+            if mask.count_ones() < u32::from(channels) && mask & 0x8000_0000 != 0 {
+                return corrupt("has a channel mask that does not match its channel count");
+            }
+        }
+        return Ok(());
     }
     Ok(())
 }
@@ -266,7 +286,7 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
     })?;
     let container = sniff_container(&head);
     if container == "wav" {
-        check_wav_header(&head).map_err(corrupt)?;
+        check_wav_header(path, &head)?;
     }
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
