@@ -3,6 +3,8 @@
 //! Exit codes: 0 all ok; 1 ran, but some calls or files failed; 2 could not run (usage, config,
 //! lexicon, rubric, model, manifest); 130 interrupted (a rerun resumes).
 
+pub mod probe;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -21,27 +23,13 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show format, channels, duration and speech timing of recordings.
-    Probe(ProbeArgs),
-}
-
-/// Arguments of `callqa probe`.
-#[derive(Debug, clap::Args)]
-pub struct ProbeArgs {
-    /// Recordings to inspect.
-    #[arg(required = true)]
-    pub files: Vec<std::path::PathBuf>,
-    /// Which channel carries the agent.
-    #[arg(long, value_enum, default_value = "left")]
-    pub agent_channel: crate::AgentChannel,
-    /// One JSON object per file on stdout.
-    #[arg(long)]
-    pub json: bool,
+    Probe(probe::ProbeArgs),
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
 pub fn run(args: Args) -> ExitCode {
     match args.command {
-        Command::Probe(_) => ExitCode::from(2),
+        Command::Probe(a) => probe::run(&a),
     }
 }
 
