@@ -521,7 +521,12 @@ impl Plan<'_> {
         let b = format!("encoder/conv{n}/bias");
         let vals = values(&b, self.model.get(&b)?)?;
         // whisper.cpp expects the bias as a 2-D [1, S] tensor.
-        self.push(&format!("encoder.conv{n}.bias"), vec![1, vals.len()], vals, GGML_F32);
+        self.push(
+            &format!("encoder.conv{n}.bias"),
+            vec![1, vals.len()],
+            vals,
+            GGML_F32,
+        );
         Ok(())
     }
 
@@ -596,7 +601,10 @@ pub fn convert(
     }
     .build(&hp)?;
 
-    let mut w = CountingWriter { inner: out, bytes: 0 };
+    let mut w = CountingWriter {
+        inner: out,
+        bytes: 0,
+    };
     let io = |e: std::io::Error| ConvertError::Malformed {
         offset: 0,
         what: format!("writing the ggml file failed: {e}"),
@@ -745,8 +753,18 @@ mod tests {
         f16(&format!("{l}/linear_2/bias"), &[s]);
         f16(&format!("{l}/layer_norm/gamma"), &[s]);
         f16(&format!("{l}/layer_norm/beta"), &[s]);
-        vars.push(("encoder/num_heads".into(), vec![], CT2_I16, 2i16.to_le_bytes().to_vec()));
-        vars.push(("decoder/num_heads".into(), vec![], CT2_I16, 2i16.to_le_bytes().to_vec()));
+        vars.push((
+            "encoder/num_heads".into(),
+            vec![],
+            CT2_I16,
+            2i16.to_le_bytes().to_vec(),
+        ));
+        vars.push((
+            "decoder/num_heads".into(),
+            vec![],
+            CT2_I16,
+            2i16.to_le_bytes().to_vec(),
+        ));
 
         let mut b = Vec::new();
         let string = |b: &mut Vec<u8>, s: &str| {
@@ -813,7 +831,12 @@ mod tests {
         convert(&model, &tiny_vocab(), Precision::F16, &mut f16).expect("f16");
         convert(&model, &tiny_vocab(), Precision::Q8_0, &mut q8).expect("q8");
         assert_eq!(read_i32(&q8, 4 + 4 * 10), 2007);
-        assert!(q8.len() < f16.len() * 6 / 10, "{} vs {}", q8.len(), f16.len());
+        assert!(
+            q8.len() < f16.len() * 6 / 10,
+            "{} vs {}",
+            q8.len(),
+            f16.len()
+        );
     }
 
     #[test]
@@ -830,11 +853,18 @@ mod tests {
         assert_eq!(m.len(), 80 * 201);
         // Reference values from openai-whisper's assets/mel_filters.npz (`mel_80`).
         assert!((m[1] - 0.024_862_595).abs() < 1e-8, "{}", m[1]);
-        assert!((m[79 * 201 + 190] - 0.002_232_055).abs() < 1e-8, "{}", m[79 * 201 + 190]);
+        assert!(
+            (m[79 * 201 + 190] - 0.002_232_055).abs() < 1e-8,
+            "{}",
+            m[79 * 201 + 190]
+        );
         assert_eq!(m[2], 0.0);
         // Each filter is a triangle: it has a nonzero peak.
         for i in 0..80 {
-            assert!(m[i * 201..(i + 1) * 201].iter().any(|&v| v > 0.0), "filter {i}");
+            assert!(
+                m[i * 201..(i + 1) * 201].iter().any(|&v| v > 0.0),
+                "filter {i}"
+            );
         }
     }
 

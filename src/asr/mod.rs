@@ -82,7 +82,10 @@ pub enum AsrError {
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error("{path}: whisper.cpp could not load the model ({detail}); run `callqa model prepare` to rebuild it")]
-    Load { path: std::path::PathBuf, detail: String },
+    Load {
+        path: std::path::PathBuf,
+        detail: String,
+    },
     #[error("whisper.cpp: {0}")]
     Whisper(String),
     #[error("transcription took longer than {0} s and was stopped; raise the time limit or check the recording")]
@@ -160,4 +163,53 @@ mod tests {
         fn shareable<T: Send + Sync>() {}
         shareable::<Model>();
     }
+}
+
+/// Why a file could not be transcribed.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Audio(#[from] crate::audio::Error),
+    #[error("{}: {source}", path.display())]
+    Asr {
+        path: std::path::PathBuf,
+        #[source]
+        source: AsrError,
+    },
+}
+
+/// Decodes a recording, finds each role's speech and transcribes it: agent first, then customer
+/// (or one unknown-role transcript for mono).
+pub fn transcribe_file(
+    transcriber: &mut Transcriber,
+    path: &std::path::Path,
+    agent_channel: crate::AgentChannel,
+    vad: &crate::audio::VadConfig,
+) -> Result<Vec<Transcript>, FileError> {
+    let audio = crate::audio::decode(path, agent_channel)?;
+    let activity = crate::audio::activity(&audio, vad);
+    transcribe_audio(transcriber, &audio, &activity).map_err(|source| FileError::Asr {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Transcribes every track of decoded audio over its speech regions.
+pub fn transcribe_audio(
+    transcriber: &mut Transcriber,
+    audio: &crate::audio::Audio,
+    activity: &[crate::audio::RoleActivity],
+) -> Result<Vec<Transcript>, AsrError> {
+    audio
+        .tracks
+        .iter()
+        .map(|track| {
+            let regions = activity
+                .iter()
+                .find(|a| a.role == track.role)
+                .map(|a| a.regions.as_slice())
+                .unwrap_or(&[]);
+            transcriber.transcribe(track, regions)
+        })
+        .collect()
 }

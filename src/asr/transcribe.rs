@@ -70,7 +70,10 @@ fn pack(regions: &[SpeechRegion], pad_ms: u64, duration_ms: u64) -> Vec<Window> 
         while start < end {
             let room = MAX_WINDOW_MS - current.len_ms();
             if room < 1_000 {
-                windows.push(std::mem::replace(&mut current, Window { pieces: Vec::new() }));
+                windows.push(std::mem::replace(
+                    &mut current,
+                    Window { pieces: Vec::new() },
+                ));
                 continue;
             }
             let len = (end - start).min(room);
@@ -83,7 +86,10 @@ fn pack(regions: &[SpeechRegion], pad_ms: u64, duration_ms: u64) -> Vec<Window> 
                 start += len;
             } else {
                 // The region does not fit: start a new window rather than split it.
-                windows.push(std::mem::replace(&mut current, Window { pieces: Vec::new() }));
+                windows.push(std::mem::replace(
+                    &mut current,
+                    Window { pieces: Vec::new() },
+                ));
             }
         }
     }
@@ -114,9 +120,15 @@ fn is_invented(text: &str) -> bool {
     if compact.is_empty() {
         return true;
     }
-    let bracketed = [('(', ')'), ('（', '）'), ('[', ']'), ('【', '】'), ('《', '》')]
-        .iter()
-        .any(|(o, c)| compact.starts_with(*o) && compact.ends_with(*c));
+    let bracketed = [
+        ('(', ')'),
+        ('（', '）'),
+        ('[', ']'),
+        ('【', '】'),
+        ('《', '》'),
+    ]
+    .iter()
+    .any(|(o, c)| compact.starts_with(*o) && compact.ends_with(*c));
     bracketed || CREDITS.iter().any(|c| compact.contains(c))
 }
 
@@ -232,7 +244,10 @@ impl Transcriber {
         let window_ms = window.len_ms();
         let mut out = Vec::new();
         for seg in self.state.as_iter() {
-            let raw = seg.to_str_lossy().map(|s| s.into_owned()).unwrap_or_default();
+            let raw = seg
+                .to_str_lossy()
+                .map(|s| s.into_owned())
+                .unwrap_or_default();
             let text = cut_loops(to_simplified(raw.trim()).as_str());
             if is_invented(&text) || seg.no_speech_probability() > self.config.no_speech_max {
                 continue;
@@ -241,13 +256,18 @@ impl Transcriber {
             let mut tokens = Vec::new();
             let mut logprob_sum = 0.0f32;
             for i in 0..seg.n_tokens() {
-                let Some(tok) = seg.get_token(i) else { continue };
+                let Some(tok) = seg.get_token(i) else {
+                    continue;
+                };
                 let data = tok.token_data();
                 if data.id >= eot {
                     continue;
                 }
                 logprob_sum += data.plog;
-                let text = tok.to_str_lossy().map(|s| s.into_owned()).unwrap_or_default();
+                let text = tok
+                    .to_str_lossy()
+                    .map(|s| s.into_owned())
+                    .unwrap_or_default();
                 tokens.push(Token {
                     text: to_simplified(&text),
                     start_ms: window.to_source(clamp(data.t0)),
@@ -351,6 +371,9 @@ mod tests {
 
     #[test]
     fn traditional_output_becomes_simplified() {
-        assert_eq!(to_simplified("請您稍等，讓您久等了"), "请您稍等，让您久等了");
+        assert_eq!(
+            to_simplified("請您稍等，讓您久等了"),
+            "请您稍等，让您久等了"
+        );
     }
 }

