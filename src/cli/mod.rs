@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod model;
+mod scan;
 mod transcribe;
 
 /// Quality inspection of recorded customer-service calls.
@@ -31,6 +32,8 @@ pub enum Command {
     Model(model::ModelArgs),
     /// Transcribe recordings with Whisper (speech regions only), per role.
     Transcribe(transcribe::TranscribeArgs),
+    /// Find lexicon phrases in JSON-lines text (one hit per output line).
+    Scan(scan::ScanArgs),
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
@@ -39,6 +42,7 @@ pub fn run(args: Args) -> ExitCode {
         Command::Probe(a) => probe::run(&a),
         Command::Model(a) => report(model::run(a)),
         Command::Transcribe(a) => report(transcribe::run(a)),
+        Command::Scan(a) => report(scan::run(a)),
     }
 }
 
