@@ -19,6 +19,8 @@ use super::{AsrConfig, AsrError, Model, Segment, Token, Transcript};
 use crate::audio::{SpeechRegion, Track, SAMPLE_RATE};
 
 const MAX_WINDOW_MS: u64 = 30_000;
+/// A pause at least this long between two speech regions ends a segment.
+const TURN_GAP_MS: u64 = 1_500;
 /// Centiseconds, whisper.cpp's time unit.
 const CS_MS: i64 = 10;
 
@@ -39,6 +41,40 @@ struct Window {
 impl Window {
     fn len_ms(&self) -> u64 {
         self.pieces.last().map_or(0, |p| p.window_ms + p.len_ms)
+    }
+
+    /// Index of the piece a window time falls in.
+    fn piece_at(&self, t_ms: u64) -> usize {
+        self.pieces
+            .iter()
+            .rposition(|p| p.window_ms <= t_ms)
+            .unwrap_or(0)
+    }
+
+    /// For each piece, the turn it belongs to: pieces less than [`TURN_GAP_MS`] apart in the
+    /// recording are one turn.
+    fn turns(&self) -> Vec<usize> {
+        let mut turn = 0;
+        let mut out = Vec::with_capacity(self.pieces.len());
+        for (i, p) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                let prev = &self.pieces[i - 1];
+                if p.source_ms.saturating_sub(prev.source_ms + prev.len_ms) >= TURN_GAP_MS {
+                    turn += 1;
+                }
+            }
+            out.push(turn);
+        }
+        out
+    }
+
+    /// Maps a window time to the recording, never past the end of `piece`: an end time that
+    /// whisper.cpp placed a little late must not jump across a pause.
+    fn to_source_within(&self, piece: usize, t_ms: u64) -> u64 {
+        match self.pieces.get(piece) {
+            Some(p) => p.source_ms + t_ms.saturating_sub(p.window_ms).min(p.len_ms),
+            None => self.to_source(t_ms),
+        }
     }
 
     /// Maps a time inside the window back to the recording.
@@ -242,52 +278,68 @@ impl Transcriber {
             })?;
         let eot = self.model.context.token_eot();
         let window_ms = window.len_ms();
+        let clamp = |cs: i64| ((cs.max(0) * CS_MS) as u64).min(window_ms);
         let mut out = Vec::new();
         for seg in self.state.as_iter() {
-            let raw = seg
-                .to_str_lossy()
-                .map(|s| s.into_owned())
-                .unwrap_or_default();
-            let text = cut_loops(to_simplified(raw.trim()).as_str());
-            if is_invented(&text) || seg.no_speech_probability() > self.config.no_speech_max {
+            let no_speech_prob = seg.no_speech_probability();
+            if no_speech_prob > self.config.no_speech_max {
                 continue;
             }
-            let clamp = |cs: i64| ((cs.max(0) * CS_MS) as u64).min(window_ms);
-            let mut tokens = Vec::new();
-            let mut logprob_sum = 0.0f32;
+            let mut timed = Vec::new();
             for i in 0..seg.n_tokens() {
-                let Some(tok) = seg.get_token(i) else {
-                    continue;
-                };
+                let Some(tok) = seg.get_token(i) else { continue };
                 let data = tok.token_data();
                 if data.id >= eot {
                     continue;
                 }
-                logprob_sum += data.plog;
-                let text = tok
-                    .to_str_lossy()
-                    .map(|s| s.into_owned())
-                    .unwrap_or_default();
-                tokens.push(Token {
-                    text: to_simplified(&text),
-                    start_ms: window.to_source(clamp(data.t0)),
-                    end_ms: window.to_source(clamp(data.t1)),
-                    p: data.p,
+                let bytes = tok.to_bytes().map(<[u8]>::to_vec).unwrap_or_default();
+                timed.push((clamp(data.t0), clamp(data.t1), bytes, data.p, data.plog));
+            }
+            // Whisper happily runs one sentence across two packed regions; split it where the
+            // tokens cross a real pause, so a hold between them stays visible.
+            let turns = window.turns();
+            let mut groups: Vec<Vec<_>> = Vec::new();
+            let mut last_turn = None;
+            for t in timed {
+                let turn = turns[window.piece_at(t.0)];
+                if last_turn != Some(turn) || groups.is_empty() {
+                    groups.push(Vec::new());
+                    last_turn = Some(turn);
+                }
+                if let Some(g) = groups.last_mut() {
+                    g.push(t);
+                }
+            }
+            for group in groups {
+                let (Some(first), Some(last)) = (group.first(), group.last()) else {
+                    continue;
+                };
+                let start_ms = window.to_source(first.0);
+                let end_ms = window.to_source_within(window.piece_at(last.0), last.1);
+                let bytes: Vec<u8> = group.iter().flat_map(|t| t.2.iter().copied()).collect();
+                let text = cut_loops(&to_simplified(String::from_utf8_lossy(&bytes).trim()));
+                if is_invented(&text) {
+                    continue;
+                }
+                let avg_logprob = group.iter().map(|t| t.4).sum::<f32>() / group.len() as f32;
+                let tokens = group
+                    .iter()
+                    .map(|t| Token {
+                        text: to_simplified(&String::from_utf8_lossy(&t.2)),
+                        start_ms: window.to_source(t.0),
+                        end_ms: window.to_source_within(window.piece_at(t.0), t.1),
+                        p: t.3,
+                    })
+                    .collect();
+                out.push(Segment {
+                    start_ms,
+                    end_ms: end_ms.max(start_ms),
+                    text,
+                    tokens,
+                    avg_logprob,
+                    no_speech_prob,
                 });
             }
-            let avg_logprob = if tokens.is_empty() {
-                0.0
-            } else {
-                logprob_sum / tokens.len() as f32
-            };
-            out.push(Segment {
-                start_ms: window.to_source(clamp(seg.start_timestamp())),
-                end_ms: window.to_source(clamp(seg.end_timestamp())),
-                text,
-                tokens,
-                avg_logprob,
-                no_speech_prob: seg.no_speech_probability(),
-            });
         }
         Ok(out)
     }

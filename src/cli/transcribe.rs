@@ -4,8 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
-
 use crate::asr::{AsrConfig, Model, Transcriber};
 use crate::audio::VadConfig;
 use crate::AgentChannel;
@@ -31,8 +29,7 @@ pub struct TranscribeArgs {
 }
 
 pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
-    let model =
-        Arc::new(Model::load(&args.model).with_context(|| format!("{}", args.model.display()))?);
+    let model = Arc::new(Model::load(&args.model)?);
     let config = AsrConfig {
         threads: args.threads,
         ..AsrConfig::default()
