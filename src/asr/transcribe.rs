@@ -287,7 +287,9 @@ impl Transcriber {
             }
             let mut timed = Vec::new();
             for i in 0..seg.n_tokens() {
-                let Some(tok) = seg.get_token(i) else { continue };
+                let Some(tok) = seg.get_token(i) else {
+                    continue;
+                };
                 let data = tok.token_data();
                 if data.id >= eot {
                     continue;
