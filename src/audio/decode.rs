@@ -4,21 +4,25 @@
 //! downmixed mono call is resampled once, not twice. Packets that fail to decode are skipped
 //! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
 //! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
-//! malformed streams, so the whole decode runs under `catch_unwind` as a last resort and a
-//! panic becomes [`Error::Corrupt`].
+//! malformed streams: WAV headers are checked for the values fuzzing found it panicking on
+//! before its reader sees them, and the whole decode runs under `catch_unwind` as a last
+//! resort, a panic becoming [`Error::Corrupt`].
 
 use std::fs::File;
 use std::io::{Cursor, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::probe::{Hint, Probe};
+use symphonia::default::formats::{self, WavReader};
+use symphonia_metadata::id3v2::Id3v2Reader;
 
 use super::{resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
 use crate::{AgentChannel, Role};
@@ -227,6 +231,26 @@ fn read_head(source: &mut Box<dyn MediaSource>) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Symphonia's probe with every container callqa reads except WAV. The probe scans up to
+/// 1 MiB for any known marker, so with WAV registered a `RIFF` found mid-file would reach the
+/// WAV reader without [`check_wav_header`]; a real WAV starts with `RIFF` and is opened
+/// directly instead.
+fn non_wav_probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut probe = Probe::default();
+        probe.register_all::<formats::FlacReader>();
+        probe.register_all::<formats::MpaReader>();
+        probe.register_all::<formats::AdtsReader>();
+        probe.register_all::<formats::IsoMp4Reader>();
+        probe.register_all::<formats::OggReader>();
+        probe.register_all::<formats::MkvReader>();
+        probe.register_all::<formats::CafReader>();
+        probe.register_all::<Id3v2Reader>();
+        probe
+    })
+}
+
 /// Enough to hold the header chunks of any WAV a recorder writes.
 const HEAD_LEN: usize = 4096;
 
@@ -297,29 +321,32 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         enable_gapless: true,
         ..Default::default()
     };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &format_opts, &MetadataOptions::default())
-        .map_err(|e| match e {
-            SymphoniaError::Unsupported(what) => Error::Unsupported {
-                path: path.to_path_buf(),
-                reason: if container == "unknown" {
-                    "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".to_string()
-                } else {
-                    format!("{container} file with an encoding callqa cannot decode ({what})")
-                },
-                hint: if container == "unknown" {
-                    "check that the path points at a call recording, or convert the recording \
-                     to WAV and run again"
-                } else {
-                    CONVERT_HINT
-                },
+    let opened = if container == "wav" {
+        check_wav_header(path, &head)?;
+        WavReader::try_new(mss, &format_opts).map(|r| Box::new(r) as Box<dyn FormatReader>)
+    } else {
+        non_wav_probe()
+            .format(&hint, mss, &format_opts, &MetadataOptions::default())
+            .map(|p| p.format)
+    };
+    let mut format = opened.map_err(|e| match e {
+        SymphoniaError::Unsupported(what) => Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: if container == "unknown" {
+                "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".to_string()
+            } else {
+                format!("{container} file with an encoding callqa cannot decode ({what})")
             },
-            SymphoniaError::IoError(e) => {
-                corrupt(format!("header is truncated or unreadable ({e})"))
-            }
-            other => corrupt(format!("header is malformed ({other})")),
-        })?;
-    let mut format = probed.format;
+            hint: if container == "unknown" {
+                "check that the path points at a call recording, or convert the recording \
+                 to WAV and run again"
+            } else {
+                CONVERT_HINT
+            },
+        },
+        SymphoniaError::IoError(e) => corrupt(format!("header is truncated or unreadable ({e})")),
+        other => corrupt(format!("header is malformed ({other})")),
+    })?;
     let track = format
         .tracks()
         .iter()
