@@ -1,15 +1,17 @@
 //! Audio stage: decode a recording, split it into the agent's and the customer's channel at
 //! 16 kHz, and find where each party speaks.
 //!
-//! Takes a path and an [`AgentChannel`]; returns [`Audio`] (per-role f32 samples at 16 kHz,
-//! agent track first), per-role speech regions ([`activity`]) and the [`CallMetrics`] derived
-//! from them ([`metrics`]). [`probe`] runs all three for `callqa probe`.
+//! Takes a path and an [`AgentChannel`](crate::AgentChannel); returns [`Audio`] (per-role f32
+//! samples at 16 kHz, agent track first), per-role speech regions ([`activity`]) and the
+//! [`CallMetrics`] derived from them ([`metrics`]). [`probe`] runs all three for
+//! `callqa probe`.
 //!
 //! The decision a reader may question: voice activity is an energy detector against the
 //! channel's own noise floor, not a neural VAD. Recorder channels are clean and separate, the
 //! noise we must ignore (line hiss, G.711 quantisation, −50 dBFS background) is stationary, and
-//! the detector must also accept the synthetic tones our tests are built from; the numbers that
-//! back this choice are in `activity`'s tests. Truncated files are decoded as far as they go
+//! on real Mandarin speech in −50 dBFS noise it is as accurate per frame as the neural
+//! `earshot` VAD (0.98) with tighter boundaries (median 20–50 ms against 70–76 ms); the test
+//! that measures both is in `tests/activity.rs`. Truncated files are decoded as far as they go
 //! (a recorder that crashed still captured a call worth inspecting) and say so in
 //! [`ProbeReport::notes`] and a `tracing` warning.
 
