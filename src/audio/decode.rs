@@ -231,9 +231,9 @@ fn read_head(source: &mut Box<dyn MediaSource>) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Symphonia's probe with the containers callqa promises (MP3, FLAC, Ogg, M4A, raw AAC) and no
-/// others: MKV and CAF are never call recordings, and every reader is surface for malformed
-/// input (fuzzing found MKV's panicking). WAV is left out too: the probe scans up to 1 MiB for
+/// Symphonia's probe with the containers callqa promises (MP3, FLAC, Ogg, M4A) and no others:
+/// MKV, CAF and raw ADTS AAC are not call recordings, and every reader is surface for malformed
+/// input (fuzzing found MKV's and ADTS's panicking). WAV is left out too: the probe scans up to 1 MiB for
 /// any known marker, so a `RIFF` found mid-file would reach the WAV reader without
 /// [`check_wav_header`]; a real WAV starts with `RIFF` and is opened directly instead.
 fn non_wav_probe() -> &'static Probe {
@@ -242,7 +242,6 @@ fn non_wav_probe() -> &'static Probe {
         let mut probe = Probe::default();
         probe.register_all::<formats::FlacReader>();
         probe.register_all::<formats::MpaReader>();
-        probe.register_all::<formats::AdtsReader>();
         probe.register_all::<formats::IsoMp4Reader>();
         probe.register_all::<formats::OggReader>();
         probe.register_all::<Id3v2Reader>();
