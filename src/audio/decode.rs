@@ -8,11 +8,12 @@
 //! before its reader sees them, and the whole decode runs under `catch_unwind` as a last
 //! resort, a panic becoming [`Error::Corrupt`].
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{Cursor, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
@@ -107,15 +108,41 @@ fn guarded(
     agent_channel: AgentChannel,
     source: Box<dyn MediaSource>,
 ) -> Result<(Audio, Vec<String>), Error> {
-    catch_unwind(AssertUnwindSafe(|| {
+    quiet_panics_while_decoding();
+    DECODING.with(|d| d.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| {
         decode_source(path, agent_channel, source)
-    }))
-    .unwrap_or_else(|_| {
+    }));
+    DECODING.with(|d| d.set(false));
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
         Err(Error::Corrupt {
             path: path.to_path_buf(),
-            reason: PANIC_REASON.into(),
+            reason: format!("{PANIC_REASON} ({what})"),
         })
     })
+}
+
+thread_local! {
+    static DECODING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A caught decoder panic must give the one error line, not also the panic message and
+/// backtrace the default hook prints. Panics elsewhere still reach the previous hook.
+fn quiet_panics_while_decoding() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Samples at the source rate, one `Vec` per channel.
