@@ -9,8 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod model;
 mod scan;
+mod score;
 mod transcribe;
 
 /// Quality inspection of recorded customer-service calls.
@@ -34,6 +36,10 @@ pub enum Command {
     Transcribe(transcribe::TranscribeArgs),
     /// Find lexicon phrases in JSON-lines text (one hit per output line).
     Scan(scan::ScanArgs),
+    /// Score calls from JSON-lines transcripts (no audio) into OUT/calls.jsonl.
+    Score(score::ScoreArgs),
+    /// Validate rubrics, lexicons and calendar without scoring anything.
+    Check(check::CheckArgs),
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
@@ -43,6 +49,8 @@ pub fn run(args: Args) -> ExitCode {
         Command::Model(a) => report(model::run(a)),
         Command::Transcribe(a) => report(transcribe::run(a)),
         Command::Scan(a) => report(scan::run(a)),
+        Command::Score(a) => report(score::run(a)),
+        Command::Check(a) => check::run(a),
     }
 }
 

@@ -131,6 +131,11 @@ impl Calendar {
         Ok(())
     }
 
+    /// How many dates the calendar names as holidays.
+    pub fn holiday_days(&self) -> usize {
+        self.days.len()
+    }
+
     /// The greeting `date` needs, if any: a holiday's, else a weekend's (unless it is a 调休
     /// working day). Holidays without a required greeting need none, even on a weekend.
     pub fn greeting_for(&self, date: NaiveDate) -> Option<DayGreeting> {

@@ -151,6 +151,21 @@ pub const DETECTORS: &[(&str, &[&str])] = &[
     ("order_without_consent", &["order", "refusal"]),
 ];
 
+/// Detector parameters whose values are lexicon names (file stems in `lexicons/`).
+const LEXICON_PARAMS: &[&str] = &[
+    "lexicon",
+    "categories",
+    "opening",
+    "closing",
+    "before",
+    "after",
+    "offer",
+    "fee",
+    "trial",
+    "order",
+    "refusal",
+];
+
 fn line_of(text: &str, needle: &str, from_line: usize) -> usize {
     text.lines()
         .enumerate()
@@ -231,6 +246,26 @@ impl Rubric {
             }
         }
         Ok(rubric)
+    }
+
+    /// Every lexicon a rule's parameters name, as `(rule id, lexicon)`, so `callqa check` can
+    /// tell a misspelt list from one that merely found nothing.
+    pub fn lexicons_named(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for rule in self.items.iter().flat_map(|i| &i.rules) {
+            for key in LEXICON_PARAMS {
+                match rule.params.get(*key) {
+                    Some(toml::Value::String(s)) => out.push((rule.id.clone(), s.clone())),
+                    Some(toml::Value::Array(a)) => out.extend(
+                        a.iter()
+                            .filter_map(toml::Value::as_str)
+                            .map(|s| (rule.id.clone(), s.to_string())),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        out
     }
 
     pub fn items_total(&self) -> f64 {

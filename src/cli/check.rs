@@ -1,0 +1,95 @@
+//! `callqa check`: validate the rubric, the lexicons and the calendar without touching audio,
+//! so a QA lead learns of a typo before the nightly run does.
+//!
+//! Every problem is printed (`file:line: what; what to do`), not just the first, and the
+//! rubric's lexicon names are checked against the lexicon folder: a rule naming a list that
+//! does not exist would otherwise never fire and look like a clean call. Prints one summary
+//! line per part on stdout; exit 0 when all is well, 2 otherwise.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::scan::{Lexicons, Scanner};
+use crate::score::{Calendar, Check, Rubrics};
+
+/// Arguments of `callqa check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Rubric folder (one TOML sheet per direction).
+    #[arg(long, default_value = "rubrics")]
+    pub rubrics: PathBuf,
+    /// Lexicon folder (one phrase list per category).
+    #[arg(long, default_value = "lexicons")]
+    pub lexicons: PathBuf,
+    /// Holiday calendar folder.
+    #[arg(long, default_value = "calendars")]
+    pub calendar: PathBuf,
+}
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let mut problems: Vec<String> = Vec::new();
+    let lexicons = match Lexicons::load_dir(&args.lexicons) {
+        Ok(lex) => {
+            if let Err(e) = Scanner::new(&lex) {
+                problems.push(format!("{}: {e}", args.lexicons.display()));
+            }
+            let mut categories: Vec<&str> =
+                lex.entries.iter().map(|e| e.category.as_str()).collect();
+            categories.dedup();
+            println!(
+                "lexicons: {} categories, {} entries",
+                categories.len(),
+                lex.entries.len()
+            );
+            Some(lex)
+        }
+        Err(errors) => {
+            problems.extend(errors.0.iter().map(ToString::to_string));
+            None
+        }
+    };
+    match Rubrics::load_dir(&args.rubrics) {
+        Ok(rubrics) => {
+            for sheet in &rubrics.sheets {
+                let rules: Vec<_> = sheet.items.iter().flat_map(|i| &i.rules).collect();
+                let count = |c: Check| rules.iter().filter(|r| r.check == c).count();
+                println!(
+                    "rubric {} ({:?}): {} items, {} sub-rules ({} auto, {} assist, {} manual), {} points",
+                    sheet.name,
+                    sheet.direction,
+                    sheet.items.len(),
+                    rules.len(),
+                    count(Check::Auto),
+                    count(Check::Assist),
+                    count(Check::Manual),
+                    sheet.items_total()
+                );
+                if let Some(lex) = &lexicons {
+                    for (rule, name) in sheet.lexicons_named() {
+                        if !lex.entries.iter().any(|e| e.category == name) {
+                            problems.push(format!(
+                                "{}: rule {rule} names lexicon {name:?}, which {} does not have; add {name}.txt there or fix the name",
+                                sheet.path.display(),
+                                args.lexicons.display()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Err(e) => problems.push(e.to_string()),
+    }
+    match Calendar::load_dir(&args.calendar) {
+        Ok(cal) => println!("calendar: {} holiday days", cal.holiday_days()),
+        Err(e) => problems.push(e.to_string()),
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{} problems; nothing was scored", problems.len());
+        ExitCode::from(2)
+    }
+}
