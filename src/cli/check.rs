@@ -65,10 +65,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     sheet.items_total()
                 );
                 if let Some(lex) = &lexicons {
-                    for (rule, name) in sheet.lexicons_named() {
+                    for (line, rule, name) in sheet.lexicons_named() {
                         if !lex.entries.iter().any(|e| e.category == name) {
                             problems.push(format!(
-                                "{}: rule {rule} names lexicon {name:?}, which {} does not have; add {name}.txt there or fix the name",
+                                "{}:{line}: rule {rule} names lexicon {name:?}, which {} does not have; add {name}.txt there or fix the name",
                                 sheet.path.display(),
                                 args.lexicons.display()
                             ));

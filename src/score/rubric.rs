@@ -47,6 +47,9 @@ pub struct Rule {
     /// Modifiers an inspector may apply (扣分加倍, 扣分减半, 不扣分).
     #[serde(default)]
     pub modifiers: Vec<String>,
+    /// Line of the rule's `id` in its file, for messages found after parsing.
+    #[serde(skip)]
+    pub line: usize,
 }
 
 /// Extra deduction on repeated occurrences.
@@ -197,7 +200,7 @@ impl Rubric {
         })?;
         rubric.path = path.to_path_buf();
         let mut seen = BTreeMap::new();
-        for item in &rubric.items {
+        for item in &mut rubric.items {
             let item_line = line_of(text, &format!("id = \"{}\"", item.id), 1);
             if item.points < 0.0 {
                 return Err(err(
@@ -206,9 +209,10 @@ impl Rubric {
                 ));
             }
             let mut cursor = item_line;
-            for rule in &item.rules {
+            for rule in &mut item.rules {
                 let line = line_of(text, &format!("id = \"{}\"", rule.id), cursor);
                 cursor = line + 1;
+                rule.line = line;
                 if seen.insert(rule.id.clone(), line).is_some() {
                     return Err(err(
                         line,
@@ -248,18 +252,20 @@ impl Rubric {
         Ok(rubric)
     }
 
-    /// Every lexicon a rule's parameters name, as `(rule id, lexicon)`, so `callqa check` can
+    /// Every lexicon a rule's parameters name, as `(line, rule id, lexicon)`, so `callqa check` can
     /// tell a misspelt list from one that merely found nothing.
-    pub fn lexicons_named(&self) -> Vec<(String, String)> {
+    pub fn lexicons_named(&self) -> Vec<(usize, String, String)> {
         let mut out = Vec::new();
         for rule in self.items.iter().flat_map(|i| &i.rules) {
             for key in LEXICON_PARAMS {
                 match rule.params.get(*key) {
-                    Some(toml::Value::String(s)) => out.push((rule.id.clone(), s.clone())),
+                    Some(toml::Value::String(s)) => {
+                        out.push((rule.line, rule.id.clone(), s.clone()))
+                    }
                     Some(toml::Value::Array(a)) => out.extend(
                         a.iter()
                             .filter_map(toml::Value::as_str)
-                            .map(|s| (rule.id.clone(), s.to_string())),
+                            .map(|s| (rule.line, rule.id.clone(), s.to_string())),
                     ),
                     _ => {}
                 }
