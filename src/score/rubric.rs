@@ -46,10 +46,42 @@ pub struct Rule {
     pub fine_yuan: f64,
     /// Modifiers an inspector may apply (扣分加倍, 扣分减半, 不扣分).
     #[serde(default)]
-    pub modifiers: Vec<String>,
+    pub modifiers: Vec<Modifier>,
     /// Line of the rule's `id` in its file, for messages found after parsing.
     #[serde(skip)]
     pub line: usize,
+}
+
+/// A change to a rule's deduction that only an inspector can decide on, because its condition
+/// lies outside the call (a complaint was filed, the agent called back within 30 min).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum Modifier {
+    #[serde(rename = "扣分加倍")]
+    Double,
+    #[serde(rename = "扣分减半")]
+    Half,
+    #[serde(rename = "不扣分")]
+    Waive,
+}
+
+impl Modifier {
+    /// The sheet's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Modifier::Double => "扣分加倍",
+            Modifier::Half => "扣分减半",
+            Modifier::Waive => "不扣分",
+        }
+    }
+
+    /// What the rule's points are multiplied by when the inspector sets it.
+    pub fn factor(self) -> f64 {
+        match self {
+            Modifier::Double => 2.0,
+            Modifier::Half => 0.5,
+            Modifier::Waive => 0.0,
+        }
+    }
 }
 
 /// Extra deduction on repeated occurrences.
@@ -366,6 +398,10 @@ mod tests {
         let dup = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"1.1\"\ntext = \"t\"\ncheck = \"manual\"\n[[item.rule]]\nid = \"1.1\"\ntext = \"u\"\ncheck = \"manual\"\n");
         let e = parse(&dup).expect_err("duplicate");
         assert!(e.to_string().contains(":14: duplicate rule id 1.1"), "{e}");
+        let modifier = format!("{HEAD}[[item]]\nid = \"7\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"7.2\"\ntext = \"t\"\ncheck = \"manual\"\nmodifiers = [\"扣分翻倍\"]\n");
+        let e = parse(&modifier).expect_err("unknown modifier");
+        assert!(e.to_string().starts_with("rubrics/t.toml:13:"), "{e}");
+        assert!(e.to_string().contains("扣分加倍"), "{e}");
         let bad = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"1.1\"\ntext = \"t\"\ncheck = \"auto\"\ndetector = \"opening_latency\"\nparams = {{ within_ms = -5 }}\n");
         let e = parse(&bad).expect_err("negative threshold");
         assert!(e.to_string().contains("within_ms"), "{e}");

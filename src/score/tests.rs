@@ -110,6 +110,26 @@ fn a_compliant_call_keeps_every_point() {
 }
 
 #[test]
+fn bonuses_and_modifiers_are_offered_to_the_inspector_never_applied() {
+    let r = call(TUESDAY, Direction::Inbound, GOOD);
+    let has = |rule: &str, flag: Flag, value: f64| {
+        r.flags
+            .iter()
+            .any(|f| f.rule == rule && f.flag == flag && f.value == value)
+    };
+    assert!(has("7.2", Flag::Double, 2.0), "{:?}", r.flags);
+    assert!(has("8.1", Flag::Half, 0.5), "{:?}", r.flags);
+    assert!(has("8.4", Flag::Waive, 0.0), "{:?}", r.flags);
+    assert!(has("10.1", Flag::Bonus, 2.0), "{:?}", r.flags);
+    assert_eq!(r.score, 100.0);
+    let sales = call(TUESDAY, Direction::Outbound, &[]);
+    assert!(sales
+        .flags
+        .iter()
+        .any(|f| f.rule == "8.2" && f.flag == Flag::Double));
+}
+
+#[test]
 fn late_opening_hellos_and_missing_closing() {
     let r = call(
         TUESDAY,
