@@ -653,7 +653,10 @@ pub fn fee_disclosure(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
     if offers.is_empty() && !mentions_product {
         return Vec::new();
     }
-    let fee = call.hits_of(&[p.str("fee", "资费告知")], Some(Role::Agent));
+    let fee = call.hits_of(
+        &[p.str("fee", "资费告知"), p.str("trial", "资费告知")],
+        Some(Role::Agent),
+    );
     if !fee.is_empty() {
         return Vec::new();
     }
@@ -674,17 +677,36 @@ pub fn fee_disclosure(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
     }]
 }
 
-/// 营销 6.3: ordering language after the customer refused.
+/// 营销 6.3: ordering language after the customer refused, or when the customer's last turn
+/// before it holds none of the `consent` words. Consent is read from the customer's own last
+/// turn because an early 「好的」 to the greeting is not agreement to buy.
 pub fn order_without_consent(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
     let orders = call.hits_of(&[p.str("order", "订购用语")], Some(Role::Agent));
     let refusals = call.hits_of(&[p.str("refusal", "客户拒绝")], Some(Role::Customer));
+    let mut consent = p.list("consent");
+    if consent.is_empty() {
+        consent = [
+            "好的",
+            "可以",
+            "行",
+            "办吧",
+            "开吧",
+            "同意",
+            "要的",
+            "没问题",
+        ]
+        .map(String::from)
+        .to_vec();
+    }
+    let customer = call.lines(Role::Customer);
     let mut out = Vec::new();
     for &o in &orders {
         let order = &call.hits[o];
-        if let Some(&r) = refusals
+        let refused = refusals
             .iter()
-            .find(|&&r| call.hits[r].end_ms <= order.start_ms)
-        {
+            .copied()
+            .find(|&r| call.hits[r].end_ms <= order.start_ms);
+        if let Some(r) = refused {
             out.push(Signal {
                 reason: format!(
                     "「{}」 after the customer said 「{}」",
@@ -694,6 +716,28 @@ pub fn order_without_consent(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
                 end_ms: order.end_ms,
                 words: order.text.clone(),
                 evidence: vec![r, o],
+                count: 1,
+            });
+            continue;
+        }
+        let last = customer.iter().rev().find(|l| l.end_ms <= order.start_ms);
+        let agreed = last.is_some_and(|l| {
+            let said = normalized(l.text);
+            consent.iter().any(|c| said.contains(&normalized(c)))
+        });
+        if !agreed {
+            out.push(Signal {
+                reason: match last {
+                    Some(l) => format!(
+                        "「{}」 with no consent: the customer's last words were 「{}」",
+                        order.text, l.text
+                    ),
+                    None => format!("「{}」 before the customer said anything", order.text),
+                },
+                start_ms: last.map_or(order.start_ms, |l| l.start_ms),
+                end_ms: order.end_ms,
+                words: order.text.clone(),
+                evidence: vec![o],
                 count: 1,
             });
         }

@@ -183,7 +183,7 @@ pub const DETECTORS: &[(&str, &[&str])] = &[
     ),
     ("personal_numbers", &[]),
     ("fee_disclosure", &["offer", "fee", "trial"]),
-    ("order_without_consent", &["order", "refusal"]),
+    ("order_without_consent", &["order", "refusal", "consent"]),
 ];
 
 /// Detector parameters whose values are lexicon names (file stems in `lexicons/`).

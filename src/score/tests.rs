@@ -333,6 +333,36 @@ fn outbound_calls_use_the_sales_sheet() {
 }
 
 #[test]
+fn ordering_needs_the_customers_consent() {
+    let offer = (
+        A,
+        0.6,
+        6.0,
+        "您好，打扰您了，我是移动公司的客服代表，我们有一个流量套餐，每月十元。",
+    );
+    let cases: &[(&str, &str, bool)] = &[
+        ("好的，可以，办吧。", "那我现在帮您办理。", false),
+        ("我考虑一下吧。", "那我现在帮您办理。", true),
+        ("不需要。", "那我还是给您开通吧。", true),
+        ("现在几点了？", "我们有很多优惠。", false),
+    ];
+    for &(customer, agent, forced) in cases {
+        let turns = [offer, (C, 7.0, 9.0, customer), (A, 10.0, 13.0, agent)];
+        let r = call(TUESDAY, Direction::Outbound, &turns);
+        assert_eq!(
+            flagged(&r).contains(&"6.3"),
+            forced,
+            "{customer} / {agent}: {:?}",
+            r.findings
+        );
+        assert_eq!(
+            r.credits, 0.0,
+            "assist: 积分 only when an inspector confirms"
+        );
+    }
+}
+
+#[test]
 fn mono_calls_are_flagged_never_deducted() {
     let turns: Vec<Turn> = [
         (Role::Unknown, 6.5, 7.5, "客服中心。"),
