@@ -83,3 +83,70 @@ pub fn personal_numbers(call: &Call<'_>, _: &Params<'_>) -> Vec<Signal> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Scene, A, C, WEDNESDAY};
+
+    #[test]
+    fn lexicon_hits_table() {
+        const AGENT: &str = "categories = [\"反问\"]\nrole = \"agent\"\nmin_count = 1";
+        const CUSTOMER_TWICE: &str =
+            "categories = [\"要求升级\"]\nrole = \"customer\"\nmin_count = 2";
+        let turns = [
+            (A, 1000, 4000, "不是跟你说了吗？你听懂了吗？"),
+            (C, 5000, 7000, "我找你们领导。"),
+        ];
+        let two_in_one = Scene::new(WEDNESDAY, &turns)
+            .hit(A, "反问", 1000, 2200, "不是跟你说了吗")
+            .hit(A, "反问", 2500, 3600, "你听懂了吗");
+        assert_eq!(
+            two_in_one.run("lexicon_hits", AGENT).len(),
+            2,
+            "two 反问 in one sentence count twice"
+        );
+        let by_customer =
+            Scene::new(WEDNESDAY, &turns).hit(C, "反问", 5000, 6000, "不是跟你说了吗");
+        assert!(
+            by_customer.run("lexicon_hits", AGENT).is_empty(),
+            "the customer's words never count"
+        );
+        let once = Scene::new(WEDNESDAY, &turns).hit(C, "要求升级", 5000, 7000, "找你们领导");
+        assert!(once.run("lexicon_hits", CUSTOMER_TWICE).is_empty());
+        let twice = once.hit(C, "要求升级", 8000, 9000, "找你们领导");
+        assert_eq!(twice.run("lexicon_hits", CUSTOMER_TWICE).len(), 2);
+    }
+
+    #[test]
+    fn lexicon_rate_table() {
+        const P: &str = "categories = [\"语气词\"]\nper_minute = 3.0";
+        let minute = [(A, 0, 60_000, "那个，这个，啊，那个，就是那个。")];
+        let mut many = Scene::new(WEDNESDAY, &minute);
+        for i in 0..4 {
+            many = many.hit(A, "语气词", i * 1000, i * 1000 + 300, "那个");
+        }
+        let got = many.run("lexicon_rate", P);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].count, 4);
+        let few = Scene::new(WEDNESDAY, &minute)
+            .hit(A, "语气词", 0, 300, "那个")
+            .hit(A, "语气词", 1000, 1300, "这个");
+        assert!(few.run("lexicon_rate", P).is_empty());
+    }
+
+    #[test]
+    fn personal_numbers_table() {
+        let cases = [
+            ("他的手机号是13812345678。", 1),
+            ("身份证号110101199003074514。", 1),
+            ("您的余额是五十元。", 0),
+            ("工单号是2026。", 0),
+        ];
+        for (text, want) in cases {
+            let scene = Scene::new(WEDNESDAY, &[(A, 0, 5000, text)]);
+            assert_eq!(scene.run("personal_numbers", "").len(), want, "{text}");
+        }
+        let customer = Scene::new(WEDNESDAY, &[(C, 0, 5000, "我的手机号是13812345678。")]);
+        assert!(customer.run("personal_numbers", "").is_empty());
+    }
+}

@@ -108,3 +108,36 @@ pub fn order_without_consent(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Scene, A, C, WEDNESDAY};
+
+    #[test]
+    fn fee_disclosure_table() {
+        const P: &str = "offer = \"订购用语\"\nfee = \"资费告知\"\ntrial = \"资费告知\"";
+        let offer = (A, 1000, 5000, "我们有一个流量套餐，可以给您开通。");
+        let cases: Vec<(&str, Scene, usize)> = vec![
+            (
+                "offer without terms",
+                Scene::new(WEDNESDAY, &[offer]).hit(A, "订购用语", 3000, 4500, "给您开通"),
+                1,
+            ),
+            (
+                "offer with its fee",
+                Scene::new(WEDNESDAY, &[offer, (A, 6000, 9000, "每月十元。")])
+                    .hit(A, "订购用语", 3000, 4500, "给您开通")
+                    .hit(A, "资费告知", 6000, 8000, "每月十元"),
+                0,
+            ),
+            (
+                "no product, nothing to disclose",
+                Scene::new(WEDNESDAY, &[(A, 1000, 3000, "请问您是机主吗？")]),
+                0,
+            ),
+        ];
+        for (name, scene, want) in cases {
+            assert_eq!(scene.run("fee_disclosure", P).len(), want, "{name}");
+        }
+    }
+}

@@ -195,3 +195,161 @@ pub fn interruptions(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Scene, A, C, WEDNESDAY};
+
+    #[test]
+    fn unanswered_question_table() {
+        const REVIEW: &str = "min_silence_ms = 15000\nuntil_end = false";
+        const IGNORED: &str = "min_silence_ms = 120000\nuntil_end = true";
+        let q = (C, 1000, 3000, "我的宽带怎么又断了？");
+        let cases: Vec<(&str, Scene, &str, usize)> = vec![
+            (
+                "answered at once",
+                Scene::new(WEDNESDAY, &[q, (A, 4000, 6000, "我帮您看一下。")]),
+                REVIEW,
+                0,
+            ),
+            (
+                "answered after 20 s",
+                Scene::new(WEDNESDAY, &[q, (A, 23000, 25000, "我帮您看一下。")]),
+                REVIEW,
+                1,
+            ),
+            (
+                "a statement is not a question",
+                Scene::new(
+                    WEDNESDAY,
+                    &[(C, 1000, 3000, "宽带断了。"), (A, 23000, 25000, "好的。")],
+                ),
+                REVIEW,
+                0,
+            ),
+            (
+                "2 min then the call ends",
+                Scene::new(
+                    WEDNESDAY,
+                    &[(A, 0, 900, "您好。"), q, (C, 124000, 125000, "…")],
+                ),
+                IGNORED,
+                1,
+            ),
+            (
+                "2 min but the agent came back",
+                Scene::new(WEDNESDAY, &[q, (A, 124000, 126000, "让您久等了。")]),
+                IGNORED,
+                0,
+            ),
+        ];
+        for (name, scene, params, want) in cases {
+            let got = scene.run("unanswered_question", params);
+            assert_eq!(got.len(), want, "{name}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn hold_etiquette_table() {
+        const P: &str =
+            "min_hold_ms = 10000\nbefore = \"请稍等\"\nafter = \"久等致谢\"\nlook_ms = 15000";
+        let before = (A, 1000, 3000, "请您稍等，我查一下。");
+        let after = (A, 16000, 18000, "让您久等了。");
+        let both = || {
+            Scene::new(WEDNESDAY, &[before, after])
+                .hit(A, "请稍等", 1000, 2000, "请您稍等")
+                .hit(A, "久等致谢", 16000, 17500, "让您久等了")
+        };
+        let cases: Vec<(&str, Scene, usize)> = vec![
+            ("announced and thanked", both(), 0),
+            (
+                "neither",
+                Scene::new(
+                    WEDNESDAY,
+                    &[(A, 1000, 3000, "我查一下。"), (A, 16000, 18000, "查到了。")],
+                ),
+                1,
+            ),
+            (
+                "announced, not thanked",
+                Scene::new(WEDNESDAY, &[before, (A, 16000, 18000, "查到了。")]).hit(
+                    A,
+                    "请稍等",
+                    1000,
+                    2000,
+                    "请您稍等",
+                ),
+                1,
+            ),
+            (
+                "a short pause is no hold",
+                Scene::new(
+                    WEDNESDAY,
+                    &[(A, 1000, 3000, "我查一下。"), (A, 6000, 8000, "查到了。")],
+                ),
+                0,
+            ),
+            (
+                "the customer talks through the gap: a conversation",
+                Scene::new(
+                    WEDNESDAY,
+                    &[
+                        (A, 1000, 3000, "您说。"),
+                        (C, 3500, 15000, "是这样的，我上个月……"),
+                        (A, 16000, 18000, "明白了。"),
+                    ],
+                ),
+                0,
+            ),
+        ];
+        for (name, scene, want) in cases {
+            let got = scene.run("hold_etiquette", P);
+            assert_eq!(got.len(), want, "{name}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn speech_rate_and_interruptions_table() {
+        const RATE: &str = "min_cps = 2.0\nmax_cps = 7.0\nmax_cv = 0.6";
+        let normal = Scene::new(
+            WEDNESDAY,
+            &[
+                (A, 0, 4000, "您好，客服中心，请问有什么可以帮您？"),
+                (A, 5000, 8000, "好的，我帮您查一下。"),
+            ],
+        );
+        assert!(normal.run("speech_rate", RATE).is_empty());
+        let rushed = Scene::new(
+            WEDNESDAY,
+            &[
+                (A, 0, 1000, "您好客服中心请问有什么可以帮您"),
+                (A, 2000, 3000, "好的我帮您查一下余额马上"),
+            ],
+        );
+        assert_eq!(rushed.run("speech_rate", RATE).len(), 1);
+
+        const CUT: &str = "min_overlap_ms = 500\nbackchannels = [\"嗯\", \"对\"]\nmin_count = 2";
+        let talking = (
+            C,
+            1000,
+            9000,
+            "我上个月的账单里面多了一笔钱，我也不知道是什么。",
+        );
+        let cut_twice = Scene::new(
+            WEDNESDAY,
+            &[
+                talking,
+                (A, 3000, 4000, "那是流量费。"),
+                (A, 6000, 7000, "您听我说。"),
+            ],
+        );
+        assert_eq!(cut_twice.run("interruptions", CUT).len(), 2);
+        let backchannel = Scene::new(
+            WEDNESDAY,
+            &[talking, (A, 3000, 3300, "嗯"), (A, 6000, 6300, "对")],
+        );
+        assert!(backchannel.run("interruptions", CUT).is_empty());
+        let once = Scene::new(WEDNESDAY, &[talking, (A, 3000, 4000, "那是流量费。")]);
+        assert!(once.run("interruptions", CUT).is_empty(), "below min_count");
+    }
+}
