@@ -140,4 +140,39 @@ mod tests {
             assert_eq!(scene.run("fee_disclosure", P).len(), want, "{name}");
         }
     }
+
+    #[test]
+    fn order_without_consent_table() {
+        const P: &str =
+            "order = \"订购用语\"\nrefusal = \"客户拒绝\"\nconsent = [\"好的\", \"可以\"]";
+        let order = (A, 6000, 8000, "我给您开通。");
+        let cases: Vec<(&str, Scene, usize)> = vec![
+            (
+                "after a refusal",
+                Scene::new(WEDNESDAY, &[(C, 1000, 3000, "不需要。"), order])
+                    .hit(C, "客户拒绝", 1000, 2000, "不需要")
+                    .hit(A, "订购用语", 6000, 7500, "给您开通"),
+                1,
+            ),
+            (
+                "after consent",
+                Scene::new(WEDNESDAY, &[(C, 1000, 3000, "好的，可以。"), order]).hit(
+                    A,
+                    "订购用语",
+                    6000,
+                    7500,
+                    "给您开通",
+                ),
+                0,
+            ),
+            (
+                "before the customer said anything",
+                Scene::new(WEDNESDAY, &[order]).hit(A, "订购用语", 6000, 7500, "给您开通"),
+                1,
+            ),
+        ];
+        for (name, scene, want) in cases {
+            assert_eq!(scene.run("order_without_consent", P).len(), want, "{name}");
+        }
+    }
 }
