@@ -47,7 +47,7 @@ pub struct Rule {
     /// Modifiers an inspector may apply (扣分加倍, 扣分减半, 不扣分).
     #[serde(default)]
     pub modifiers: Vec<Modifier>,
-    /// Line of the rule's `id` in its file, for messages found after parsing.
+    /// Line of the rule's `params` (or its `id`) in its file, for messages found after parsing.
     #[serde(skip)]
     pub line: usize,
 }
@@ -201,12 +201,37 @@ const LEXICON_PARAMS: &[&str] = &[
     "refusal",
 ];
 
-fn line_of(text: &str, needle: &str, from_line: usize) -> usize {
-    text.lines()
-        .enumerate()
-        .skip(from_line.saturating_sub(1))
-        .find(|(_, l)| l.contains(needle))
-        .map_or(from_line, |(i, _)| i + 1)
+/// Where each item and rule sits in the file: a second, lenient read with `toml::Spanned`, so
+/// checks made after parsing can name the line of the value at fault.
+#[derive(Deserialize)]
+struct SheetSpans {
+    #[serde(default, rename = "item")]
+    items: Vec<ItemSpans>,
+}
+
+#[derive(Deserialize)]
+struct ItemSpans {
+    points: toml::Spanned<f64>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpans>,
+}
+
+#[derive(Deserialize)]
+struct RuleSpans {
+    id: toml::Spanned<String>,
+    #[serde(default)]
+    detector: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    params: Option<toml::Spanned<toml::Table>>,
+}
+
+/// 1-based line of byte offset `at`.
+fn line_at(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 impl Rubric {
@@ -217,34 +242,34 @@ impl Rubric {
             line,
             message,
         };
-        let mut rubric: Rubric = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(0, |s| {
-                text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1
-            });
+        let parse_error = |e: toml::de::Error| {
             err(
-                line,
+                e.span().map_or(0, |s| line_at(text, s.start)),
                 e.message().to_string() + "; see rubrics/README.md for every key",
             )
-        })?;
+        };
+        let mut rubric: Rubric = toml::from_str(text).map_err(parse_error)?;
+        let spans: SheetSpans = toml::from_str(text).map_err(parse_error)?;
         rubric.path = path.to_path_buf();
         let mut seen = BTreeMap::new();
-        for item in &mut rubric.items {
-            let item_line = line_of(text, &format!("id = \"{}\"", item.id), 1);
+        for (item, item_spans) in rubric.items.iter_mut().zip(&spans.items) {
             if item.points < 0.0 {
                 return Err(err(
-                    item_line,
+                    line_at(text, item_spans.points.span().start),
                     format!("item {} points must be 0 or more, e.g. 10", item.id),
                 ));
             }
-            let mut cursor = item_line;
-            for rule in &mut item.rules {
-                let line = line_of(text, &format!("id = \"{}\"", rule.id), cursor);
-                cursor = line + 1;
-                rule.line = line;
+            for (rule, rule_spans) in item.rules.iter_mut().zip(&item_spans.rules) {
+                let line = line_at(text, rule_spans.id.span().start);
+                let detector_line = rule_spans
+                    .detector
+                    .as_ref()
+                    .map_or(line, |d| line_at(text, d.span().start));
+                let params_line = rule_spans
+                    .params
+                    .as_ref()
+                    .map_or(line, |p| line_at(text, p.span().start));
+                rule.line = params_line;
                 if seen.insert(rule.id.clone(), line).is_some() {
                     return Err(err(
                         line,
@@ -261,18 +286,18 @@ impl Rubric {
                     (Some(d), _) => {
                         let Some((_, keys)) = DETECTORS.iter().find(|(n, _)| n == d) else {
                             let known: Vec<&str> = DETECTORS.iter().map(|(n, _)| *n).collect();
-                            return Err(err(line, format!("unknown detector {d:?} in rule {}; use one of {}", rule.id, known.join(", "))));
+                            return Err(err(detector_line, format!("unknown detector {d:?} in rule {}; use one of {}", rule.id, known.join(", "))));
                         };
                         for key in rule.params.keys() {
                             if !keys.contains(&key.as_str()) {
-                                return Err(err(line, format!("detector {d} has no parameter {key:?}; it takes {}", keys.join(", "))));
+                                return Err(err(params_line, format!("detector {d} has no parameter {key:?}; it takes {}", keys.join(", "))));
                             }
                         }
                         for (key, value) in &rule.params {
                             if key.ends_with("_ms") || key.starts_with("min_") || key.starts_with("max_") || key == "per_minute" {
                                 let ok = value.as_float().map(|f| f >= 0.0).or(value.as_integer().map(|i| i >= 0)).unwrap_or(false);
                                 if !ok {
-                                    return Err(err(line, format!("{key} in rule {} must be a number of 0 or more", rule.id)));
+                                    return Err(err(params_line, format!("{key} in rule {} must be a number of 0 or more", rule.id)));
                                 }
                             }
                         }
@@ -392,7 +417,7 @@ mod tests {
         let e = parse(&unknown).expect_err("unknown detector");
         assert!(
             e.to_string()
-                .contains("rubrics/t.toml:10: unknown detector"),
+                .contains("rubrics/t.toml:13: unknown detector"),
             "{e}"
         );
         let dup = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"1.1\"\ntext = \"t\"\ncheck = \"manual\"\n[[item.rule]]\nid = \"1.1\"\ntext = \"u\"\ncheck = \"manual\"\n");
@@ -404,7 +429,17 @@ mod tests {
         assert!(e.to_string().contains("扣分加倍"), "{e}");
         let bad = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"1.1\"\ntext = \"t\"\ncheck = \"auto\"\ndetector = \"opening_latency\"\nparams = {{ within_ms = -5 }}\n");
         let e = parse(&bad).expect_err("negative threshold");
-        assert!(e.to_string().contains("within_ms"), "{e}");
+        assert!(
+            e.to_string().starts_with("rubrics/t.toml:14: within_ms"),
+            "{e}"
+        );
+        // Lines come from the parser's spans, not from searching the text for `id = "…"`.
+        let compact = format!("{HEAD}[[item]]\nid=\"1\"\nname=\"x\"\npoints=-1\n");
+        let e = parse(&compact).expect_err("negative points");
+        assert!(
+            e.to_string().starts_with("rubrics/t.toml:8: item 1 points"),
+            "{e}"
+        );
     }
 
     #[test]
