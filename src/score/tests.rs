@@ -392,12 +392,28 @@ fn similarity_tolerates_asr_slips() {
 
 proptest::proptest! {
     #[test]
-    fn score_stays_between_zero_and_max(picks in proptest::collection::vec(0usize..6, 0..12)) {
-        let lines = ["不是跟你说了吗？", "这是我们公司的规定。", "你懂礼貌吗？", "我就这态度了。", "喂？", "请讲清楚"];
-        let turns: Vec<Turn> = picks.iter().enumerate().map(|(i, &p)| (A, i as f64 * 3.0, i as f64 * 3.0 + 2.0, lines[p])).collect();
+    fn score_stays_between_zero_and_max(picks in proptest::collection::vec((0usize..8, proptest::bool::ANY), 0..14)) {
+        let lines = ["不是跟你说了吗？", "这是我们公司的规定。", "你懂礼貌吗？", "我就这态度了。", "喂？", "请讲清楚", "您好，客服中心，请问有什么可以帮您？", "祝您心情愉快，再见！"];
+        let turns: Vec<Turn> = picks
+            .iter()
+            .enumerate()
+            .map(|(i, &(p, agent))| (if agent { A } else { C }, i as f64 * 3.0, i as f64 * 3.0 + 2.0, lines[p]))
+            .collect();
         let r = call(TUESDAY, Direction::Inbound, &turns);
         proptest::prop_assert!(r.score >= 0.0 && r.score <= r.max_score);
         let points: f64 = r.deductions.iter().map(|d| d.points).sum();
         proptest::prop_assert_eq!(r.score, (r.max_score - points).max(0.0));
+        for d in &r.deductions {
+            // Every deduction can be played and read: a time span, and hits or words.
+            proptest::prop_assert!(d.start_ms <= d.end_ms, "{:?}", d);
+            proptest::prop_assert!(d.evidence.iter().all(|&i| i < r.hits.len()), "{:?}", d);
+            proptest::prop_assert!(!d.evidence.is_empty() || !d.words.is_empty() || d.rule == "1.3", "{:?}", d);
+            // Lexicon rules deduct only for the agent's own words.
+            for &i in &d.evidence {
+                if d.rule.starts_with("4.") {
+                    proptest::prop_assert_eq!(r.hits[i].role, Role::Agent, "{:?}", d);
+                }
+            }
+        }
     }
 }
