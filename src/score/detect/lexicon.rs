@@ -67,15 +67,22 @@ pub fn lexicon_rate(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
 }
 
 /// 9.2: the agent reads out an 11-digit mobile number, an ID-card number or a bank-card number.
+/// The number's time is interpolated by character position within its segment: external
+/// transcripts carry no token times, and a segment is short enough for that to land on it.
 pub fn personal_numbers(call: &Call<'_>, _: &Params<'_>) -> Vec<Signal> {
     let mut out = Vec::new();
     for l in call.lines(Role::Agent) {
-        if let Some(kind) = crate::report::redact::find_personal_number(l.text) {
+        let chars: Vec<char> = l.text.chars().collect();
+        let at = |c: usize| {
+            l.start_ms
+                + (l.end_ms.saturating_sub(l.start_ms)) * c as u64 / chars.len().max(1) as u64
+        };
+        for (start, end, kind) in crate::report::redact::personal_numbers(l.text) {
             out.push(Signal {
                 reason: format!("agent spoke a {kind}"),
-                start_ms: l.start_ms,
-                end_ms: l.end_ms,
-                words: l.text.to_string(),
+                start_ms: at(start),
+                end_ms: at(end),
+                words: chars[start..end].iter().collect(),
                 evidence: Vec::new(),
                 count: 1,
             });
@@ -146,6 +153,10 @@ mod tests {
             let scene = Scene::new(WEDNESDAY, &[(A, 0, 5000, text)]);
             assert_eq!(scene.run("personal_numbers", "").len(), want, "{text}");
         }
+        let span = Scene::new(WEDNESDAY, &[(A, 0, 2000, "号码是13812345678吗")])
+            .run("personal_numbers", "");
+        assert_eq!(span[0].words, "13812345678");
+        assert_eq!((span[0].start_ms, span[0].end_ms), (400, 1866));
         let customer = Scene::new(WEDNESDAY, &[(C, 0, 5000, "我的手机号是13812345678。")]);
         assert!(customer.run("personal_numbers", "").is_empty());
     }
