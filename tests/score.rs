@@ -243,3 +243,25 @@ fn check_passes_the_shipped_config_and_names_each_mistake() {
     assert!(stderr.contains("cn.toml:"), "{stderr}");
     assert!(stderr.contains("2 problems"), "{stderr}");
 }
+
+#[test]
+fn a_missing_config_folder_stops_the_run_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "").expect("write");
+    let out = Command::cargo_bin("callqa")
+        .expect("callqa")
+        .current_dir(dir.path())
+        .args(["score", "--transcripts"])
+        .arg(&input)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("callqa: rubrics: cannot read the rubric folder")
+            && stderr.contains("pass --rubrics DIR"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("results/calls.jsonl").exists());
+}

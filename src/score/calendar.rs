@@ -55,7 +55,7 @@ pub struct Calendar {
 
 /// A calendar problem, `file:line: what`.
 #[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {message}", path.display())]
+#[error("{}: {message}", super::location(path, *line))]
 pub struct CalendarError {
     pub path: PathBuf,
     pub line: usize,

@@ -142,6 +142,15 @@ pub struct CallResult {
     pub extra: std::collections::BTreeMap<String, String>,
 }
 
+/// `file:line`, or just `file` when the problem is with the whole file (line 0).
+fn location(path: &std::path::Path, line: usize) -> String {
+    if line == 0 {
+        path.display().to_string()
+    } else {
+        format!("{}:{line}", path.display())
+    }
+}
+
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }

@@ -134,7 +134,7 @@ pub struct Rubrics {
 
 /// A rubric problem, `file:line: what — what to do`.
 #[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {message}", path.display())]
+#[error("{}: {message}", super::location(path, *line))]
 pub struct RubricError {
     pub path: PathBuf,
     pub line: usize,
