@@ -6,27 +6,21 @@
 //! does not exist would otherwise never fire and look like a clean call. Prints one summary
 //! line per part on stdout; exit 0 when all is well, 2 otherwise.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::ConfigArgs;
 use crate::scan::{Lexicons, Scanner};
 use crate::score::{Calendar, Check, Rubrics};
 
 /// Arguments of `callqa check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Rubric folder (one TOML sheet per direction).
-    #[arg(long, default_value = "rubrics")]
-    pub rubrics: PathBuf,
-    /// Lexicon folder (one phrase list per category).
-    #[arg(long, default_value = "lexicons")]
-    pub lexicons: PathBuf,
-    /// Holiday calendar folder.
-    #[arg(long, default_value = "calendars")]
-    pub calendar: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
-pub fn run(args: CheckArgs) -> ExitCode {
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let args = args.config;
     let mut problems: Vec<String> = Vec::new();
     let lexicons = match Lexicons::load_dir(&args.lexicons) {
         Ok(lex) => {
@@ -87,9 +81,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("{} problems; nothing was scored", problems.len());
-        ExitCode::from(2)
+        Ok(ExitCode::from(2))
     }
 }

@@ -18,13 +18,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Deserialize;
 
+use super::ConfigArgs;
 use crate::audio::{RoleActivity, SpeechRegion};
-use crate::scan::{Lexicons, Scanner};
-use crate::score::{score_call, Calendar, Rubrics};
+use crate::batch::Pipeline;
+use crate::store::StoredTranscript;
 use crate::{AgentChannel, CallMeta, CallResult, Direction, Role, Segment, Transcript};
-
-/// Gaps in which nobody speaks count as dead air from this length on, as in `callqa probe`.
-const DEAD_AIR_MIN_MS: u64 = 3_000;
 
 /// Arguments of `callqa score`.
 #[derive(Debug, clap::Args)]
@@ -36,18 +34,11 @@ pub struct ScoreArgs {
     /// "text":"您好，客服中心，请问有什么可以帮您？"}]}
     #[arg(long)]
     pub transcripts: PathBuf,
-    /// Rubric folder (one TOML sheet per direction).
-    #[arg(long, default_value = "rubrics")]
-    pub rubrics: PathBuf,
-    /// Lexicon folder (one phrase list per category).
-    #[arg(long, default_value = "lexicons")]
-    pub lexicons: PathBuf,
-    /// Holiday calendar folder.
-    #[arg(long, default_value = "calendars")]
-    pub calendar: PathBuf,
     /// Output folder; `calls.jsonl` is written (replaced) there.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// One call of the input.
@@ -76,11 +67,8 @@ struct InputSegment {
 }
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<ExitCode> {
-    let rubrics = Rubrics::load_dir(&args.rubrics).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let calendar = Calendar::load_dir(&args.calendar).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let lexicons = Lexicons::load_dir(&args.lexicons).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let scanner = Scanner::new(&lexicons)
-        .with_context(|| format!("{}: building the scanner", args.lexicons.display()))?;
+    // The same pipeline `callqa run` scores with, so both write the same results.
+    let pipeline = super::run::pipeline(&args.config, PathBuf::new(), Default::default())?;
     let input = std::fs::File::open(&args.transcripts).with_context(|| {
         format!(
             "{}: cannot open; pass --transcripts FILE.jsonl",
@@ -108,14 +96,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<ExitCode> {
         }
         match parse_call(&line) {
             Ok((meta, transcripts, duration_ms)) => {
-                let result = score_one(
-                    &meta,
-                    &transcripts,
-                    duration_ms,
-                    &scanner,
-                    &rubrics,
-                    &calendar,
-                );
+                let result = score_one(&meta, transcripts, duration_ms, &pipeline);
                 if result.error.is_some() {
                     failed += 1;
                     eprintln!(
@@ -218,11 +199,9 @@ fn parse_call(line: &str) -> Result<(CallMeta, Vec<Transcript>, Option<u64>), St
 /// Scans and scores one call from its text, with metrics from its segment times.
 fn score_one(
     meta: &CallMeta,
-    transcripts: &[Transcript],
+    transcripts: Vec<Transcript>,
     duration_ms: Option<u64>,
-    scanner: &Scanner,
-    rubrics: &Rubrics,
-    calendar: &Calendar,
+    pipeline: &Pipeline,
 ) -> CallResult {
     let last_end = transcripts
         .iter()
@@ -244,10 +223,12 @@ fn score_one(
                 .collect(),
         })
         .collect();
-    let metrics = crate::audio::metrics(&activity, duration_ms, DEAD_AIR_MIN_MS);
-    let hits = transcripts
-        .iter()
-        .flat_map(|t| scanner.scan_transcript(t))
-        .collect();
-    score_call(meta, transcripts, &metrics, hits, rubrics, calendar)
+    let metrics = crate::audio::metrics(&activity, duration_ms, pipeline.dead_air_ms);
+    pipeline.score(
+        meta,
+        &StoredTranscript {
+            transcripts,
+            metrics,
+        },
+    )
 }
