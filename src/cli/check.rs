@@ -1,8 +1,16 @@
-//! `callqa check`: validate lexicons, rubrics and calendar without touching audio.
+//! `callqa check`: validate the rubric, the lexicons and the calendar without touching audio,
+//! so a QA lead learns of a typo before the nightly run does.
+//!
+//! Every problem is printed (`file:line: what; what to do`), not just the first, and the
+//! rubric's lexicon names are checked against the lexicon folder: a rule naming a list that
+//! does not exist would otherwise never fire and look like a clean call. Prints one summary
+//! line per part on stdout; exit 0 when all is well, 2 otherwise.
 
 use std::process::ExitCode;
 
 use super::ConfigArgs;
+use crate::scan::{Lexicons, Scanner};
+use crate::score::{Calendar, Check, Rubrics};
 
 /// Arguments of `callqa check`.
 #[derive(Debug, clap::Args)]
@@ -12,43 +20,70 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let mut ok = true;
-    match crate::scan::Lexicons::load_dir(&args.config.lexicons) {
-        Ok(l) => eprintln!(
-            "{}: {} entries",
-            args.config.lexicons.display(),
-            l.entries.len()
-        ),
-        Err(e) => {
-            eprintln!("{e}");
-            ok = false;
+    let args = args.config;
+    let mut problems: Vec<String> = Vec::new();
+    let lexicons = match Lexicons::load_dir(&args.lexicons) {
+        Ok(lex) => {
+            if let Err(e) = Scanner::new(&lex) {
+                problems.push(format!("{}: {e}", args.lexicons.display()));
+            }
+            let mut categories: Vec<&str> =
+                lex.entries.iter().map(|e| e.category.as_str()).collect();
+            categories.dedup();
+            println!(
+                "lexicons: {} categories, {} entries",
+                categories.len(),
+                lex.entries.len()
+            );
+            Some(lex)
         }
-    }
-    match crate::score::Rubrics::load_dir(&args.config.rubrics) {
-        Ok(r) => {
-            for s in &r.sheets {
-                let rules: usize = s.items.iter().map(|i| i.rules.len()).sum();
-                eprintln!(
-                    "{}: {} ({:?}), {} items, {rules} sub-rules",
-                    s.path.display(),
-                    s.name,
-                    s.direction,
-                    s.items.len()
+        Err(errors) => {
+            problems.extend(errors.0.iter().map(ToString::to_string));
+            None
+        }
+    };
+    match Rubrics::load_dir(&args.rubrics) {
+        Ok(rubrics) => {
+            for sheet in &rubrics.sheets {
+                let rules: Vec<_> = sheet.items.iter().flat_map(|i| &i.rules).collect();
+                let count = |c: Check| rules.iter().filter(|r| r.check == c).count();
+                println!(
+                    "rubric {} ({:?}): {} items, {} sub-rules ({} auto, {} assist, {} manual), {} points",
+                    sheet.name,
+                    sheet.direction,
+                    sheet.items.len(),
+                    rules.len(),
+                    count(Check::Auto),
+                    count(Check::Assist),
+                    count(Check::Manual),
+                    sheet.items_total()
                 );
+                if let Some(lex) = &lexicons {
+                    for (line, rule, name) in sheet.lexicons_named() {
+                        if !lex.entries.iter().any(|e| e.category == name) {
+                            problems.push(format!(
+                                "{}:{line}: rule {rule} names lexicon {name:?}, which {} does not have; add {name}.txt there or fix the name",
+                                sheet.path.display(),
+                                args.lexicons.display()
+                            ));
+                        }
+                    }
+                }
             }
         }
-        Err(e) => {
-            eprintln!("{e}");
-            ok = false;
-        }
+        Err(e) => problems.push(e.to_string()),
     }
-    if let Err(e) = crate::score::Calendar::load_dir(&args.config.calendar) {
-        eprintln!("{e}");
-        ok = false;
+    match Calendar::load_dir(&args.calendar) {
+        Ok(cal) => println!("calendar: {} holiday days", cal.holiday_days()),
+        Err(e) => problems.push(e.to_string()),
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if problems.is_empty() {
+        Ok(ExitCode::SUCCESS)
     } else {
-        ExitCode::from(2)
-    })
+        eprintln!("{} problems; nothing was scored", problems.len());
+        Ok(ExitCode::from(2))
+    }
 }

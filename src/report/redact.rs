@@ -65,7 +65,15 @@ fn kind(run: &str) -> Option<&'static str> {
 
 /// The kind of the first personal number in `text`, if any.
 pub fn find_personal_number(text: &str) -> Option<&'static str> {
-    digit_runs(text).iter().find_map(|(_, _, run)| kind(run))
+    personal_numbers(text).first().map(|&(_, _, k)| k)
+}
+
+/// Every personal number in `text`: its char range and kind.
+pub fn personal_numbers(text: &str) -> Vec<(usize, usize, &'static str)> {
+    digit_runs(text)
+        .iter()
+        .filter_map(|(start, end, run)| kind(run).map(|k| (*start, *end, k)))
+        .collect()
 }
 
 /// `text` with every personal number replaced by `*`s of the same length.
@@ -111,6 +119,10 @@ mod tests {
         );
         assert_eq!(find_personal_number("每月十元，一共三个月"), None);
         assert_eq!(find_personal_number("工号10086"), None);
+        assert_eq!(
+            personal_numbers("先生，13812345678和13912345678都是"),
+            vec![(3, 14, "mobile number"), (15, 26, "mobile number")]
+        );
     }
 
     #[test]

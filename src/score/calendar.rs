@@ -55,7 +55,7 @@ pub struct Calendar {
 
 /// A calendar problem, `file:line: what`.
 #[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {message}", path.display())]
+#[error("{}: {message}", super::location(path, *line))]
 pub struct CalendarError {
     pub path: PathBuf,
     pub line: usize,
@@ -124,6 +124,11 @@ impl Calendar {
             self.weekends = Some(file.weekend_greetings);
         }
         Ok(())
+    }
+
+    /// How many dates the calendar names as holidays.
+    pub fn holiday_days(&self) -> usize {
+        self.days.len()
     }
 
     /// The greeting `date` needs, if any: a holiday's, else a weekend's (unless it is a 调休

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use calendar::{Calendar, CalendarError, DayGreeting};
 pub use detect::similarity;
-pub use rubric::{Check, Item, Rubric, RubricError, Rubrics, Rule, DETECTORS};
+pub use rubric::{Check, Item, Modifier, Rubric, RubricError, Rubrics, Rule, DETECTORS};
 
 use crate::{CallMeta, CallMetrics, Direction, Hit, Role, Transcript};
 
@@ -56,6 +56,39 @@ pub struct Finding {
     pub evidence: Vec<usize>,
     pub start_ms: u64,
     pub end_ms: u64,
+}
+
+/// A flag the inspector may set on this call: a 特别加分项 to award, or a modifier of a rule's
+/// deduction. The machine never sets them; the report offers them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AvailableFlag {
+    pub rule: String,
+    pub flag: Flag,
+    /// Points added for a bonus; the factor on the rule's points for a modifier.
+    pub value: f64,
+}
+
+/// What an [`AvailableFlag`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Flag {
+    #[serde(rename = "特别加分")]
+    Bonus,
+    #[serde(rename = "扣分加倍")]
+    Double,
+    #[serde(rename = "扣分减半")]
+    Half,
+    #[serde(rename = "不扣分")]
+    Waive,
+}
+
+impl From<Modifier> for Flag {
+    fn from(m: Modifier) -> Flag {
+        match m {
+            Modifier::Double => Flag::Double,
+            Modifier::Half => Flag::Half,
+            Modifier::Waive => Flag::Waive,
+        }
+    }
 }
 
 /// A transcript line in the result: who said what, when.
@@ -103,6 +136,9 @@ pub struct CallResult {
     pub findings: Vec<Finding>,
     /// Sub-rules no machine can judge, for the inspector's checklist.
     pub manual: Vec<String>,
+    /// Bonuses and modifiers the inspector may set.
+    #[serde(default)]
+    pub flags: Vec<AvailableFlag>,
     pub metrics: CallMetrics,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub extra: std::collections::BTreeMap<String, String>,
@@ -132,9 +168,19 @@ impl CallResult {
             deductions: Vec::new(),
             findings: Vec::new(),
             manual: Vec::new(),
+            flags: Vec::new(),
             metrics: CallMetrics::default(),
             extra: meta.extra.clone(),
         }
+    }
+}
+
+/// `file:line`, or just `file` when the problem is with the whole file (line 0).
+fn location(path: &std::path::Path, line: usize) -> String {
+    if line == 0 {
+        path.display().to_string()
+    } else {
+        format!("{}:{line}", path.display())
     }
 }
 
@@ -217,7 +263,22 @@ pub fn score_call(
         for rule in &item.rules {
             let mut note = rule.text.clone();
             if !rule.modifiers.is_empty() {
-                note = format!("{note} [{}]", rule.modifiers.join("、"));
+                let names: Vec<&str> = rule.modifiers.iter().map(|m| m.as_str()).collect();
+                note = format!("{note} [{}]", names.join("、"));
+            }
+            result
+                .flags
+                .extend(rule.modifiers.iter().map(|&m| AvailableFlag {
+                    rule: rule.id.clone(),
+                    flag: m.into(),
+                    value: m.factor(),
+                }));
+            if item.bonus {
+                result.flags.push(AvailableFlag {
+                    rule: rule.id.clone(),
+                    flag: Flag::Bonus,
+                    value: item.points,
+                });
             }
             let Some(detector) = rule.detector.as_deref() else {
                 let label = if item.bonus {

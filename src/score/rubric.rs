@@ -46,7 +46,42 @@ pub struct Rule {
     pub fine_yuan: f64,
     /// Modifiers an inspector may apply (扣分加倍, 扣分减半, 不扣分).
     #[serde(default)]
-    pub modifiers: Vec<String>,
+    pub modifiers: Vec<Modifier>,
+    /// Line of the rule's `params` (or its `id`) in its file, for messages found after parsing.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// A change to a rule's deduction that only an inspector can decide on, because its condition
+/// lies outside the call (a complaint was filed, the agent called back within 30 min).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum Modifier {
+    #[serde(rename = "扣分加倍")]
+    Double,
+    #[serde(rename = "扣分减半")]
+    Half,
+    #[serde(rename = "不扣分")]
+    Waive,
+}
+
+impl Modifier {
+    /// The sheet's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Modifier::Double => "扣分加倍",
+            Modifier::Half => "扣分减半",
+            Modifier::Waive => "不扣分",
+        }
+    }
+
+    /// What the rule's points are multiplied by when the inspector sets it.
+    pub fn factor(self) -> f64 {
+        match self {
+            Modifier::Double => 2.0,
+            Modifier::Half => 0.5,
+            Modifier::Waive => 0.0,
+        }
+    }
 }
 
 /// Extra deduction on repeated occurrences.
@@ -99,7 +134,7 @@ pub struct Rubrics {
 
 /// A rubric problem, `file:line: what — what to do`.
 #[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {message}", path.display())]
+#[error("{}: {message}", super::location(path, *line))]
 pub struct RubricError {
     pub path: PathBuf,
     pub line: usize,
@@ -148,15 +183,55 @@ pub const DETECTORS: &[(&str, &[&str])] = &[
     ),
     ("personal_numbers", &[]),
     ("fee_disclosure", &["offer", "fee", "trial"]),
-    ("order_without_consent", &["order", "refusal"]),
+    ("order_without_consent", &["order", "refusal", "consent"]),
 ];
 
-fn line_of(text: &str, needle: &str, from_line: usize) -> usize {
-    text.lines()
-        .enumerate()
-        .skip(from_line.saturating_sub(1))
-        .find(|(_, l)| l.contains(needle))
-        .map_or(from_line, |(i, _)| i + 1)
+/// Detector parameters whose values are lexicon names (file stems in `lexicons/`).
+const LEXICON_PARAMS: &[&str] = &[
+    "lexicon",
+    "categories",
+    "opening",
+    "closing",
+    "before",
+    "after",
+    "offer",
+    "fee",
+    "trial",
+    "order",
+    "refusal",
+];
+
+/// Where each item and rule sits in the file: a second, lenient read with `toml::Spanned`, so
+/// checks made after parsing can name the line of the value at fault.
+#[derive(Deserialize)]
+struct SheetSpans {
+    #[serde(default, rename = "item")]
+    items: Vec<ItemSpans>,
+}
+
+#[derive(Deserialize)]
+struct ItemSpans {
+    points: toml::Spanned<f64>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpans>,
+}
+
+#[derive(Deserialize)]
+struct RuleSpans {
+    id: toml::Spanned<String>,
+    #[serde(default)]
+    detector: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    params: Option<toml::Spanned<toml::Table>>,
+}
+
+/// 1-based line of byte offset `at`.
+fn line_at(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 impl Rubric {
@@ -167,33 +242,34 @@ impl Rubric {
             line,
             message,
         };
-        let mut rubric: Rubric = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(0, |s| {
-                text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1
-            });
+        let parse_error = |e: toml::de::Error| {
             err(
-                line,
+                e.span().map_or(0, |s| line_at(text, s.start)),
                 e.message().to_string() + "; see rubrics/README.md for every key",
             )
-        })?;
+        };
+        let mut rubric: Rubric = toml::from_str(text).map_err(parse_error)?;
+        let spans: SheetSpans = toml::from_str(text).map_err(parse_error)?;
         rubric.path = path.to_path_buf();
         let mut seen = BTreeMap::new();
-        for item in &rubric.items {
-            let item_line = line_of(text, &format!("id = \"{}\"", item.id), 1);
+        for (item, item_spans) in rubric.items.iter_mut().zip(&spans.items) {
             if item.points < 0.0 {
                 return Err(err(
-                    item_line,
+                    line_at(text, item_spans.points.span().start),
                     format!("item {} points must be 0 or more, e.g. 10", item.id),
                 ));
             }
-            let mut cursor = item_line;
-            for rule in &item.rules {
-                let line = line_of(text, &format!("id = \"{}\"", rule.id), cursor);
-                cursor = line + 1;
+            for (rule, rule_spans) in item.rules.iter_mut().zip(&item_spans.rules) {
+                let line = line_at(text, rule_spans.id.span().start);
+                let detector_line = rule_spans
+                    .detector
+                    .as_ref()
+                    .map_or(line, |d| line_at(text, d.span().start));
+                let params_line = rule_spans
+                    .params
+                    .as_ref()
+                    .map_or(line, |p| line_at(text, p.span().start));
+                rule.line = params_line;
                 if seen.insert(rule.id.clone(), line).is_some() {
                     return Err(err(
                         line,
@@ -210,18 +286,18 @@ impl Rubric {
                     (Some(d), _) => {
                         let Some((_, keys)) = DETECTORS.iter().find(|(n, _)| n == d) else {
                             let known: Vec<&str> = DETECTORS.iter().map(|(n, _)| *n).collect();
-                            return Err(err(line, format!("unknown detector {d:?} in rule {}; use one of {}", rule.id, known.join(", "))));
+                            return Err(err(detector_line, format!("unknown detector {d:?} in rule {}; use one of {}", rule.id, known.join(", "))));
                         };
                         for key in rule.params.keys() {
                             if !keys.contains(&key.as_str()) {
-                                return Err(err(line, format!("detector {d} has no parameter {key:?}; it takes {}", keys.join(", "))));
+                                return Err(err(params_line, format!("detector {d} has no parameter {key:?}; it takes {}", keys.join(", "))));
                             }
                         }
                         for (key, value) in &rule.params {
                             if key.ends_with("_ms") || key.starts_with("min_") || key.starts_with("max_") || key == "per_minute" {
                                 let ok = value.as_float().map(|f| f >= 0.0).or(value.as_integer().map(|i| i >= 0)).unwrap_or(false);
                                 if !ok {
-                                    return Err(err(line, format!("{key} in rule {} must be a number of 0 or more", rule.id)));
+                                    return Err(err(params_line, format!("{key} in rule {} must be a number of 0 or more", rule.id)));
                                 }
                             }
                         }
@@ -231,6 +307,28 @@ impl Rubric {
             }
         }
         Ok(rubric)
+    }
+
+    /// Every lexicon a rule's parameters name, as `(line, rule id, lexicon)`, so `callqa check` can
+    /// tell a misspelt list from one that merely found nothing.
+    pub fn lexicons_named(&self) -> Vec<(usize, String, String)> {
+        let mut out = Vec::new();
+        for rule in self.items.iter().flat_map(|i| &i.rules) {
+            for key in LEXICON_PARAMS {
+                match rule.params.get(*key) {
+                    Some(toml::Value::String(s)) => {
+                        out.push((rule.line, rule.id.clone(), s.clone()))
+                    }
+                    Some(toml::Value::Array(a)) => out.extend(
+                        a.iter()
+                            .filter_map(toml::Value::as_str)
+                            .map(|s| (rule.line, rule.id.clone(), s.to_string())),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        out
     }
 
     pub fn items_total(&self) -> f64 {
@@ -314,15 +412,29 @@ mod tests {
         let e = parse(&unknown).expect_err("unknown detector");
         assert!(
             e.to_string()
-                .contains("rubrics/t.toml:10: unknown detector"),
+                .contains("rubrics/t.toml:13: unknown detector"),
             "{e}"
         );
         let dup = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"1.1\"\ntext = \"t\"\ncheck = \"manual\"\n[[item.rule]]\nid = \"1.1\"\ntext = \"u\"\ncheck = \"manual\"\n");
         let e = parse(&dup).expect_err("duplicate");
         assert!(e.to_string().contains(":14: duplicate rule id 1.1"), "{e}");
+        let modifier = format!("{HEAD}[[item]]\nid = \"7\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"7.2\"\ntext = \"t\"\ncheck = \"manual\"\nmodifiers = [\"扣分翻倍\"]\n");
+        let e = parse(&modifier).expect_err("unknown modifier");
+        assert!(e.to_string().starts_with("rubrics/t.toml:13:"), "{e}");
+        assert!(e.to_string().contains("扣分加倍"), "{e}");
         let bad = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"1.1\"\ntext = \"t\"\ncheck = \"auto\"\ndetector = \"opening_latency\"\nparams = {{ within_ms = -5 }}\n");
         let e = parse(&bad).expect_err("negative threshold");
-        assert!(e.to_string().contains("within_ms"), "{e}");
+        assert!(
+            e.to_string().starts_with("rubrics/t.toml:14: within_ms"),
+            "{e}"
+        );
+        // Lines come from the parser's spans, not from searching the text for `id = "…"`.
+        let compact = format!("{HEAD}[[item]]\nid=\"1\"\nname=\"x\"\npoints=-1\n");
+        let e = parse(&compact).expect_err("negative points");
+        assert!(
+            e.to_string().starts_with("rubrics/t.toml:8: item 1 points"),
+            "{e}"
+        );
     }
 
     #[test]

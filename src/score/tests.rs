@@ -110,6 +110,26 @@ fn a_compliant_call_keeps_every_point() {
 }
 
 #[test]
+fn bonuses_and_modifiers_are_offered_to_the_inspector_never_applied() {
+    let r = call(TUESDAY, Direction::Inbound, GOOD);
+    let has = |rule: &str, flag: Flag, value: f64| {
+        r.flags
+            .iter()
+            .any(|f| f.rule == rule && f.flag == flag && f.value == value)
+    };
+    assert!(has("7.2", Flag::Double, 2.0), "{:?}", r.flags);
+    assert!(has("8.1", Flag::Half, 0.5), "{:?}", r.flags);
+    assert!(has("8.4", Flag::Waive, 0.0), "{:?}", r.flags);
+    assert!(has("10.1", Flag::Bonus, 2.0), "{:?}", r.flags);
+    assert_eq!(r.score, 100.0);
+    let sales = call(TUESDAY, Direction::Outbound, &[]);
+    assert!(sales
+        .flags
+        .iter()
+        .any(|f| f.rule == "8.2" && f.flag == Flag::Double));
+}
+
+#[test]
 fn late_opening_hellos_and_missing_closing() {
     let r = call(
         TUESDAY,
@@ -313,6 +333,36 @@ fn outbound_calls_use_the_sales_sheet() {
 }
 
 #[test]
+fn ordering_needs_the_customers_consent() {
+    let offer = (
+        A,
+        0.6,
+        6.0,
+        "您好，打扰您了，我是移动公司的客服代表，我们有一个流量套餐，每月十元。",
+    );
+    let cases: &[(&str, &str, bool)] = &[
+        ("好的，可以，办吧。", "那我现在帮您办理。", false),
+        ("我考虑一下吧。", "那我现在帮您办理。", true),
+        ("不需要。", "那我还是给您开通吧。", true),
+        ("现在几点了？", "我们有很多优惠。", false),
+    ];
+    for &(customer, agent, forced) in cases {
+        let turns = [offer, (C, 7.0, 9.0, customer), (A, 10.0, 13.0, agent)];
+        let r = call(TUESDAY, Direction::Outbound, &turns);
+        assert_eq!(
+            flagged(&r).contains(&"6.3"),
+            forced,
+            "{customer} / {agent}: {:?}",
+            r.findings
+        );
+        assert_eq!(
+            r.credits, 0.0,
+            "assist: 积分 only when an inspector confirms"
+        );
+    }
+}
+
+#[test]
 fn mono_calls_are_flagged_never_deducted() {
     let turns: Vec<Turn> = [
         (Role::Unknown, 6.5, 7.5, "客服中心。"),
@@ -342,12 +392,28 @@ fn similarity_tolerates_asr_slips() {
 
 proptest::proptest! {
     #[test]
-    fn score_stays_between_zero_and_max(picks in proptest::collection::vec(0usize..6, 0..12)) {
-        let lines = ["不是跟你说了吗？", "这是我们公司的规定。", "你懂礼貌吗？", "我就这态度了。", "喂？", "请讲清楚"];
-        let turns: Vec<Turn> = picks.iter().enumerate().map(|(i, &p)| (A, i as f64 * 3.0, i as f64 * 3.0 + 2.0, lines[p])).collect();
+    fn score_stays_between_zero_and_max(picks in proptest::collection::vec((0usize..8, proptest::bool::ANY), 0..14)) {
+        let lines = ["不是跟你说了吗？", "这是我们公司的规定。", "你懂礼貌吗？", "我就这态度了。", "喂？", "请讲清楚", "您好，客服中心，请问有什么可以帮您？", "祝您心情愉快，再见！"];
+        let turns: Vec<Turn> = picks
+            .iter()
+            .enumerate()
+            .map(|(i, &(p, agent))| (if agent { A } else { C }, i as f64 * 3.0, i as f64 * 3.0 + 2.0, lines[p]))
+            .collect();
         let r = call(TUESDAY, Direction::Inbound, &turns);
         proptest::prop_assert!(r.score >= 0.0 && r.score <= r.max_score);
         let points: f64 = r.deductions.iter().map(|d| d.points).sum();
         proptest::prop_assert_eq!(r.score, (r.max_score - points).max(0.0));
+        for d in &r.deductions {
+            // Every deduction can be played and read: a time span, and hits or words.
+            proptest::prop_assert!(d.start_ms <= d.end_ms, "{:?}", d);
+            proptest::prop_assert!(d.evidence.iter().all(|&i| i < r.hits.len()), "{:?}", d);
+            proptest::prop_assert!(!d.evidence.is_empty() || !d.words.is_empty() || d.rule == "1.3", "{:?}", d);
+            // Lexicon rules deduct only for the agent's own words.
+            for &i in &d.evidence {
+                if d.rule.starts_with("4.") {
+                    proptest::prop_assert_eq!(r.hits[i].role, Role::Agent, "{:?}", d);
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,163 @@
+//! Lexicon families (4.1, 4.2, 4.6, 5.x, 7.x, 8.x, 2.5, 3.2, 9.2): hits of named lexicons by
+//! role, their rate per agent minute, and personal numbers in the agent's speech.
+//!
+//! Rates are per minute of agent speech, not of the call, so a long hold does not dilute an
+//! agent's fillers.
+
+use super::{Call, Params, Signal};
+use crate::Role;
+
+/// 4.1 / 4.2 / 4.6 / 5.x / 7.x: hits of the listed lexicons by the given role, at least
+/// `min_count` of them.
+pub fn lexicon_hits(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
+    let hits = call.hits_of(&p.list("categories"), p.role());
+    if hits.len() < p.u64("min_count", 1) as usize || hits.is_empty() {
+        return Vec::new();
+    }
+    hits.iter()
+        .map(|&i| {
+            let h = &call.hits[i];
+            Signal {
+                reason: format!("{} 「{}」 ({})", h.category, h.text, h.rule),
+                start_ms: h.start_ms,
+                end_ms: h.end_ms,
+                words: h.text.clone(),
+                evidence: vec![i],
+                count: 1,
+            }
+        })
+        .collect()
+}
+
+fn agent_minutes(call: &Call<'_>) -> f64 {
+    let from_lines: u64 = call
+        .lines(Role::Agent)
+        .iter()
+        .map(|l| l.end_ms.saturating_sub(l.start_ms))
+        .sum();
+    (call.metrics.agent_talk_ms.max(from_lines) as f64 / 60_000.0).max(1.0 / 60.0)
+}
+
+/// 2.5 / 3.2 / 8.7: hits of the listed lexicons per minute of agent speech above `per_minute`.
+pub fn lexicon_rate(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
+    let hits = call.hits_of(&p.list("categories"), Some(Role::Agent));
+    let minutes = agent_minutes(call);
+    let rate = hits.len() as f64 / minutes;
+    let limit = p.f64("per_minute", 3.0);
+    if hits.is_empty() || rate <= limit {
+        return Vec::new();
+    }
+    let first = &call.hits[hits[0]];
+    let last = &call.hits[hits[hits.len() - 1]];
+    vec![Signal {
+        reason: format!(
+            "{} per agent minute (limit {limit})",
+            (rate * 10.0).round() / 10.0
+        ),
+        start_ms: first.start_ms,
+        end_ms: last.end_ms,
+        words: hits
+            .iter()
+            .map(|&i| call.hits[i].text.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+        evidence: hits.clone(),
+        count: hits.len(),
+    }]
+}
+
+/// 9.2: the agent reads out an 11-digit mobile number, an ID-card number or a bank-card number.
+/// The number's time is interpolated by character position within its segment: external
+/// transcripts carry no token times, and a segment is short enough for that to land on it.
+pub fn personal_numbers(call: &Call<'_>, _: &Params<'_>) -> Vec<Signal> {
+    let mut out = Vec::new();
+    for l in call.lines(Role::Agent) {
+        let chars: Vec<char> = l.text.chars().collect();
+        let at = |c: usize| {
+            l.start_ms
+                + (l.end_ms.saturating_sub(l.start_ms)) * c as u64 / chars.len().max(1) as u64
+        };
+        for (start, end, kind) in crate::report::redact::personal_numbers(l.text) {
+            out.push(Signal {
+                reason: format!("agent spoke a {kind}"),
+                start_ms: at(start),
+                end_ms: at(end),
+                words: chars[start..end].iter().collect(),
+                evidence: Vec::new(),
+                count: 1,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Scene, A, C, WEDNESDAY};
+
+    #[test]
+    fn lexicon_hits_table() {
+        const AGENT: &str = "categories = [\"反问\"]\nrole = \"agent\"\nmin_count = 1";
+        const CUSTOMER_TWICE: &str =
+            "categories = [\"要求升级\"]\nrole = \"customer\"\nmin_count = 2";
+        let turns = [
+            (A, 1000, 4000, "不是跟你说了吗？你听懂了吗？"),
+            (C, 5000, 7000, "我找你们领导。"),
+        ];
+        let two_in_one = Scene::new(WEDNESDAY, &turns)
+            .hit(A, "反问", 1000, 2200, "不是跟你说了吗")
+            .hit(A, "反问", 2500, 3600, "你听懂了吗");
+        assert_eq!(
+            two_in_one.run("lexicon_hits", AGENT).len(),
+            2,
+            "two 反问 in one sentence count twice"
+        );
+        let by_customer =
+            Scene::new(WEDNESDAY, &turns).hit(C, "反问", 5000, 6000, "不是跟你说了吗");
+        assert!(
+            by_customer.run("lexicon_hits", AGENT).is_empty(),
+            "the customer's words never count"
+        );
+        let once = Scene::new(WEDNESDAY, &turns).hit(C, "要求升级", 5000, 7000, "找你们领导");
+        assert!(once.run("lexicon_hits", CUSTOMER_TWICE).is_empty());
+        let twice = once.hit(C, "要求升级", 8000, 9000, "找你们领导");
+        assert_eq!(twice.run("lexicon_hits", CUSTOMER_TWICE).len(), 2);
+    }
+
+    #[test]
+    fn lexicon_rate_table() {
+        const P: &str = "categories = [\"语气词\"]\nper_minute = 3.0";
+        let minute = [(A, 0, 60_000, "那个，这个，啊，那个，就是那个。")];
+        let mut many = Scene::new(WEDNESDAY, &minute);
+        for i in 0..4 {
+            many = many.hit(A, "语气词", i * 1000, i * 1000 + 300, "那个");
+        }
+        let got = many.run("lexicon_rate", P);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].count, 4);
+        let few = Scene::new(WEDNESDAY, &minute)
+            .hit(A, "语气词", 0, 300, "那个")
+            .hit(A, "语气词", 1000, 1300, "这个");
+        assert!(few.run("lexicon_rate", P).is_empty());
+    }
+
+    #[test]
+    fn personal_numbers_table() {
+        let cases = [
+            ("他的手机号是13812345678。", 1),
+            ("身份证号110101199003074514。", 1),
+            ("您的余额是五十元。", 0),
+            ("工单号是2026。", 0),
+        ];
+        for (text, want) in cases {
+            let scene = Scene::new(WEDNESDAY, &[(A, 0, 5000, text)]);
+            assert_eq!(scene.run("personal_numbers", "").len(), want, "{text}");
+        }
+        let span = Scene::new(WEDNESDAY, &[(A, 0, 2000, "号码是13812345678吗")])
+            .run("personal_numbers", "");
+        assert_eq!(span[0].words, "13812345678");
+        assert_eq!((span[0].start_ms, span[0].end_ms), (400, 1866));
+        let customer = Scene::new(WEDNESDAY, &[(C, 0, 5000, "我的手机号是13812345678。")]);
+        assert!(customer.run("personal_numbers", "").is_empty());
+    }
+}
