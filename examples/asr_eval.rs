@@ -1,0 +1,172 @@
+//! Accuracy (CER) and speed (RTF) of callqa's Whisper stage on the shared speech-dev clips.
+//!
+//! Reads `../shared/data/speech-dev/manifest.tsv`, transcribes the clips of one set with the
+//! same `asr::Transcriber` the pipeline uses and prints one summary line: clips, reference
+//! characters, CER (after Traditional→Simplified and punctuation removal on both sides), audio
+//! seconds, wall seconds and RTF (model load excluded). Clips without a reference count toward
+//! RTF only.
+//!
+//! ```text
+//! cargo run --example asr_eval -- --set hemingwaylee --limit 40
+//! cargo run --example asr_eval -- --set funasr/vad_example_70s --gate vad
+//! ```
+//!
+//! `--gate whole` sends each clip whole (one region over the clip, the worst case for invented
+//! text); `--gate vad` sends only what `audio::activity` finds, as `callqa run` does.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Parser;
+
+use callqa::asr::{to_simplified, AsrConfig, Model, Transcriber};
+use callqa::audio::{SpeechRegion, VadConfig};
+use callqa::AgentChannel;
+
+#[derive(Debug, Parser)]
+struct Opts {
+    /// Manifest rows whose file starts with this (`hemingwaylee`, `funasr`, `funasr/vad_example_70s`).
+    #[arg(long, default_value = "hemingwaylee")]
+    set: String,
+    /// Only the first N matching clips (0 = all).
+    #[arg(long, default_value_t = 0)]
+    limit: usize,
+    #[arg(long, default_value = "models/ggml-base-q8_0.bin")]
+    model: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Simplified-Chinese initial prompt.
+    #[arg(long)]
+    prompt: Option<String>,
+    #[arg(long, value_enum, default_value = "whole")]
+    gate: Gate,
+    /// Print each clip's reference and hypothesis on stderr.
+    #[arg(long)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Gate {
+    Whole,
+    Vad,
+}
+
+/// Simplified, lower-case, letters and digits only: punctuation and spacing are not errors.
+fn normalise(text: &str) -> Vec<char> {
+    to_simplified(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+fn main() -> anyhow::Result<()> {
+    let opts = Opts::parse();
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/speech-dev");
+    let manifest_path = data.join("manifest.tsv");
+    let manifest = std::fs::read_to_string(&manifest_path).with_context(|| {
+        format!(
+            "{}: cannot read the speech-dev manifest; the shared data folder must sit beside the repository",
+            manifest_path.display()
+        )
+    })?;
+    let mut clips: Vec<(String, String)> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (file, reference) = (cols.first()?, cols.get(5)?);
+            file.starts_with(&opts.set)
+                .then(|| (file.to_string(), reference.to_string()))
+        })
+        .collect();
+    if opts.limit > 0 {
+        clips.truncate(opts.limit);
+    }
+
+    let model = Arc::new(Model::load(&opts.model)?);
+    let config = AsrConfig {
+        threads: opts.threads,
+        initial_prompt: opts.prompt.clone(),
+        ..AsrConfig::default()
+    };
+    let mut transcriber = Transcriber::new(&model, &config)?;
+    let (mut errors, mut ref_chars, mut scored) = (0, 0, 0);
+    let (mut audio_ms, mut wall_s) = (0u64, 0f64);
+    for (file, reference) in &clips {
+        let path = data.join(file);
+        let audio = callqa::audio::decode(&path, AgentChannel::Mono)?;
+        let Some(track) = audio.tracks.first() else {
+            continue;
+        };
+        let started = Instant::now();
+        let regions = match opts.gate {
+            Gate::Whole => vec![SpeechRegion {
+                start_ms: 0,
+                end_ms: audio.duration_ms,
+            }],
+            Gate::Vad => callqa::audio::activity(&audio, &VadConfig::default())
+                .into_iter()
+                .next()
+                .map(|a| a.regions)
+                .unwrap_or_default(),
+        };
+        let transcript = transcriber
+            .transcribe(track, &regions)
+            .with_context(|| format!("{}: transcription failed", path.display()))?;
+        wall_s += started.elapsed().as_secs_f64();
+        audio_ms += audio.duration_ms;
+        let hypothesis: String = transcript
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect();
+        if !reference.is_empty() {
+            let (r, h) = (normalise(reference), normalise(&hypothesis));
+            let e = edit_distance(&r, &h);
+            errors += e;
+            ref_chars += r.len();
+            scored += 1;
+            if opts.verbose {
+                eprintln!("{file}\t{e}/{}\tref {reference}\thyp {hypothesis}", r.len());
+            }
+        } else if opts.verbose {
+            eprintln!("{file}\thyp {hypothesis}");
+        }
+    }
+    let audio_s = audio_ms as f64 / 1000.0;
+    println!(
+        "set={} clips={} scored={} ref_chars={} CER={:.1}% audio_s={:.1} wall_s={:.1} RTF={:.3} threads={} gate={:?} prompt={:?} model={}",
+        opts.set,
+        clips.len(),
+        scored,
+        ref_chars,
+        100.0 * errors as f64 / ref_chars.max(1) as f64,
+        audio_s,
+        wall_s,
+        wall_s / audio_s.max(f64::EPSILON),
+        opts.threads,
+        opts.gate,
+        opts.prompt,
+        opts.model.display()
+    );
+    Ok(())
+}
