@@ -21,7 +21,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 
-use callqa::asr::{to_simplified, AsrConfig, Model, Transcriber};
+use callqa::asr::{char_errors, AsrConfig, Model, Transcriber};
 use callqa::audio::{SpeechRegion, VadConfig};
 use callqa::AgentChannel;
 
@@ -51,31 +51,6 @@ struct Opts {
 enum Gate {
     Whole,
     Vad,
-}
-
-/// Simplified, lower-case, letters and digits only: punctuation and spacing are not errors.
-fn normalise(text: &str) -> Vec<char> {
-    to_simplified(text)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diag + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 fn main() -> anyhow::Result<()> {
@@ -140,13 +115,12 @@ fn main() -> anyhow::Result<()> {
             .map(|s| s.text.as_str())
             .collect();
         if !reference.is_empty() {
-            let (r, h) = (normalise(reference), normalise(&hypothesis));
-            let e = edit_distance(&r, &h);
+            let (e, n) = char_errors(reference, &hypothesis);
             errors += e;
-            ref_chars += r.len();
+            ref_chars += n;
             scored += 1;
             if opts.verbose {
-                eprintln!("{file}\t{e}/{}\tref {reference}\thyp {hypothesis}", r.len());
+                eprintln!("{file}\t{e}/{n}\tref {reference}\thyp {hypothesis}");
             }
         } else if opts.verbose {
             eprintln!("{file}\thyp {hypothesis}");

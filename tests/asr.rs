@@ -63,6 +63,11 @@ fn transcribes_real_mandarin_in_simplified_chinese() {
         &[fixture("asr/5_3039_20231015000.wav")],
     );
     let text = text_of(&v);
+    let (errors, chars) = callqa::asr::char_errors("大家好我是阿星，今天要分享番石榴。", &text);
+    assert!(
+        errors * 100 < chars * 35,
+        "CER {errors}/{chars} over 35 %: {text}"
+    );
     for word in ["大家好", "我是", "今天", "分享"] {
         assert!(text.contains(word), "{word} missing from {text}");
     }

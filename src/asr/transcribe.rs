@@ -7,8 +7,11 @@
 //! clips at equal accuracy). Every segment and token time is mapped back through the packing to
 //! milliseconds in the original recording.
 //!
-//! What Whisper invents is removed after decoding: subtitle credits and bracketed captions it
-//! learnt from film subtitles, and repetition loops.
+//! What Whisper invents is removed after decoding: a window Whisper itself rates as no speech
+//! (hold music, hiss, silence that VAD let through), subtitle credits and bracketed captions it
+//! learnt from film subtitles, and repetition loops. Temperature fallback is whisper.cpp's
+//! (0.2 steps on high entropy or low log-probability); the time limit aborts through its
+//! abort callback.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
