@@ -26,7 +26,17 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// whisper.cpp's threads stall each other when two transcriptions share the cores: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn transcribe(args: &[&str], files: &[PathBuf]) -> serde_json::Value {
+    let _turn = one_at_a_time();
     let out = Command::new(env!("CARGO_BIN_EXE_callqa"))
         .arg("transcribe")
         .arg("--json")
@@ -179,6 +189,7 @@ fn non_speech_sent_whole_to_whisper_yields_no_text() {
             }),
         ),
     ];
+    let _turn = one_at_a_time();
     let model = std::sync::Arc::new(Model::load(&model()).expect("model loads"));
     let mut transcriber = Transcriber::new(&model, &AsrConfig::default()).expect("decoding state");
     for (name, samples) in cases {
