@@ -140,3 +140,26 @@ fn f16_file_has_the_layout_whisper_cpp_requires() {
 fn q8_0_file_quantises_matrices_and_keeps_the_rest() {
     check("ggml-base-q8_0.bin", 2007, GGML_Q8_0);
 }
+
+#[test]
+fn conversion_is_byte_identical_to_the_reference_conversion() {
+    // sha256s of an independent numpy conversion of the same weights (same tensor order).
+    for (name, reference) in [
+        (
+            "ggml-base.bin",
+            "c0db470711f9496ec80feedb59b0916f10a0c301218e7254a61e7d3d1890dc6d",
+        ),
+        (
+            "ggml-base-q8_0.bin",
+            "81cfccb75eb8eb4eecf9829be7448c60e3d4abcb5bdb0f00e2c8a726f7ae2f25",
+        ),
+    ] {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(name);
+        let sha = callqa::asr::model::sha256_file(&path).unwrap_or_else(|e| {
+            panic!("{e}; run `callqa model prepare` (scripts/test does) to build the model")
+        });
+        assert_eq!(sha, reference, "{name}");
+    }
+}
