@@ -1,113 +1,146 @@
-//! Measures transcription: character error rate on ../shared/data/speech-dev and real-time
-//! factor, VAD-gated against whole-clip decoding.
+//! Accuracy (CER) and speed (RTF) of callqa's Whisper stage on the shared speech-dev clips.
 //!
-//! `cargo run --release --example asr_eval -- [MODEL] [CLIPS] [THREADS]`
-//! (defaults: models/ggml-base-q8_0.bin, 40 hemingwaylee clips, 1 thread). CER is computed after
-//! Traditional → Simplified and punctuation removal on both sides, as the README reports it.
+//! Reads `../shared/data/speech-dev/manifest.tsv`, transcribes the clips of one set with the
+//! same `asr::Transcriber` the pipeline uses and prints one summary line: clips, reference
+//! characters, CER (after Traditional→Simplified and punctuation removal on both sides), audio
+//! seconds, wall seconds and RTF (model load excluded). Clips without a reference count toward
+//! RTF only.
+//!
+//! ```text
+//! cargo run --example asr_eval -- --set hemingwaylee --limit 40
+//! cargo run --example asr_eval -- --set funasr/vad_example_70s --gate vad
+//! ```
+//!
+//! `--gate whole` sends each clip whole (one region over the clip, the worst case for invented
+//! text); `--gate vad` sends only what `audio::activity` finds, as `callqa run` does.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use callqa::asr::{AsrConfig, Model, Transcriber};
-use callqa::audio::{self, SpeechRegion, VadConfig};
-use callqa::text::normalized;
+use anyhow::Context;
+use clap::Parser;
+
+use callqa::asr::{char_errors, AsrConfig, Model, Transcriber};
+use callqa::audio::{SpeechRegion, VadConfig};
 use callqa::AgentChannel;
 
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
+#[derive(Debug, Parser)]
+struct Opts {
+    /// Manifest rows whose file starts with this (`hemingwaylee`, `funasr`, `funasr/vad_example_70s`).
+    #[arg(long, default_value = "hemingwaylee")]
+    set: String,
+    /// Only the first N matching clips (0 = all).
+    #[arg(long, default_value_t = 0)]
+    limit: usize,
+    #[arg(long, default_value = "models/ggml-base-q8_0.bin")]
+    model: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Simplified-Chinese initial prompt.
+    #[arg(long)]
+    prompt: Option<String>,
+    #[arg(long, value_enum, default_value = "whole")]
+    gate: Gate,
+    /// Print each clip's reference and hypothesis on stderr.
+    #[arg(long)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Gate {
+    Whole,
+    Vad,
+}
+
+fn main() -> anyhow::Result<()> {
+    let opts = Opts::parse();
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/speech-dev");
+    let manifest_path = data.join("manifest.tsv");
+    let manifest = std::fs::read_to_string(&manifest_path).with_context(|| {
+        format!(
+            "{}: cannot read the speech-dev manifest; the shared data folder must sit beside the repository",
+            manifest_path.display()
+        )
+    })?;
+    let mut clips: Vec<(String, String)> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (file, reference) = (cols.first()?, cols.get(5)?);
+            file.starts_with(&opts.set)
+                .then(|| (file.to_string(), reference.to_string()))
+        })
+        .collect();
+    if opts.limit > 0 {
+        clips.truncate(opts.limit);
     }
-    prev[b.len()]
-}
 
-fn transcribe(t: &mut Transcriber, path: &Path, gated: bool) -> (String, u64, f64) {
-    let audio = audio::decode(path, AgentChannel::Mono).unwrap_or_else(|e| panic!("{e}"));
-    let regions = if gated {
-        audio::activity(&audio, &VadConfig::default())
-            .remove(0)
-            .regions
-    } else {
-        vec![SpeechRegion {
-            start_ms: 0,
-            end_ms: audio.duration_ms,
-        }]
-    };
-    let t0 = Instant::now();
-    let tr = t
-        .transcribe(&audio.tracks[0], &regions)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let secs = t0.elapsed().as_secs_f64();
-    (
-        tr.segments.iter().map(|s| s.text.as_str()).collect(),
-        audio.duration_ms,
-        secs,
-    )
-}
-
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let model_path = PathBuf::from(
-        args.get(1)
-            .map_or("models/ggml-base-q8_0.bin", String::as_str),
-    );
-    let clips: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(40);
-    let threads: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1);
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/speech-dev");
-    let manifest = std::fs::read_to_string(data.join("manifest.tsv")).expect("speech-dev manifest");
-    let t0 = Instant::now();
-    let model = Arc::new(Model::load(&model_path).unwrap_or_else(|e| panic!("{e}")));
-    eprintln!(
-        "model {} loaded in {:.2} s",
-        model_path.display(),
-        t0.elapsed().as_secs_f64()
-    );
+    let model = Arc::new(Model::load(&opts.model)?);
     let config = AsrConfig {
-        threads,
+        threads: opts.threads,
+        initial_prompt: opts.prompt.clone(),
         ..AsrConfig::default()
     };
-    let mut t = Transcriber::new(&model, &config).expect("state");
-    for (set, prefix, limit) in [
-        ("hemingwaylee", "hemingwaylee_5_3039/", clips),
-        ("funasr", "funasr/", usize::MAX),
-    ] {
-        let (mut errors, mut chars, mut audio_ms, mut secs, mut n) = (0, 0, 0, 0.0, 0);
-        for line in manifest.lines().skip(1) {
-            let f: Vec<&str> = line.split('\t').collect();
-            if f.len() < 6 || !f[0].starts_with(prefix) || f[5].is_empty() || n >= limit {
-                continue;
+    let mut transcriber = Transcriber::new(&model, &config)?;
+    let (mut errors, mut ref_chars, mut scored) = (0, 0, 0);
+    let (mut audio_ms, mut wall_s) = (0u64, 0f64);
+    for (file, reference) in &clips {
+        let path = data.join(file);
+        let audio = callqa::audio::decode(&path, AgentChannel::Mono)?;
+        let Some(track) = audio.tracks.first() else {
+            continue;
+        };
+        let started = Instant::now();
+        let regions = match opts.gate {
+            Gate::Whole => vec![SpeechRegion {
+                start_ms: 0,
+                end_ms: audio.duration_ms,
+            }],
+            Gate::Vad => callqa::audio::activity(&audio, &VadConfig::default())
+                .into_iter()
+                .next()
+                .map(|a| a.regions)
+                .unwrap_or_default(),
+        };
+        let transcript = transcriber
+            .transcribe(track, &regions)
+            .with_context(|| format!("{}: transcription failed", path.display()))?;
+        wall_s += started.elapsed().as_secs_f64();
+        audio_ms += audio.duration_ms;
+        let hypothesis: String = transcript
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect();
+        if !reference.is_empty() {
+            let (e, n) = char_errors(reference, &hypothesis);
+            errors += e;
+            ref_chars += n;
+            scored += 1;
+            if opts.verbose {
+                eprintln!("{file}\t{e}/{n}\tref {reference}\thyp {hypothesis}");
             }
-            let (hyp, ms, s) = transcribe(&mut t, &data.join(f[0]), true);
-            let (h, r): (Vec<char>, Vec<char>) = (
-                normalized(&hyp).chars().collect(),
-                normalized(f[5]).chars().collect(),
-            );
-            errors += edit_distance(&h, &r);
-            chars += r.len();
-            audio_ms += ms;
-            secs += s;
-            n += 1;
+        } else if opts.verbose {
+            eprintln!("{file}\thyp {hypothesis}");
         }
-        println!(
-            "{set}: {n} clips, {chars} reference chars, CER {:.1} %, RTF {:.3} (threads {threads}, VAD-gated)",
-            100.0 * errors as f64 / chars.max(1) as f64,
-            secs * 1000.0 / audio_ms.max(1) as f64
-        );
     }
-    let long = data.join("funasr/vad_example_70s.wav");
-    for gated in [false, true] {
-        let (_, ms, s) = transcribe(&mut t, &long, gated);
-        println!(
-            "vad_example_70s.wav: RTF {:.3} ({}, threads {threads})",
-            s * 1000.0 / ms as f64,
-            if gated { "VAD-gated" } else { "whole clip" }
-        );
-    }
+    let audio_s = audio_ms as f64 / 1000.0;
+    println!(
+        "set={} clips={} scored={} ref_chars={} CER={:.1}% audio_s={:.1} wall_s={:.1} RTF={:.3} threads={} gate={:?} prompt={:?} model={}",
+        opts.set,
+        clips.len(),
+        scored,
+        ref_chars,
+        100.0 * errors as f64 / ref_chars.max(1) as f64,
+        audio_s,
+        wall_s,
+        wall_s / audio_s.max(f64::EPSILON),
+        opts.threads,
+        opts.gate,
+        opts.prompt,
+        opts.model.display()
+    );
+    Ok(())
 }

