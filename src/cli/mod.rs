@@ -9,7 +9,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod merge;
 mod model;
+mod report;
+mod rescore;
+mod run;
 mod scan;
 mod transcribe;
 
@@ -34,6 +38,14 @@ pub enum Command {
     Transcribe(transcribe::TranscribeArgs),
     /// Find lexicon phrases in JSON-lines text (one hit per output line).
     Scan(scan::ScanArgs),
+    /// Score every call of a manifest or recordings folder (incremental, resumable, sharded).
+    Run(run::RunArgs),
+    /// Re-score stored transcripts after a lexicon, rubric or calendar edit (no audio, no model).
+    Rescore(rescore::RescoreArgs),
+    /// Combine the output folders of sharded runs, without re-scoring.
+    Merge(merge::MergeArgs),
+    /// Write the monthly per-agent rollup (CSV, Parquet, XLSX).
+    Report(report::ReportArgs),
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
@@ -43,6 +55,10 @@ pub fn run(args: Args) -> ExitCode {
         Command::Model(a) => report(model::run(a)),
         Command::Transcribe(a) => report(transcribe::run(a)),
         Command::Scan(a) => report(scan::run(a)),
+        Command::Run(a) => report(run::run(a)),
+        Command::Rescore(a) => report(rescore::run(a)),
+        Command::Merge(a) => report(merge::run(a)),
+        Command::Report(a) => report(report::run(a)),
     }
 }
 
