@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::store::{Store, StoredTranscript};
-use crate::CallMeta;
+use crate::{CallMeta, CallResult};
 pub use pipeline::{CallError, Config, Pipeline, SetupError};
 pub use shard::Shard;
 
@@ -341,45 +341,103 @@ const RESCORE_BATCH: usize = 2000;
 
 /// Re-scores every stored call whose rules changed, from its stored transcript. Audio is not
 /// read and the model is never loaded. Calls that failed before (no transcript) stay as they
-/// are and count as failed.
-pub fn rescore(pipeline: &Pipeline, out: &Path, all: bool) -> Result<Summary, Error> {
+/// are and count as failed. One thread reads, `jobs` threads score, one thread writes: scoring
+/// is the cost, and SQLite wants a single writer.
+pub fn rescore(pipeline: &Pipeline, out: &Path, all: bool, jobs: usize) -> Result<Summary, Error> {
     let started = Instant::now();
     let reader = Store::open(out)?;
     let writer = Store::open(out)?;
+    let jobs = jobs.max(1);
+    let (todo_tx, todo_rx) = crossbeam_channel::bounded::<Rescore>(jobs * 64);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Rescore>(jobs * 64);
     let mut summary = Summary {
         schema_version: crate::score::SCHEMA_VERSION,
         ..Summary::default()
     };
-    let mut pending = 0;
-    writer.begin()?;
-    reader.for_each_call(
-        |row, transcript| {
-            summary.total += 1;
-            summary.audio_hours += row.result.duration_ms as f64 / 3_600_000.0;
-            let (Some(key), Some(transcript)) = (row.transcript_key, transcript) else {
-                summary.failed += 1;
-                return Ok(());
-            };
-            let result_key = pipeline.result_key(&key, &row.meta);
-            if !all && result_key == row.result_key {
-                summary.cached += 1;
-                return Ok(());
+    let written = std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let rx = todo_rx.clone();
+            let tx = done_tx.clone();
+            scope.spawn(move || {
+                for mut job in rx.iter() {
+                    job.result = Some(pipeline.score(&job.meta, &job.transcript));
+                    if tx.send(job).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        drop(todo_rx);
+        let writing = scope.spawn(move || -> Result<u64, Error> {
+            let mut pending = 0;
+            let mut scored = 0;
+            writer.begin()?;
+            for job in done_rx.iter() {
+                if let Some(result) = &job.result {
+                    writer.put_call(
+                        &job.meta,
+                        Some(&job.transcript_key),
+                        &job.result_key,
+                        result,
+                    )?;
+                    scored += 1;
+                    pending += 1;
+                }
+                if pending == RESCORE_BATCH {
+                    writer.commit()?;
+                    writer.begin()?;
+                    pending = 0;
+                }
             }
-            let result = pipeline.score(&row.meta, &transcript);
-            writer.put_call(&row.meta, Some(&key), &result_key, &result)?;
-            summary.scored += 1;
-            pending += 1;
-            if pending == RESCORE_BATCH {
-                writer.commit()?;
-                writer.begin()?;
-                pending = 0;
-            }
-            Ok(())
-        },
-        true,
-    )?;
-    writer.commit()?;
+            writer.commit()?;
+            Ok(scored)
+        });
+        let read = reader.for_each_call(
+            |row, transcript| {
+                summary.total += 1;
+                summary.audio_hours += row.result.duration_ms as f64 / 3_600_000.0;
+                let (Some(key), Some(transcript)) = (row.transcript_key, transcript) else {
+                    summary.failed += 1;
+                    return Ok(());
+                };
+                let result_key = pipeline.result_key(&key, &row.meta);
+                if !all && result_key == row.result_key {
+                    summary.cached += 1;
+                    return Ok(());
+                }
+                let job = Rescore {
+                    meta: row.meta,
+                    transcript,
+                    transcript_key: key,
+                    result_key,
+                    result: None,
+                };
+                // A closed channel means the writer failed; its error is reported below.
+                let _ = todo_tx.send(job);
+                Ok(())
+            },
+            true,
+        );
+        drop(todo_tx);
+        let written = writing.join().unwrap_or_else(|_| {
+            Err(Error::Setup(SetupError::Model(
+                "the writer thread panicked".into(),
+            )))
+        });
+        read.map_err(Error::from).and(written)
+    })?;
+    summary.scored = written;
     summary.wall_s = started.elapsed().as_secs_f64();
     summary.model_loaded = pipeline.model_loaded();
     Ok(summary)
+}
+
+/// One call on its way through [`rescore`].
+struct Rescore {
+    meta: CallMeta,
+    transcript: StoredTranscript,
+    transcript_key: String,
+    result_key: String,
+    result: Option<CallResult>,
 }

@@ -36,7 +36,12 @@ pub fn run(args: RescoreArgs) -> anyhow::Result<ExitCode> {
     // The model path is never used: rescoring reads stored transcripts only.
     let pipeline = pipeline(&args.rules, PathBuf::new(), 1, 0)?;
     let _lock = crate::batch::OutputLock::acquire(&args.out)?;
-    let summary = crate::batch::rescore(&pipeline, &args.out, args.all)?;
+    let summary = crate::batch::rescore(
+        &pipeline,
+        &args.out,
+        args.all,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    )?;
     finish(
         &args.out,
         pipeline.rubrics(),
