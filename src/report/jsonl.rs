@@ -56,19 +56,16 @@ pub fn export(store: &Store, dir: &Path) -> Result<u64, Error> {
             source,
         };
         let mut failed = None;
-        store.for_each_call(
-            |row, _| {
-                let written = serde_json::to_writer(&mut *w, &row.result)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"));
-                if let Err(e) = written {
-                    failed.get_or_insert(e);
-                }
-                lines += 1;
-                Ok(())
-            },
-            false,
-        )?;
+        store.for_each_result_json(|json| {
+            let written = w
+                .write_all(json.as_bytes())
+                .and_then(|()| w.write_all(b"\n"));
+            if let Err(e) = written {
+                failed.get_or_insert(e);
+            }
+            lines += 1;
+            Ok(())
+        })?;
         failed.map_or(Ok(()), |e| Err(io(e)))
     })?;
     Ok(lines)

@@ -460,3 +460,168 @@ pub fn export(
         .map_err(|e| Error::Write(e.into()))?;
     rollup.table(lang).write(dir, formats)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::{Deduction, Finding};
+    use crate::{Hit, HitSpan};
+
+    fn rubrics() -> Rubrics {
+        Rubrics::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rubrics")).expect("rubrics")
+    }
+
+    fn hit(category: &str, role: Role) -> Hit {
+        Hit {
+            rule: format!("{category}:1"),
+            category: category.into(),
+            role,
+            start_ms: 0,
+            end_ms: 1,
+            text: String::new(),
+            phrase: String::new(),
+            span: HitSpan {
+                segment: 0,
+                start: 0,
+                end_segment: 0,
+                end: 1,
+            },
+        }
+    }
+
+    fn call(agent: &str, day: u32, score: f64, hits: Vec<Hit>, hold_rule: bool) -> CallResult {
+        let started_at =
+            chrono::DateTime::parse_from_rfc3339(&format!("2026-10-{day:02}T09:00:00+08:00"))
+                .expect("time");
+        let mut extra = BTreeMap::new();
+        extra.insert("team".to_string(), "东区".to_string());
+        CallResult {
+            schema_version: 1,
+            call_id: format!("{agent}-{day}"),
+            agent_id: agent.into(),
+            started_at,
+            direction: Direction::Inbound,
+            audio: String::new(),
+            duration_ms: 60_000,
+            score,
+            max_score: 100.0,
+            status: Status::Ok,
+            error: None,
+            rubric: "客服".into(),
+            credits: 0.0,
+            fine_yuan: 0.0,
+            segments: Vec::new(),
+            hits,
+            deductions: vec![Deduction {
+                item: "4".into(),
+                rule: "4.2".into(),
+                points: 5.0,
+                reason: String::new(),
+                words: String::new(),
+                evidence: Vec::new(),
+                start_ms: 0,
+                end_ms: 0,
+            }],
+            findings: if hold_rule {
+                vec![Finding {
+                    rule: "2.4".into(),
+                    reason: String::new(),
+                    words: String::new(),
+                    credits: 0.0,
+                    fine_yuan: 0.0,
+                    evidence: Vec::new(),
+                    start_ms: 0,
+                    end_ms: 0,
+                }]
+            } else {
+                Vec::new()
+            },
+            manual: Vec::new(),
+            metrics: crate::CallMetrics {
+                duration_ms: 60_000,
+                agent_talk_ms: 30_000,
+                customer_talk_ms: 10_000,
+                dead_air_total_ms: 4_000,
+                ..Default::default()
+            },
+            extra,
+        }
+    }
+
+    #[test]
+    fn rows_match_a_hand_count() {
+        let mut r = Rollup::new(None, &rubrics());
+        r.add(&call(
+            "A01",
+            1,
+            90.0,
+            vec![
+                hit("开头语", Role::Agent),
+                hit("反问", Role::Agent),
+                hit("反问", Role::Agent),
+                hit("反问", Role::Customer),
+            ],
+            false,
+        ));
+        r.add(&call("A01", 2, 70.0, vec![hit("讽刺", Role::Agent)], true));
+        let mut failed = call("A02", 3, 0.0, Vec::new(), false);
+        failed.status = Status::Error;
+        r.add(&failed);
+        let t = r.table(Lang::En);
+        let col = |name: &str| {
+            let i = t.headers.iter().position(|h| h == name).expect(name);
+            t.columns[i].clone()
+        };
+        // Rows: A01, A02, team 东区, all.
+        assert_eq!(
+            col("agent_id"),
+            Cells::Text(vec![
+                "A01".into(),
+                "A02".into(),
+                "team 东区".into(),
+                "all".into()
+            ])
+        );
+        assert_eq!(col("calls"), Cells::Int(vec![2, 1, 3, 3]));
+        assert_eq!(col("failed"), Cells::Int(vec![0, 1, 1, 1]));
+        assert_eq!(col("banned_rhetorical"), Cells::Int(vec![2, 0, 2, 2]));
+        assert_eq!(col("banned_sarcastic"), Cells::Int(vec![1, 0, 1, 1]));
+        assert_eq!(col("calls_rhetorical_2plus"), Cells::Int(vec![1, 0, 1, 1]));
+        assert_eq!(
+            col("avg_score"),
+            Cells::Num(vec![Some(80.0), None, Some(80.0), Some(80.0)])
+        );
+        assert_eq!(
+            col("min_score"),
+            Cells::Num(vec![Some(70.0), None, Some(70.0), Some(70.0)])
+        );
+        assert_eq!(
+            col("greeting_pct"),
+            Cells::Num(vec![Some(50.0), None, Some(50.0), Some(50.0)])
+        );
+        assert_eq!(
+            col("hold_etiquette_pct"),
+            Cells::Num(vec![Some(50.0), None, Some(50.0), Some(50.0)])
+        );
+        assert_eq!(
+            col("agent_talk_ratio"),
+            Cells::Num(vec![Some(0.75), None, Some(0.75), Some(0.75)])
+        );
+        assert_eq!(col("deducted_item 客服 4"), Cells::Int(vec![2, 0, 2, 2]));
+        assert_eq!(col("flagged_for_review"), Cells::Int(vec![1, 0, 1, 1]));
+    }
+
+    #[test]
+    fn month_filter_and_files() {
+        let mut r = Rollup::new(Some("2026-11".into()), &rubrics());
+        r.add(&call("A01", 1, 90.0, Vec::new(), false));
+        assert_eq!(r.table(Lang::Zh).rows(), 0);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let written = r
+            .table(Lang::Zh)
+            .write(dir.path(), &[Format::Csv, Format::Parquet, Format::Xlsx])
+            .expect("write");
+        assert_eq!(written.len(), 3);
+        assert!(written.iter().all(|p| p.is_file()));
+    }
+}

@@ -249,6 +249,27 @@ impl Store {
         Ok(())
     }
 
+    /// Visits every stored result as its JSON text, in call_id order (for `calls.jsonl`:
+    /// no parse and re-serialise of what is already JSON).
+    pub fn for_each_result_json(
+        &self,
+        mut f: impl FnMut(&str) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT result FROM calls ORDER BY call_id")
+            .map_err(|e| self.sql(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
+            let json = r
+                .get_ref(0)
+                .and_then(|v| Ok(v.as_str()?))
+                .map_err(|e| self.sql(e))?;
+            f(json)?;
+        }
+        Ok(())
+    }
+
     /// Starts a transaction: many small writes then commit together (rescore).
     pub fn begin(&self) -> Result<(), Error> {
         self.conn
@@ -291,5 +312,110 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM calls", [], |r| r.get::<_, i64>(0))
             .map(|n| n.max(0) as u64)
             .map_err(|e| self.sql(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::{CallResult, Status};
+
+    fn call(id: &str, score: f64) -> (CallMeta, CallResult) {
+        let meta = CallMeta {
+            call_id: id.into(),
+            audio: "a.wav".into(),
+            agent_id: "A01".into(),
+            started_at: chrono::DateTime::parse_from_rfc3339("2026-10-01T09:00:00+08:00")
+                .expect("time"),
+            direction: crate::Direction::Inbound,
+            agent_channel: crate::AgentChannel::Left,
+            extra: Default::default(),
+        };
+        let result = CallResult {
+            schema_version: 1,
+            call_id: id.into(),
+            agent_id: "A01".into(),
+            started_at: meta.started_at,
+            direction: meta.direction,
+            audio: "a.wav".into(),
+            duration_ms: 1000,
+            score,
+            max_score: 100.0,
+            status: Status::Ok,
+            error: None,
+            rubric: "客服".into(),
+            credits: 0.0,
+            fine_yuan: 0.0,
+            segments: Vec::new(),
+            hits: Vec::new(),
+            deductions: Vec::new(),
+            findings: Vec::new(),
+            manual: Vec::new(),
+            metrics: CallMetrics::default(),
+            extra: Default::default(),
+        };
+        (meta, result)
+    }
+
+    #[test]
+    fn a_call_has_one_row_whatever_is_written_and_merges_keep_it_so() {
+        let a = tempfile::tempdir().expect("tempdir");
+        let b = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(a.path()).expect("open");
+        let (meta, first) = call("c1", 90.0);
+        store
+            .put_call(&meta, Some("t1"), "r1", &first)
+            .expect("put");
+        let (_, second) = call("c1", 80.0);
+        store
+            .put_call(&meta, Some("t1"), "r2", &second)
+            .expect("put again");
+        assert_eq!(store.call_count().expect("count"), 1);
+        let key = store.result_key("c1").expect("key").expect("stored");
+        assert_eq!(
+            (key.result_key.as_str(), key.ok, key.duration_ms),
+            ("r2", true, 1000)
+        );
+
+        let other = Store::open(b.path()).expect("open");
+        let (meta2, r2) = call("c2", 70.0);
+        other.put_call(&meta2, None, "r", &r2).expect("put");
+        other
+            .put_call(&meta, Some("t1"), "r2", &second)
+            .expect("same call in both");
+        drop(other);
+        let mut store = store;
+        store.absorb(b.path()).expect("absorb");
+        let mut seen = Vec::new();
+        store
+            .for_each_result_json(|json| {
+                seen.push(
+                    serde_json::from_str::<CallResult>(json)
+                        .expect("json")
+                        .score,
+                );
+                Ok(())
+            })
+            .expect("visit");
+        assert_eq!(seen, [80.0, 70.0]);
+    }
+
+    #[test]
+    fn transcripts_round_trip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        assert!(store.transcript("k").expect("lookup").is_none());
+        let value = StoredTranscript {
+            transcripts: vec![Transcript {
+                role: crate::Role::Agent,
+                segments: Vec::new(),
+            }],
+            metrics: CallMetrics {
+                duration_ms: 5,
+                ..Default::default()
+            },
+        };
+        store.put_transcript("k", "sha", &value).expect("put");
+        assert_eq!(store.transcript("k").expect("lookup"), Some(value));
     }
 }
