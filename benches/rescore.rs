@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use callqa::asr::{Segment, Transcript};
-use callqa::batch::{Config, Pipeline};
+use callqa::batch::Pipeline;
 use callqa::report::rollup::{Format, Lang};
 use callqa::store::{Store, StoredTranscript};
 use callqa::{CallMeta, CallMetrics, Role};
@@ -107,15 +107,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let pipeline = Pipeline::new(Config {
-        lexicons: repo.join("lexicons"),
-        rubrics: repo.join("rubrics"),
-        calendar: repo.join("calendars"),
-        model: PathBuf::new(),
-        asr: Default::default(),
-        vad: Default::default(),
-        dead_air_min_ms: 3000,
-    })
+    // No model path: re-scoring must never need one.
+    let pipeline = Pipeline::load(
+        &repo.join("lexicons"),
+        &repo.join("rubrics"),
+        &repo.join("calendars"),
+        PathBuf::new(),
+        Default::default(),
+    )
     .expect("rules load");
     let dialogues = dialogues(&repo.join("../shared/data/cs-text-dev"));
     let out = tempfile::tempdir().expect("tempdir");
@@ -125,7 +124,6 @@ fn main() {
     let start = chrono::DateTime::parse_from_rfc3339("2026-10-01T08:00:00+08:00").expect("time");
     let mut d = 0;
     let mut utterances = 0usize;
-    store.begin().expect("begin");
     for i in 0..n {
         let mut turns = Vec::new();
         while turns.len() < 20 {
@@ -148,19 +146,12 @@ fn main() {
             extra: Default::default(),
         };
         let key = format!("transcript-{i}");
+        store.put_transcript(&key, &stored).expect("put transcript");
+        let stale = callqa::batch::error_result(&meta, "not scored yet");
         store
-            .put_transcript(&key, &key, &stored)
-            .expect("put transcript");
-        let stale = pipeline.error_result(&meta, "not scored yet");
-        store
-            .put_call(&meta, Some(&key), "stale", &stale)
+            .put_result(&meta, "stale", Some(&key), &stale)
             .expect("put call");
-        if i % 5000 == 4999 {
-            store.commit().expect("commit");
-            store.begin().expect("begin");
-        }
     }
-    store.commit().expect("commit");
     drop(store);
     eprintln!(
         "setup: {n} calls, {:.1} utterances each, stored in {:.1} s",
@@ -169,27 +160,19 @@ fn main() {
     );
 
     let timed = Instant::now();
-    let summary = callqa::batch::rescore(
-        &pipeline,
-        out.path(),
-        false,
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-    )
-    .expect("rescore");
+    let summary = callqa::batch::rescore(&pipeline, out.path()).expect("rescore");
     let rescore_s = timed.elapsed().as_secs_f64();
     assert_eq!(summary.scored, n as u64, "every call must be re-scored");
-    let store = Store::open(out.path()).expect("store");
-    let lines = callqa::report::jsonl::export(&store, out.path()).expect("jsonl");
-    assert_eq!(lines, n as u64);
-    callqa::report::rollup::export(
-        &store,
-        out.path(),
-        pipeline.rubrics(),
-        None,
+    let results = callqa::batch::export(out.path()).expect("calls.jsonl");
+    assert_eq!(results.len(), n);
+    let mut df = callqa::report::rollup::rollup(&results, None).expect("rollup");
+    callqa::report::rollup::write(
+        &out.path().join("rollup"),
+        &mut df,
         &[Format::Csv, Format::Parquet, Format::Xlsx],
         Lang::Zh,
     )
-    .expect("rollup");
+    .expect("rollup files");
     let total_s = timed.elapsed().as_secs_f64();
     println!(
         "rescore {n} calls: {rescore_s:.1} s ({:.0} calls/s); with calls.jsonl + rollups: {total_s:.1} s ({:.0} calls/s)",

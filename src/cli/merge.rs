@@ -1,45 +1,44 @@
-//! `callqa merge`: combine the output folders of shards into one, without re-scoring.
+//! `callqa merge`: combine the output folders of shards without re-scoring.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::run::{export, RulesArgs};
+use anyhow::Context;
+
+use super::ConfigArgs;
+use crate::store::Store;
 
 /// Arguments of `callqa merge`.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// Output folders of `callqa run --shard` (one per shard).
+    /// Output folders of the shards.
     #[arg(required = true)]
-    pub shards: Vec<PathBuf>,
-    /// Folder to merge into (created if missing; may already hold earlier merges).
+    pub dirs: Vec<PathBuf>,
+    /// Folder that receives the merged database and exports.
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
-    pub rules: RulesArgs,
+    pub config: ConfigArgs,
+    #[arg(long)]
+    pub no_html: bool,
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let rubrics = crate::score::Rubrics::load_dir(&args.rules.rubrics)?;
-    let _lock = crate::batch::OutputLock::acquire(&args.out)?;
-    let mut store = crate::store::Store::open(&args.out)?;
-    for shard in &args.shards {
-        if !shard.join(crate::store::DB_FILE).is_file() {
-            anyhow::bail!(
-                "{}: no {} here; pass the --out folders of the shard runs",
-                shard.display(),
-                crate::store::DB_FILE
-            );
-        }
-        // A shard still running would hand over half its calls.
-        let _shard_lock = crate::batch::OutputLock::acquire(shard)?;
-        store.absorb(shard)?;
+    let _lock = super::run::lock(&args.out)?;
+    let store = Store::open(&args.out)?;
+    let mut total = 0;
+    for dir in &args.dirs {
+        total += store
+            .absorb(dir)
+            .with_context(|| format!("{}: merging", dir.display()))?;
     }
-    export(&args.out, &rubrics)?;
+    drop(store);
+    let rubrics = crate::score::Rubrics::load_dir(&args.config.rubrics)?;
+    super::run::finish(&args.out, !args.no_html, &rubrics)?;
     eprintln!(
-        "{} calls merged from {} folders into {}",
-        store.call_count()?,
-        args.shards.len(),
-        args.out.display()
+        "merged {total} calls from {} folders into {}",
+        args.dirs.len(),
+        args.out.join("calls.jsonl").display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,20 +1,20 @@
-//! `callqa report`: the monthly per-agent rollup from an output folder.
+//! `callqa report`: the monthly per-agent rollup of an output folder.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::report::rollup::{Format, Lang};
+use crate::report::rollup::{self, Format, Lang};
 
 /// Arguments of `callqa report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Output folder of `callqa run` or `callqa merge`.
+    /// Output folder of a run; the rollup goes to DIR/rollup/.
     #[arg(long)]
     pub out: PathBuf,
-    /// Only this month, e.g. 2026-10 (default: every month, one XLSX sheet each).
+    /// Only this month (YYYY-MM, in the calls' local time).
     #[arg(long)]
     pub month: Option<String>,
-    /// Formats to write, comma-separated: rollup.csv (UTF-8 with BOM), .parquet, .xlsx.
+    /// Formats to write.
     #[arg(
         long,
         value_enum,
@@ -25,35 +25,18 @@ pub struct ReportArgs {
     /// Column headers in Chinese or English.
     #[arg(long, value_enum, default_value = "zh")]
     pub lang: Lang,
-    /// Rubric folder: tells which rules check hold etiquette.
-    #[arg(long, default_value = "rubrics")]
-    pub rubrics: PathBuf,
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    if let Some(m) = &args.month {
-        if chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_err() {
-            anyhow::bail!("--month {m:?}: write it like 2026-10");
-        }
-    }
-    if !args.out.join(crate::store::DB_FILE).is_file() {
-        anyhow::bail!(
-            "{}: no {} here; run `callqa run --out {}` first",
-            args.out.display(),
-            crate::store::DB_FILE,
-            args.out.display()
-        );
-    }
-    let rubrics = crate::score::Rubrics::load_dir(&args.rubrics)?;
-    let store = crate::store::Store::open(&args.out)?;
-    for path in crate::report::rollup::export(
-        &store,
-        &args.out,
-        &rubrics,
-        args.month.clone(),
-        &args.format,
-        args.lang,
-    )? {
+    let results: Vec<crate::CallResult> = crate::store::Store::open(&args.out)?
+        .calls()?
+        .into_iter()
+        .map(|c| c.result)
+        .collect();
+    let mut df = rollup::rollup(&results, args.month.as_deref())?;
+    for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
+        .map_err(|e| anyhow::anyhow!(e))?
+    {
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,4 @@
-//! `callqa run`: the cron batch. Also the pieces `rescore`, `merge` and `report` share:
-//! the rule folders, the exports and the summary line.
+//! `callqa run` and `callqa rescore`: the cron batch and its cheap re-score.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -7,215 +6,230 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::batch::{self, dirscan, manifest::Manifest, Config, Pipeline, Shard, Summary};
-use crate::report::rollup::{self, Format, Lang};
-use crate::store::Store;
+use super::ConfigArgs;
+use crate::asr::AsrConfig;
+use crate::batch::{self, NamePattern, Pipeline, Reporting, Shard, Summary};
+use crate::report::rollup::{Format, Lang};
 use crate::{AgentChannel, Direction};
-
-/// Where the lexicons, rubric and calendar live.
-#[derive(Debug, clap::Args)]
-pub struct RulesArgs {
-    /// Lexicon folder (`*.txt`, one phrase a line).
-    #[arg(long, default_value = "lexicons")]
-    pub lexicons: PathBuf,
-    /// Rubric folder (`*.toml`, one sheet per direction).
-    #[arg(long, default_value = "rubrics")]
-    pub rubrics: PathBuf,
-    /// Holiday calendar folder (`*.toml`).
-    #[arg(long, default_value = "calendars")]
-    pub calendar: PathBuf,
-}
 
 /// Arguments of `callqa run`.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = RUN_HELP)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["manifest", "dir"])))]
 pub struct RunArgs {
-    /// Manifest CSV: call_id,audio,agent_id,started_at,direction,agent_channel (+ extra columns).
-    #[arg(long, required_unless_present = "dir", conflicts_with = "dir")]
-    pub manifest: Option<PathBuf>,
-    /// Recordings folder whose file names carry the metadata (with --pattern).
-    #[arg(long, requires = "pattern")]
-    pub dir: Option<PathBuf>,
-    /// Regex with named groups matched against each file name under --dir (see below).
+    /// Manifest CSV: call_id,audio,agent_id,started_at,direction,agent_channel (+ any extra
+    /// columns, carried through). Audio paths are relative to the manifest's folder.
     #[arg(long)]
-    pub pattern: Option<String>,
-    /// Direction of calls whose name has no `direction` group.
+    pub manifest: Option<PathBuf>,
+    /// Instead of a manifest: every recording under this folder, metadata from file names.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// With --dir: regex with named groups call_id, agent_id, and started_at (RFC 3339) or
+    /// date (YYYYMMDD) + time (HHMMSS); optional direction, agent_channel.
+    #[arg(long, default_value = batch::manifest::DEFAULT_PATTERN)]
+    pub pattern: String,
+    /// With --dir: direction when the file name does not say.
     #[arg(long, value_enum, default_value = "inbound")]
     pub direction: Direction,
-    /// Agent channel of calls whose name has no `agent_channel` group.
+    /// With --dir: agent channel when the file name does not say.
     #[arg(long, value_enum, default_value = "left")]
     pub agent_channel: AgentChannel,
-    /// UTC offset of `date`/`time` groups in file names.
+    /// With --dir: UTC offset of file-name times.
     #[arg(long, default_value = "+08:00")]
     pub utc_offset: String,
-    /// Output folder: callqa.db, calls.jsonl, rollup.{csv,parquet,xlsx}.
+    /// Output folder: database, calls.jsonl, rollup/, report/.
     #[arg(long)]
     pub out: PathBuf,
-    /// Calls processed at once (default: the number of cores).
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// ggml Whisper model file (loaded only if a call needs transcribing).
+    #[arg(long, env = "CALLQA_MODEL", default_value = crate::asr::DEFAULT_MODEL)]
+    pub model: PathBuf,
+    /// Calls processed in parallel [default: number of cores].
     #[arg(long)]
     pub jobs: Option<usize>,
     /// whisper.cpp threads per job.
     #[arg(long, default_value_t = 1)]
     pub asr_threads: usize,
-    /// ggml Whisper model file; loaded only if some call needs transcribing.
-    #[arg(long, env = "CALLQA_MODEL", default_value = crate::asr::DEFAULT_MODEL)]
-    pub model: PathBuf,
-    #[command(flatten)]
-    pub rules: RulesArgs,
-    /// Only the calls of shard i of n (0-based, e.g. 2/8), or `auto` from JOB_COMPLETION_INDEX +
-    /// JOB_COMPLETIONS (Kubernetes) or SLURM_ARRAY_TASK_ID + SLURM_ARRAY_TASK_COUNT.
+    /// Dead air: both parties silent at least this long (ms).
+    #[arg(long, default_value_t = 5_000)]
+    pub dead_air_ms: u64,
+    /// Run only shard i of n (0-based), or `auto` from Kubernetes/Slurm array variables.
     #[arg(long)]
     pub shard: Option<String>,
-    /// Exit 0 as long as at most this many calls failed.
+    /// Exit 0 while at most this many calls fail.
     #[arg(long, default_value_t = 0)]
     pub max_failed: u64,
-    /// Gaps with neither party speaking at least this long count as dead air.
-    #[arg(long, default_value_t = 3000)]
-    pub dead_air_min_ms: u64,
-    /// No summary line on stderr (failed calls are still listed).
+    /// No summary line (errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
-    /// Print the summary as one JSON object on stdout.
+    /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Skip the HTML report.
+    #[arg(long)]
+    pub no_html: bool,
 }
 
-const RUN_HELP: &str = "\
-Calls already scored with the same audio, model, lexicons, rubric and calendar are skipped;
-a lexicon or rubric edit re-scores from stored transcripts without loading the model.
-Kill it at any time: a rerun resumes and every call ends with exactly one result.
+/// Arguments of `callqa rescore`.
+#[derive(Debug, clap::Args)]
+pub struct RescoreArgs {
+    /// Output folder of an earlier run.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long)]
+    pub no_html: bool,
+}
 
-File names as metadata (--dir with --pattern): the regex must match the whole file name.
-Named groups: agent_id (required); started_at (RFC 3339) or date (20261001 / 2026-10-01)
-plus time (093000 / 09:30:00, in --utc-offset); call_id (default: name without extension);
-direction (inbound/outbound/in/out; default --direction); agent_channel (left/right/mono;
-default --agent-channel). Example, for 20261001_093000_A017_in_c123.wav:
+/// Holds `DIR/.lock` while a run writes into DIR.
+pub(super) struct Lock {
+    _file: std::fs::File,
+}
 
-  callqa run --dir recordings/ --out results/ \\
-    --pattern '(?P<date>\\d{8})_(?P<time>\\d{6})_(?P<agent_id>[^_]+)_(?P<direction>in|out)_(?P<call_id>[^.]+)\\.\\w+'
+pub(super) fn lock(out: &Path) -> anyhow::Result<Lock> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    let path = out.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("{}: cannot open the lock file", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "{}: another callqa is writing to this folder; wait for it to finish (a killed run frees the lock at once)",
+            out.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("{}: cannot lock", path.display())),
+    }
+}
 
-Exit codes: 0 all calls ok (or at most --max-failed failed); 1 more calls failed;
-2 could not run (usage, manifest header, lexicons, rubric, model, output folder locked).";
-
-/// Loads lexicons, rubric and calendar (not the model) into a pipeline.
-pub fn pipeline(
-    rules: &RulesArgs,
+pub(super) fn pipeline(
+    config: &ConfigArgs,
     model: PathBuf,
-    asr_threads: usize,
-    dead_air_min_ms: u64,
+    asr: AsrConfig,
 ) -> anyhow::Result<Pipeline> {
-    Ok(Pipeline::new(Config {
-        lexicons: rules.lexicons.clone(),
-        rubrics: rules.rubrics.clone(),
-        calendar: rules.calendar.clone(),
+    Pipeline::load(
+        &config.lexicons,
+        &config.rubrics,
+        &config.calendar,
         model,
-        asr: crate::asr::AsrConfig {
-            threads: asr_threads.max(1),
-            ..Default::default()
-        },
-        vad: crate::audio::VadConfig::default(),
-        dead_air_min_ms,
-    })?)
+        asr,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Exports calls.jsonl, the rollup and (unless told not to) the HTML report.
+pub(super) fn finish(
+    out: &Path,
+    html: bool,
+    rubrics: &crate::score::Rubrics,
+) -> anyhow::Result<()> {
+    let results = batch::export(out).map_err(|e| anyhow::anyhow!(e))?;
+    let mut df = crate::report::rollup::rollup(&results, None).context("building the rollup")?;
+    crate::report::rollup::write(
+        &out.join("rollup"),
+        &mut df,
+        &[Format::Csv, Format::Parquet, Format::Xlsx],
+        Lang::Zh,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    if html {
+        crate::report::html::write(
+            out,
+            &results,
+            rubrics,
+            &crate::report::html::Options::default(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(())
+}
+
+fn report_summary(s: &Summary, quiet: bool, json: bool, max_failed: u64) -> ExitCode {
+    if json {
+        println!("{}", serde_json::to_string(s).unwrap_or_default());
+    } else if !quiet {
+        eprintln!("{}", s.line());
+    }
+    if s.failed + s.bad_rows > max_failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let shard = match args.shard.as_deref() {
-        None => None,
-        Some("auto") => {
-            Some(Shard::from_env(|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?)
-        }
-        Some(spec) => Some(
-            spec.parse::<Shard>()
-                .map_err(|e| anyhow::anyhow!("--shard: {e}"))?,
-        ),
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let _lock = lock(&args.out)?;
+    let asr = AsrConfig {
+        threads: args.asr_threads,
+        ..AsrConfig::default()
     };
-    let pipeline = pipeline(
-        &args.rules,
-        args.model.clone(),
-        args.asr_threads,
-        args.dead_air_min_ms,
-    )?;
-    let _lock = batch::OutputLock::acquire(&args.out)?;
-    let options = batch::Options {
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        shard,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
+    let mut pipeline = pipeline(&args.config, args.model.clone(), asr)?;
+    pipeline.dead_air_ms = args.dead_air_ms;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let reporting = Reporting {
+        progress: std::io::stderr().is_terminal(),
+        quiet: args.quiet,
     };
     let summary = if let Some(manifest) = &args.manifest {
-        batch::run(Manifest::open(manifest)?, &pipeline, &args.out, &options)?
+        let calls = batch::Manifest::open(manifest)?;
+        batch::run(&pipeline, calls, &args.out, jobs, shard, &reporting)?
     } else {
-        let dir = args.dir.as_deref().unwrap_or(Path::new("."));
-        let offset: chrono::FixedOffset = args.utc_offset.parse().map_err(|_| {
-            anyhow::anyhow!("--utc-offset {:?}: write it like +08:00", args.utc_offset)
-        })?;
-        let defaults = dirscan::Defaults {
+        let dir = args
+            .dir
+            .as_deref()
+            .context("--dir or --manifest is required")?;
+        let offset: chrono::FixedOffset = args
+            .utc_offset
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--utc-offset {}: write it as +08:00", args.utc_offset))?;
+        let pattern = NamePattern {
+            regex: regex::Regex::new(&args.pattern).context("--pattern is not a valid regex")?,
             direction: args.direction,
             agent_channel: args.agent_channel,
             utc_offset: offset,
         };
-        let scan =
-            dirscan::DirScan::new(dir, args.pattern.as_deref().unwrap_or_default(), defaults)?;
-        batch::run(scan, &pipeline, &args.out, &options)?
+        batch::run(
+            &pipeline,
+            pattern.scan(dir).into_iter(),
+            &args.out,
+            jobs,
+            shard,
+            &reporting,
+        )?
     };
-    finish(
-        &args.out,
-        pipeline.rubrics(),
+    finish(&args.out, !args.no_html, &pipeline.rubrics)?;
+    Ok(report_summary(
         &summary,
         args.quiet,
         args.json,
         args.max_failed,
-    )
+    ))
 }
 
-/// Writes calls.jsonl and the rollups, prints the summary, and picks the exit code.
-pub fn finish(
-    out: &Path,
-    rubrics: &crate::score::Rubrics,
-    summary: &Summary,
-    quiet: bool,
-    json: bool,
-    max_failed: u64,
-) -> anyhow::Result<ExitCode> {
-    export(out, rubrics)?;
-    if json {
-        println!("{}", serde_json::to_string(summary)?);
-    }
-    if !quiet {
-        let rtf = summary
-            .real_time_factor
-            .map_or(String::new(), |r| format!(", real-time factor {r:.3}"));
-        eprintln!(
-            "{} calls: {} scored, {} cached, {} failed; {:.2} h of audio in {:.1} s{rtf} (see {})",
-            summary.total,
-            summary.scored,
-            summary.cached,
-            summary.failed,
-            summary.audio_hours,
-            summary.wall_s,
-            out.join(crate::report::jsonl::FILE).display()
-        );
-    }
-    Ok(if summary.failed > max_failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// calls.jsonl and rollup.{csv,parquet,xlsx} from the store.
-pub fn export(out: &Path, rubrics: &crate::score::Rubrics) -> anyhow::Result<()> {
-    let store = Store::open(out)?;
-    crate::report::jsonl::export(&store, out)?;
-    rollup::export(
-        &store,
-        out,
-        rubrics,
-        None,
-        &[Format::Csv, Format::Parquet, Format::Xlsx],
-        Lang::Zh,
-    )
-    .with_context(|| format!("{}: writing the rollup", out.display()))?;
-    Ok(())
+pub fn rescore(args: RescoreArgs) -> anyhow::Result<ExitCode> {
+    let _lock = lock(&args.out)?;
+    let pipeline = pipeline(&args.config, PathBuf::new(), AsrConfig::default())?;
+    let mut summary = batch::rescore(&pipeline, &args.out)?;
+    summary.model_loaded = pipeline
+        .model_loaded
+        .load(std::sync::atomic::Ordering::Relaxed);
+    finish(&args.out, !args.no_html, &pipeline.rubrics)?;
+    Ok(report_summary(&summary, args.quiet, args.json, 0))
 }

@@ -83,6 +83,8 @@ pub struct CallResult {
     pub agent_id: String,
     pub started_at: chrono::DateTime<chrono::FixedOffset>,
     pub direction: Direction,
+    #[serde(default)]
+    pub agent_channel: crate::AgentChannel,
     pub audio: String,
     pub duration_ms: u64,
     pub score: f64,
@@ -138,6 +140,7 @@ pub fn score_call(
         agent_id: meta.agent_id.clone(),
         started_at: meta.started_at,
         direction: meta.direction,
+        agent_channel: meta.agent_channel,
         audio: meta.audio.display().to_string(),
         duration_ms: metrics.duration_ms,
         score: 0.0,
