@@ -16,6 +16,7 @@ pub mod scan;
 pub mod score;
 pub mod store;
 pub mod text;
+mod util;
 
 pub use asr::{Segment, Token, Transcript};
 pub use audio::{Audio, CallMetrics, SpeechRegion};

@@ -424,28 +424,9 @@ fn process_inner(
 /// The `calls.jsonl` row of a call that could not be processed.
 pub fn error_result(meta: &CallMeta, reason: &str) -> CallResult {
     CallResult {
-        schema_version: score::SCHEMA_VERSION,
-        call_id: meta.call_id.clone(),
-        agent_id: meta.agent_id.clone(),
-        started_at: meta.started_at,
-        direction: meta.direction,
-        agent_channel: meta.agent_channel,
-        audio: meta.audio.display().to_string(),
-        duration_ms: 0,
-        score: 0.0,
-        max_score: 0.0,
         status: Status::Error,
         error: Some(reason.to_string()),
-        rubric: String::new(),
-        credits: 0.0,
-        fine_yuan: 0.0,
-        segments: Vec::new(),
-        hits: Vec::new(),
-        deductions: Vec::new(),
-        findings: Vec::new(),
-        manual: Vec::new(),
-        metrics: Default::default(),
-        extra: meta.extra.clone(),
+        ..CallResult::for_call(meta)
     }
 }
 

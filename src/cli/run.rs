@@ -59,6 +59,13 @@ pub struct RunArgs {
     /// Exit 0 while at most this many calls fail.
     #[arg(long, default_value_t = 0)]
     pub max_failed: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How a batch command talks.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
     /// No summary line (errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
@@ -78,12 +85,8 @@ pub struct RescoreArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub config: ConfigArgs,
-    #[arg(short, long)]
-    pub quiet: bool,
-    #[arg(long)]
-    pub json: bool,
-    #[arg(long)]
-    pub no_html: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Holds `DIR/.lock` while a run writes into DIR.
@@ -153,10 +156,10 @@ pub(super) fn finish(
     Ok(())
 }
 
-fn report_summary(s: &Summary, quiet: bool, json: bool, max_failed: u64) -> ExitCode {
-    if json {
+fn report_summary(s: &Summary, output: &OutputArgs, max_failed: u64) -> ExitCode {
+    if output.json {
         println!("{}", serde_json::to_string(s).unwrap_or_default());
-    } else if !quiet {
+    } else if !output.quiet {
         eprintln!("{}", s.line());
     }
     if s.failed + s.bad_rows > max_failed {
@@ -185,7 +188,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let reporting = Reporting {
         progress: std::io::stderr().is_terminal(),
-        quiet: args.quiet,
+        quiet: args.output.quiet,
     };
     let summary = if let Some(manifest) = &args.manifest {
         let calls = batch::Manifest::open(manifest)?;
@@ -214,13 +217,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             &reporting,
         )?
     };
-    finish(&args.out, !args.no_html, &pipeline.rubrics)?;
-    Ok(report_summary(
-        &summary,
-        args.quiet,
-        args.json,
-        args.max_failed,
-    ))
+    finish(&args.out, !args.output.no_html, &pipeline.rubrics)?;
+    Ok(report_summary(&summary, &args.output, args.max_failed))
 }
 
 pub fn rescore(args: RescoreArgs) -> anyhow::Result<ExitCode> {
@@ -230,6 +228,6 @@ pub fn rescore(args: RescoreArgs) -> anyhow::Result<ExitCode> {
     summary.model_loaded = pipeline
         .model_loaded
         .load(std::sync::atomic::Ordering::Relaxed);
-    finish(&args.out, !args.no_html, &pipeline.rubrics)?;
-    Ok(report_summary(&summary, args.quiet, args.json, 0))
+    finish(&args.out, !args.output.no_html, &pipeline.rubrics)?;
+    Ok(report_summary(&summary, &args.output, 0))
 }

@@ -85,18 +85,13 @@ impl fmt::Display for LexiconErrors {
 impl Lexicons {
     /// Loads every `*.txt` in `dir`, in name order.
     pub fn load_dir(dir: &Path) -> Result<Lexicons, LexiconErrors> {
-        let listing = std::fs::read_dir(dir).map_err(|e| {
+        let paths = crate::util::config_files(dir, "txt").map_err(|e| {
             LexiconErrors(vec![LineError {
                 path: dir.to_path_buf(),
                 line: 0,
                 message: format!("cannot read the lexicon folder ({e}); pass --lexicons DIR"),
             }])
         })?;
-        let mut paths: Vec<PathBuf> = listing
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-            .collect();
-        paths.sort();
         let mut files = Vec::new();
         let mut errors = Vec::new();
         for path in paths {

@@ -66,16 +66,11 @@ impl Calendar {
     /// Loads every `*.toml` in `dir`.
     pub fn load_dir(dir: &Path) -> Result<Calendar, CalendarError> {
         use sha2::{Digest, Sha256};
-        let listing = std::fs::read_dir(dir).map_err(|e| CalendarError {
+        let paths = crate::util::config_files(dir, "toml").map_err(|e| CalendarError {
             path: dir.to_path_buf(),
             line: 0,
             message: format!("cannot read the calendar folder ({e}); pass --calendar DIR"),
         })?;
-        let mut paths: Vec<PathBuf> = listing
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
         let mut cal = Calendar::default();
         let mut hash = Sha256::new();
         for path in paths {

@@ -108,6 +108,36 @@ pub struct CallResult {
     pub extra: std::collections::BTreeMap<String, String>,
 }
 
+impl CallResult {
+    /// A result carrying the call's metadata with nothing scored yet.
+    pub fn for_call(meta: &CallMeta) -> CallResult {
+        CallResult {
+            schema_version: SCHEMA_VERSION,
+            call_id: meta.call_id.clone(),
+            agent_id: meta.agent_id.clone(),
+            started_at: meta.started_at,
+            direction: meta.direction,
+            agent_channel: meta.agent_channel,
+            audio: meta.audio.display().to_string(),
+            duration_ms: 0,
+            score: 0.0,
+            max_score: 0.0,
+            status: Status::Ok,
+            error: None,
+            rubric: String::new(),
+            credits: 0.0,
+            fine_yuan: 0.0,
+            segments: Vec::new(),
+            hits: Vec::new(),
+            deductions: Vec::new(),
+            findings: Vec::new(),
+            manual: Vec::new(),
+            metrics: CallMetrics::default(),
+            extra: meta.extra.clone(),
+        }
+    }
+}
+
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
@@ -134,30 +164,11 @@ pub fn score_call(
     rubrics: &Rubrics,
     calendar: &Calendar,
 ) -> CallResult {
-    let mut result = CallResult {
-        schema_version: SCHEMA_VERSION,
-        call_id: meta.call_id.clone(),
-        agent_id: meta.agent_id.clone(),
-        started_at: meta.started_at,
-        direction: meta.direction,
-        agent_channel: meta.agent_channel,
-        audio: meta.audio.display().to_string(),
-        duration_ms: metrics.duration_ms,
-        score: 0.0,
-        max_score: 0.0,
-        status: Status::Ok,
-        error: None,
-        rubric: String::new(),
-        credits: 0.0,
-        fine_yuan: 0.0,
-        segments: segments(transcripts),
-        hits,
-        deductions: Vec::new(),
-        findings: Vec::new(),
-        manual: Vec::new(),
-        metrics: metrics.clone(),
-        extra: meta.extra.clone(),
-    };
+    let mut result = CallResult::for_call(meta);
+    result.duration_ms = metrics.duration_ms;
+    result.segments = segments(transcripts);
+    result.hits = hits;
+    result.metrics = metrics.clone();
     let Some(sheet) = rubrics.for_direction(meta.direction) else {
         result.status = Status::Error;
         result.error = Some(format!(

@@ -246,16 +246,11 @@ impl Rubrics {
     /// Loads every `*.toml` sheet of `dir`.
     pub fn load_dir(dir: &Path) -> Result<Rubrics, RubricError> {
         use sha2::{Digest, Sha256};
-        let listing = std::fs::read_dir(dir).map_err(|e| RubricError {
+        let paths = crate::util::config_files(dir, "toml").map_err(|e| RubricError {
             path: dir.to_path_buf(),
             line: 0,
             message: format!("cannot read the rubric folder ({e}); pass --rubrics DIR"),
         })?;
-        let mut paths: Vec<PathBuf> = listing
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
         let mut hash = Sha256::new();
         let mut sheets = Vec::new();
         for path in paths {
