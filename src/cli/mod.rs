@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod clips;
+mod html;
 mod model;
 mod scan;
 mod transcribe;
@@ -34,6 +36,10 @@ pub enum Command {
     Transcribe(transcribe::TranscribeArgs),
     /// Find lexicon phrases in JSON-lines text (one hit per output line).
     Scan(scan::ScanArgs),
+    /// Write the inspector's HTML report (DIR/report/index.html) from DIR/calls.jsonl.
+    Html(html::HtmlArgs),
+    /// Cut WAV clips of matching hits and deductions for trainers, with index.csv/jsonl.
+    Clips(clips::ClipsArgs),
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
@@ -43,6 +49,8 @@ pub fn run(args: Args) -> ExitCode {
         Command::Model(a) => report(model::run(a)),
         Command::Transcribe(a) => report(transcribe::run(a)),
         Command::Scan(a) => report(scan::run(a)),
+        Command::Html(a) => report(html::run(a)),
+        Command::Clips(a) => report(clips::run(a)),
     }
 }
 

@@ -84,6 +84,9 @@ pub struct CallResult {
     pub started_at: chrono::DateTime<chrono::FixedOffset>,
     pub direction: Direction,
     pub audio: String,
+    /// Which channel of `audio` carries the agent, so reports can decode it again.
+    #[serde(default)]
+    pub agent_channel: crate::AgentChannel,
     pub duration_ms: u64,
     pub score: f64,
     pub max_score: f64,
@@ -139,6 +142,7 @@ pub fn score_call(
         started_at: meta.started_at,
         direction: meta.direction,
         audio: meta.audio.display().to_string(),
+        agent_channel: meta.agent_channel,
         duration_ms: metrics.duration_ms,
         score: 0.0,
         max_score: 0.0,
