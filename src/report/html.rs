@@ -489,7 +489,7 @@ impl Page<'_, '_> {
                 esc(text),
                 d.points,
                 self.t(&d.reason),
-                self.evidence(c, &d.evidence),
+                self.evidence(c, &d.words, &d.evidence),
                 clock(d.start_ms)
             );
         }
@@ -519,7 +519,7 @@ impl Page<'_, '_> {
                 esc(&f.rule),
                 esc(text),
                 self.t(&f.reason),
-                self.evidence(c, &f.evidence),
+                self.evidence(c, &f.words, &f.evidence),
                 clock(f.start_ms)
             );
         }
@@ -527,8 +527,11 @@ impl Page<'_, '_> {
         h
     }
 
-    /// The words of the hits a deduction or finding rests on.
-    fn evidence(&self, c: &CallResult, idx: &[usize]) -> String {
+    /// The words a deduction or finding rests on, or else the words of its hits.
+    fn evidence(&self, c: &CallResult, words: &str, idx: &[usize]) -> String {
+        if !words.is_empty() {
+            return self.t(words);
+        }
         idx.iter()
             .filter_map(|&i| c.hits.get(i))
             .map(|hit| {

@@ -26,7 +26,7 @@
       var d = r.dataset, date = d.date, ok =
         (!agent || d.agent === agent) && (!dir || d.direction === dir) &&
         (!item || (" " + d.items + " ").indexOf(" " + item + " ") >= 0) &&
-        (!cat || d.categories.split("\u001f").indexOf(cat) >= 0) &&
+        (!cat || d.categories.split("|").indexOf(cat) >= 0) &&
         (!from || date >= from) && (!to || date <= to) &&
         (max === "" || parseFloat(d.score) <= parseFloat(max)) && (!flagged || d.flagged === "1");
       r.hidden = !ok;
