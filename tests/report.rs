@@ -225,6 +225,41 @@ fn redact_hides_personal_numbers_everywhere() {
 }
 
 #[test]
+fn failed_calls_are_listed_first_with_their_error() {
+    let mut failed = tricky_call();
+    failed.call_id = "20261014-0099".into();
+    failed.status = callqa::score::Status::Error;
+    failed.error = Some("fixtures/x.wav: <truncated> header; export it again".into());
+    failed.segments.clear();
+    let dir = results_dir(&[bad_call(), failed]);
+    callqa()
+        .args(["html", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let index = read(&dir.path().join("report/index.html"));
+    let at = |id: &str| index.find(id).unwrap_or_else(|| panic!("{id} not listed"));
+    assert!(
+        at("20261014-0099") < at("20261014-0001"),
+        "failed call (score 100) not first"
+    );
+    assert!(index.contains("fixtures/x.wav: &lt;truncated&gt; header; export it again"));
+}
+
+#[test]
+fn a_missing_results_file_is_a_usage_error_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    callqa()
+        .args(["html", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "calls.jsonl: cannot open; run `callqa run",
+        ));
+}
+
+#[test]
 fn unreadable_audio_still_gives_a_page_and_exit_1() {
     let mut call = bad_call();
     call.audio = "missing/recording.wav".into();
@@ -402,6 +437,8 @@ fn browser_filters_opens_and_plays_from_the_deduction() {
     let seen: serde_json::Value =
         serde_json::from_str(stdout.trim()).expect("JSON from the script");
     assert_eq!(seen["rows"], 2);
+    let sorted: Vec<f64> = serde_json::from_value(seen["sorted_by_score"].clone()).expect("scores");
+    assert_eq!(sorted, [100.0, 65.0]);
     let duration = seen["duration_s"].as_f64().expect("duration");
     assert!((duration - 44.97).abs() < 0.1, "player duration {duration}");
     // The 4.6 deduction at 12.5 s: the player starts at 10.5 s, from 0.

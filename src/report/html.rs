@@ -232,8 +232,11 @@ impl Page<'_, '_> {
         let mut order: Vec<usize> = (0..results.len()).collect();
         order.sort_by(|&a, &b| {
             let (x, y) = (&results[a], &results[b]);
-            flagged(y)
-                .cmp(&flagged(x))
+            // A failed call's score means nothing: it goes before the scored flagged ones.
+            let failed = |c: &CallResult| c.status == Status::Error;
+            failed(y)
+                .cmp(&failed(x))
+                .then(flagged(y).cmp(&flagged(x)))
                 .then(x.score.total_cmp(&y.score))
                 .then(x.call_id.cmp(&y.call_id))
         });

@@ -107,6 +107,12 @@ async function main() {
   await evaluate(`(() => { const f = document.getElementById("f-category"); f.value = ${JSON.stringify(category)}; f.dispatchEvent(new Event("change")); })()`);
   seen.shown = await evaluate(`[...document.querySelectorAll("#calls tbody tr")].filter(r => !r.hidden).map(r => r.dataset.call)`);
   await shot("index.png");
+  await evaluate(`(() => { const f = document.getElementById("f-category"); f.value = ""; f.dispatchEvent(new Event("change")); })()`);
+  // The second click sorts descending, which the flagged-first order is not.
+  await click(`#calls th[data-key="score"]`);
+  await click(`#calls th[data-key="score"]`);
+  seen.sorted_by_score = await evaluate(`[...document.querySelectorAll("#calls tbody tr")].map(r => parseFloat(r.dataset.score))`);
+  await evaluate(`(() => { const f = document.getElementById("f-category"); f.value = ${JSON.stringify(category)}; f.dispatchEvent(new Event("change")); })()`);
   if (seen.shown.length !== 1 || seen.shown[0] !== expectedCall) return finish(seen, "filter by category showed " + JSON.stringify(seen.shown));
 
   const loaded = next("Page.loadEventFired");
