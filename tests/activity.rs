@@ -113,6 +113,10 @@ fn an_empty_track_has_no_regions() {
     assert!(detect(Vec::new()).is_empty());
 }
 
+/// Pauses shorter than this belong to the speaker's turn: the truth convention, and
+/// `VadConfig::min_silence_ms`.
+const TURN_PAUSE_MS: u64 = 600;
+
 /// 10 ms frame energies in dB of a clean clip.
 fn energies(x: &[f32]) -> Vec<f32> {
     x.chunks(160)
@@ -120,14 +124,14 @@ fn energies(x: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// Where a clean clip is speech: frames within 30 dB of its loudest, pauses under 300 ms
-/// bridged (a pause inside a sentence is still the speaker's turn). Returns (start, end) in ms
+/// Where a clean clip is speech: frames within 30 dB of its loudest, pauses under
+/// [`TURN_PAUSE_MS`] bridged (a pause inside a sentence is still the speaker's turn). Returns (start, end) in ms
 /// from the clip start, and the gain that brings its loudest frame to −15 dBFS.
 fn clip_truth(x: &[f32]) -> (Vec<(u64, u64)>, f32) {
     let e = energies(x);
     let peak = e.iter().copied().fold(f32::MIN, f32::max);
     let speech: Vec<bool> = e.iter().map(|&v| v > peak - 30.0).collect();
-    let spans = bridged(&speech, 10, 300);
+    let spans = bridged(&speech, 10, TURN_PAUSE_MS);
     (spans, 10f32.powf((-15.0 - peak) / 20.0))
 }
 
@@ -283,7 +287,7 @@ fn real_speech_call_through_g711_at_8_khz() {
 const BASELINE: &str = "earshot 1.x baseline";
 
 /// The pure-Rust neural VAD `earshot` on the same call (16 ms frames, score ≥ 0.5, pauses
-/// under 300 ms bridged like the truth), so the choice of detector rests on a number.
+/// under [`TURN_PAUSE_MS`] bridged like the truth), so the choice of detector rests on a number.
 #[test]
 fn energy_detector_is_at_least_as_accurate_as_earshot_on_real_speech() {
     let call = real_call();
@@ -294,7 +298,7 @@ fn energy_detector_is_at_least_as_accurate_as_earshot_on_real_speech() {
             .chunks_exact(256)
             .map(|f| det.predict_f32(f) >= 0.5)
             .collect();
-        bridged(&speech, 16, 300)
+        bridged(&speech, 16, TURN_PAUSE_MS)
             .into_iter()
             .map(|(start_ms, end_ms)| SpeechRegion { start_ms, end_ms })
             .collect()

@@ -27,8 +27,9 @@ const FLOOR_PERCENTILE: f64 = 0.10;
 pub struct VadConfig {
     /// Shorter bursts are clicks or line noise, not speech (a short 嗯 is about 150 ms).
     pub min_speech_ms: u64,
-    /// Pauses shorter than this stay inside one region: pauses between words and syllables
-    /// are shorter, pauses between sentences or turns are longer.
+    /// Pauses shorter than this stay inside one region: pauses between words, syllables and at
+    /// commas are shorter (real speech pauses 200–600 ms at a comma, the TTS fixtures about 550 ms), pauses
+    /// between turns are longer.
     pub min_silence_ms: u64,
     /// Kept after the energy falls below the lower threshold: word endings fade out quietly.
     pub hangover_ms: u64,
@@ -48,7 +49,7 @@ impl Default for VadConfig {
     fn default() -> Self {
         VadConfig {
             min_speech_ms: 120,
-            min_silence_ms: 300,
+            min_silence_ms: 600,
             hangover_ms: 50,
             padding_ms: 20,
             open_above_floor_db: 15.0,

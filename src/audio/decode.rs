@@ -4,21 +4,26 @@
 //! downmixed mono call is resampled once, not twice. Packets that fail to decode are skipped
 //! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
 //! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
-//! malformed streams, so the whole decode runs under `catch_unwind` as a last resort and a
-//! panic becomes [`Error::Corrupt`].
+//! malformed streams: WAV headers are checked for the values fuzzing found it panicking on
+//! before its reader sees them, and the whole decode runs under `catch_unwind` as a last
+//! resort, a panic becoming [`Error::Corrupt`].
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{Cursor, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::{Once, OnceLock};
 
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::probe::{Hint, Probe};
+use symphonia::default::formats::{self, WavReader};
+use symphonia_metadata::id3v2::Id3v2Reader;
 
 use super::{resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
 use crate::{AgentChannel, Role};
@@ -103,15 +108,41 @@ fn guarded(
     agent_channel: AgentChannel,
     source: Box<dyn MediaSource>,
 ) -> Result<(Audio, Vec<String>), Error> {
-    catch_unwind(AssertUnwindSafe(|| {
+    quiet_panics_while_decoding();
+    DECODING.with(|d| d.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| {
         decode_source(path, agent_channel, source)
-    }))
-    .unwrap_or_else(|_| {
+    }));
+    DECODING.with(|d| d.set(false));
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
         Err(Error::Corrupt {
             path: path.to_path_buf(),
-            reason: PANIC_REASON.into(),
+            reason: format!("{PANIC_REASON} ({what})"),
         })
     })
+}
+
+thread_local! {
+    static DECODING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A caught decoder panic must give the one error line, not also the panic message and
+/// backtrace the default hook prints. Panics elsewhere still reach the previous hook.
+fn quiet_panics_while_decoding() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Samples at the source rate, one `Vec` per channel.
@@ -227,6 +258,24 @@ fn read_head(source: &mut Box<dyn MediaSource>) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Symphonia's probe with the containers callqa promises (MP3, FLAC, Ogg, M4A) and no others:
+/// MKV, CAF and raw ADTS AAC are not call recordings, and every reader is surface for malformed
+/// input (fuzzing found MKV's and ADTS's panicking). WAV is left out too: the probe scans up to 1 MiB for
+/// any known marker, so a `RIFF` found mid-file would reach the WAV reader without
+/// [`check_wav_header`]; a real WAV starts with `RIFF` and is opened directly instead.
+fn non_wav_probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut probe = Probe::default();
+        probe.register_all::<formats::FlacReader>();
+        probe.register_all::<formats::MpaReader>();
+        probe.register_all::<formats::IsoMp4Reader>();
+        probe.register_all::<formats::OggReader>();
+        probe.register_all::<Id3v2Reader>();
+        probe
+    })
+}
+
 /// Enough to hold the header chunks of any WAV a recorder writes.
 const HEAD_LEN: usize = 4096;
 
@@ -248,9 +297,9 @@ fn check_wav_header(path: &Path, head: &[u8]) -> Result<(), Error> {
             pos = pos.saturating_add(8).saturating_add(len + (len & 1));
             continue;
         }
-        let Some(fmt) = head.get(pos + 8..pos + 8 + len.min(40)) else {
-            return Ok(());
-        };
+        // A chunk cut short by the end of the file is checked as far as it goes.
+        let fmt = head.get(pos + 8..).unwrap_or_default();
+        let fmt = &fmt[..fmt.len().min(len)];
         let u16_at = |i: usize| fmt.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
         let u32_at = |i: usize| {
             fmt.get(i..i + 4)
@@ -297,29 +346,32 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         enable_gapless: true,
         ..Default::default()
     };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &format_opts, &MetadataOptions::default())
-        .map_err(|e| match e {
-            SymphoniaError::Unsupported(what) => Error::Unsupported {
-                path: path.to_path_buf(),
-                reason: if container == "unknown" {
-                    "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".to_string()
-                } else {
-                    format!("{container} file with an encoding callqa cannot decode ({what})")
-                },
-                hint: if container == "unknown" {
-                    "check that the path points at a call recording, or convert the recording \
-                     to WAV and run again"
-                } else {
-                    CONVERT_HINT
-                },
+    let opened = if container == "wav" {
+        check_wav_header(path, &head)?;
+        WavReader::try_new(mss, &format_opts).map(|r| Box::new(r) as Box<dyn FormatReader>)
+    } else {
+        non_wav_probe()
+            .format(&hint, mss, &format_opts, &MetadataOptions::default())
+            .map(|p| p.format)
+    };
+    let mut format = opened.map_err(|e| match e {
+        SymphoniaError::Unsupported(what) => Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: if container == "unknown" {
+                "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".to_string()
+            } else {
+                format!("{container} file with an encoding callqa cannot decode ({what})")
             },
-            SymphoniaError::IoError(e) => {
-                corrupt(format!("header is truncated or unreadable ({e})"))
-            }
-            other => corrupt(format!("header is malformed ({other})")),
-        })?;
-    let mut format = probed.format;
+            hint: if container == "unknown" {
+                "check that the path points at a call recording, or convert the recording \
+                 to WAV and run again"
+            } else {
+                CONVERT_HINT
+            },
+        },
+        SymphoniaError::IoError(e) => corrupt(format!("header is truncated or unreadable ({e})")),
+        other => corrupt(format!("header is malformed ({other})")),
+    })?;
     let track = format
         .tracks()
         .iter()

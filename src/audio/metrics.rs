@@ -102,6 +102,8 @@ fn intersect(a: &[SpeechRegion], b: &[SpeechRegion]) -> Vec<SpeechRegion> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn role(role: Role, rs: &[(u64, u64)]) -> RoleActivity {
@@ -176,5 +178,31 @@ mod tests {
         let act = [role(Role::Agent, &[(900, 1500), (1000, 1200)])];
         let m = metrics(&act, 1000, 5000);
         assert_eq!(m.agent_talk_ms, 100);
+    }
+
+    fn regions() -> impl proptest::strategy::Strategy<Value = Vec<(u64, u64)>> {
+        proptest::collection::vec((0u64..60_000, 1u64..8_000), 0..12)
+            .prop_map(|v| v.into_iter().map(|(s, len)| (s, s + len)).collect())
+    }
+
+    proptest! {
+        /// Talk, overlap and dead air always add up within the call, and dead air is silence
+        /// of both parties at least as long as the threshold.
+        #[test]
+        fn figures_are_consistent(agent in regions(), customer in regions(), threshold in 1u64..10_000) {
+            let duration = 60_000;
+            let act = [role(Role::Agent, &agent), role(Role::Customer, &customer)];
+            let m = metrics(&act, duration, threshold);
+            prop_assert!(m.overlap_ms <= m.agent_talk_ms.min(m.customer_talk_ms));
+            let speech = m.agent_talk_ms + m.customer_talk_ms - m.overlap_ms;
+            prop_assert!(speech + m.dead_air_total_ms <= duration);
+            for d in &m.dead_air {
+                prop_assert!(d.end_ms - d.start_ms >= threshold);
+                prop_assert!(d.end_ms - d.start_ms <= m.longest_silence_ms);
+                let speaking = agent.iter().chain(&customer).any(|&(s, e)| s < d.end_ms && d.start_ms < e.min(duration));
+                prop_assert!(!speaking, "{d:?} overlaps speech");
+            }
+            prop_assert_eq!(m.first_agent_speech_ms, agent.iter().map(|r| r.0).filter(|&s| s < duration).min());
+        }
     }
 }

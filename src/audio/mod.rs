@@ -1,15 +1,18 @@
 //! Audio stage: decode a recording, split it into the agent's and the customer's channel at
 //! 16 kHz, and find where each party speaks.
 //!
-//! Takes a path and an [`AgentChannel`]; returns [`Audio`] (per-role f32 samples at 16 kHz,
-//! agent track first), per-role speech regions ([`activity`]) and the [`CallMetrics`] derived
-//! from them ([`metrics`]). [`probe`] runs all three for `callqa probe`.
+//! Takes a path and an [`AgentChannel`](crate::AgentChannel); returns [`Audio`] (per-role f32
+//! samples at 16 kHz, agent track first), per-role speech regions ([`activity`]) and the
+//! [`CallMetrics`] derived from them ([`metrics`]). [`probe`] runs all three for
+//! `callqa probe`.
 //!
 //! The decision a reader may question: voice activity is an energy detector against the
 //! channel's own noise floor, not a neural VAD. Recorder channels are clean and separate, the
 //! noise we must ignore (line hiss, G.711 quantisation, −50 dBFS background) is stationary, and
-//! the detector must also accept the synthetic tones our tests are built from; the numbers that
-//! back this choice are in `activity`'s tests. Truncated files are decoded as far as they go
+//! on real Mandarin speech in −50 dBFS noise it is as accurate per frame as the neural
+//! `earshot` VAD (0.983/0.993 against 0.977/0.990 agent/customer) with tighter boundaries
+//! (median 40/20 ms against 80/28 ms); `tests/activity.rs` measures both, and
+//! `tests/fixtures.rs` finds 0.976–0.996 on every sample call format. Truncated files are decoded as far as they go
 //! (a recorder that crashed still captured a call worth inspecting) and say so in
 //! [`ProbeReport::notes`] and a `tracing` warning.
 

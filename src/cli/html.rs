@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::report::html::{self, HtmlOptions};
+use crate::report::html::{self, Options};
 use crate::score::Rubrics;
 use crate::CallResult;
 
@@ -21,23 +21,18 @@ pub struct HtmlArgs {
     /// Hide phone, ID-card and bank-card numbers in every text, and leave the audio out.
     #[arg(long)]
     pub redact: bool,
-    /// Rubric folder, for the verbatim rule text beside each deduction (skipped if absent).
+    /// Rubric folder, for the verbatim rule text beside each deduction.
     #[arg(long, default_value = "rubrics")]
     pub rubrics: PathBuf,
 }
 
 pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
     let (results, bad_lines) = read_results(&args.out)?;
-    let rubrics = if args.rubrics.is_dir() {
-        Some(Rubrics::load_dir(&args.rubrics).map_err(|e| anyhow::anyhow!("{e}"))?)
-    } else {
-        None
-    };
-    let opts = HtmlOptions {
+    let rubrics = Rubrics::load_dir(&args.rubrics).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let opts = Options {
         redact: args.redact,
-        rubrics: rubrics.as_ref(),
     };
-    let summary = html::write(&args.out, &results, &opts)?;
+    let summary = html::write(&args.out, &results, &rubrics, &opts)?;
     for line in &summary.audio_problems {
         eprintln!("{line}");
     }

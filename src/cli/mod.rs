@@ -9,10 +9,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod clips;
 mod html;
+mod merge;
 mod model;
+mod report;
+mod run;
 mod scan;
+mod score;
 mod transcribe;
 
 /// Quality inspection of recorded customer-service calls.
@@ -36,10 +41,36 @@ pub enum Command {
     Transcribe(transcribe::TranscribeArgs),
     /// Find lexicon phrases in JSON-lines text (one hit per output line).
     Scan(scan::ScanArgs),
-    /// Write the inspector's HTML report (DIR/report/index.html) from DIR/calls.jsonl.
+    /// The cron batch: score every call of a manifest (or folder) into DIR, incrementally.
+    Run(run::RunArgs),
+    /// Re-score DIR from stored transcripts after a lexicon/rubric/calendar edit (no audio, no model).
+    Rescore(run::RescoreArgs),
+    /// Score calls whose transcripts come from elsewhere (JSON lines).
+    Score(score::ScoreArgs),
+    /// Combine shard output folders without re-scoring.
+    Merge(merge::MergeArgs),
+    /// Monthly per-agent rollup (CSV, Parquet, XLSX).
+    Report(report::ReportArgs),
+    /// The inspector's HTML report of DIR.
     Html(html::HtmlArgs),
-    /// Cut WAV clips of matching hits and deductions for trainers, with index.csv/jsonl.
+    /// WAV clips of bad examples for trainers.
     Clips(clips::ClipsArgs),
+    /// Validate lexicons, rubrics and calendar.
+    Check(check::CheckArgs),
+}
+
+/// Where the configuration QA staff own lives.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// Lexicon folder.
+    #[arg(long, default_value = "lexicons")]
+    pub lexicons: std::path::PathBuf,
+    /// Rubric folder (one TOML sheet per direction).
+    #[arg(long, default_value = "rubrics")]
+    pub rubrics: std::path::PathBuf,
+    /// Holiday calendar folder.
+    #[arg(long, default_value = "calendars")]
+    pub calendar: std::path::PathBuf,
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
@@ -49,8 +80,14 @@ pub fn run(args: Args) -> ExitCode {
         Command::Model(a) => report(model::run(a)),
         Command::Transcribe(a) => report(transcribe::run(a)),
         Command::Scan(a) => report(scan::run(a)),
+        Command::Run(a) => report(run::run(a)),
+        Command::Rescore(a) => report(run::rescore(a)),
+        Command::Score(a) => report(score::run(a)),
+        Command::Merge(a) => report(merge::run(a)),
+        Command::Report(a) => report(report::run(a)),
         Command::Html(a) => report(html::run(a)),
         Command::Clips(a) => report(clips::run(a)),
+        Command::Check(a) => report(check::run(a)),
     }
 }
 

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::files::{locate_audio, safe_stem, sample_at, short_hash, write_atomic, write_wav};
+use super::files::{locate_audio, safe_stem, sample_at, short_hash, write_wav};
+use super::write_atomic;
 use crate::{CallResult, Role};
 
 /// Which channels a clip carries.

@@ -1,11 +1,10 @@
-//! File plumbing shared by the HTML report and the clips: safe file names, atomic writes,
-//! finding a call's recording, and writing 16-bit PCM WAV.
+//! File plumbing shared by the HTML report and the clips: safe file names, finding a call's
+//! recording, and writing 16-bit PCM WAV atomically.
 //!
 //! Names are derived from call ids, which come from customers' manifests and may hold any
 //! character; a name is the id with everything outside `[A-Za-z0-9._-]` replaced, plus a short
 //! hash of the original id whenever anything was replaced, so two ids never share a file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -43,19 +42,6 @@ pub(crate) fn short_hash(s: &str) -> String {
         .take(4)
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
-/// reader never sees half a file.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = tmp_path(path);
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 fn tmp_path(path: &Path) -> PathBuf {

@@ -18,8 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::files::{locate_audio, safe_stem, write_atomic, write_wav};
+use super::files::{locate_audio, safe_stem, write_wav};
 use super::redact::redact;
+use super::write_atomic;
 use crate::score::{rule_text, Rubrics, Status};
 use crate::{CallResult, Role};
 
@@ -30,11 +31,9 @@ const COLOURS: usize = 12;
 
 /// How to write the report.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct HtmlOptions<'a> {
+pub struct Options {
     /// Replace phone, ID-card and bank-card numbers in every text, and leave the audio out.
     pub redact: bool,
-    /// The rubric sheets, for the verbatim rule text next to each deduction.
-    pub rubrics: Option<&'a Rubrics>,
 }
 
 /// What was written, and the calls whose audio could not be included.
@@ -57,9 +56,14 @@ pub enum Error {
     },
 }
 
-/// Writes the report for `results` into `dir/report/`; recordings are looked up as written in
-/// each result or relative to `dir`.
-pub fn write(dir: &Path, results: &[CallResult], opts: &HtmlOptions) -> Result<HtmlSummary, Error> {
+/// Writes the report for `results` into `dir/report/`, with the verbatim rule texts of
+/// `rubrics`; recordings are looked up as written in each result or relative to `dir`.
+pub fn write(
+    dir: &Path,
+    results: &[CallResult],
+    rubrics: &Rubrics,
+    opts: &Options,
+) -> Result<HtmlSummary, Error> {
     let root = dir.join("report");
     for sub in ["", "calls", "audio", "assets"] {
         let path = root.join(sub);
@@ -77,7 +81,11 @@ pub fn write(dir: &Path, results: &[CallResult], opts: &HtmlOptions) -> Result<H
         .enumerate()
         .map(|(i, cat)| (cat, i % COLOURS))
         .collect();
-    let page = Page { opts, colours };
+    let page = Page {
+        opts,
+        rubrics,
+        colours,
+    };
     let stems = stems(results, &page);
     let mut summary = HtmlSummary {
         calls: results.len(),
@@ -203,12 +211,13 @@ fn foot(assets: &str) -> String {
     format!("<script src=\"{assets}/report.js\"></script>\n</body></html>\n")
 }
 
-struct Page<'o, 'a> {
-    opts: &'o HtmlOptions<'a>,
+struct Page<'a> {
+    opts: &'a Options,
+    rubrics: &'a Rubrics,
     colours: BTreeMap<String, usize>,
 }
 
-impl Page<'_, '_> {
+impl Page<'_> {
     /// The colour class number of a category.
     fn colour(&self, category: &str) -> usize {
         self.colours.get(category).copied().unwrap_or(0)
@@ -484,11 +493,7 @@ impl Page<'_, '_> {
              <th>Time</th></tr></thead><tbody>",
         );
         for d in &c.deductions {
-            let text = self
-                .opts
-                .rubrics
-                .and_then(|r| rule_text(r, &c.rubric, &d.rule))
-                .unwrap_or("—");
+            let text = rule_text(self.rubrics, &c.rubric, &d.rule).unwrap_or("—");
             let _ = write!(
                 h,
                 "<tr class=\"seek\" data-seek-ms=\"{}\"><td>{}</td><td>{}</td><td>{}</td>\
@@ -516,11 +521,7 @@ impl Page<'_, '_> {
              <th>质检标准</th><th>Reason</th><th>Evidence</th><th>Time</th></tr></thead><tbody>",
         );
         for f in &c.findings {
-            let text = self
-                .opts
-                .rubrics
-                .and_then(|r| rule_text(r, &c.rubric, &f.rule))
-                .unwrap_or("—");
+            let text = rule_text(self.rubrics, &c.rubric, &f.rule).unwrap_or("—");
             let _ = write!(
                 h,
                 "<tr class=\"seek\" data-seek-ms=\"{}\"><td>{}</td><td>{}</td><td>{}</td>\

@@ -63,7 +63,7 @@ impl<'a> Call<'a> {
         self.hits
             .iter()
             .enumerate()
-            .filter(|(_, h)| categories.iter().any(|c| *c == h.category))
+            .filter(|(_, h)| categories.contains(&h.category))
             .filter(|(_, h)| role.is_none_or(|r| h.role == r))
             .map(|(i, _)| i)
             .collect()

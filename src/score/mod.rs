@@ -83,10 +83,9 @@ pub struct CallResult {
     pub agent_id: String,
     pub started_at: chrono::DateTime<chrono::FixedOffset>,
     pub direction: Direction,
-    pub audio: String,
-    /// Which channel of `audio` carries the agent, so reports can decode it again.
     #[serde(default)]
     pub agent_channel: crate::AgentChannel,
+    pub audio: String,
     pub duration_ms: u64,
     pub score: f64,
     pub max_score: f64,
@@ -141,8 +140,8 @@ pub fn score_call(
         agent_id: meta.agent_id.clone(),
         started_at: meta.started_at,
         direction: meta.direction,
-        audio: meta.audio.display().to_string(),
         agent_channel: meta.agent_channel,
+        audio: meta.audio.display().to_string(),
         duration_ms: metrics.duration_ms,
         score: 0.0,
         max_score: 0.0,
