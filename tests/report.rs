@@ -162,6 +162,29 @@ fn report_shows_deductions_with_rule_text_and_playable_audio() {
 }
 
 #[test]
+fn only_flagged_calls_get_audio_unless_asked() {
+    let dir = results_dir(&[tricky_call(), bad_call()]);
+    let wavs = |dir: &Path| {
+        std::fs::read_dir(dir.join("report/audio"))
+            .expect("audio")
+            .count()
+    };
+    callqa()
+        .args(["html", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert_eq!(wavs(dir.path()), 1);
+    assert!(page_of(&dir.path().join("report"), "&lt;b&gt;x").contains("--audio all"));
+    callqa()
+        .args(["html", "--audio", "all", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert_eq!(wavs(dir.path()), 2);
+}
+
+#[test]
 fn markup_in_speech_and_ids_is_shown_as_text() {
     let dir = results_dir(&[tricky_call()]);
     callqa()

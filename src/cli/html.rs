@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::report::html::{self, Options};
+use crate::report::html::{self, AudioScope, Options};
 use crate::score::Rubrics;
 use crate::CallResult;
 
@@ -21,6 +21,9 @@ pub struct HtmlArgs {
     /// Hide phone, ID-card and bank-card numbers in every text, and leave the audio out.
     #[arg(long)]
     pub redact: bool,
+    /// Which calls get an audio player (a 16-bit PCM WAV beside the report).
+    #[arg(long, value_enum, default_value = "flagged")]
+    pub audio: AudioScope,
     /// Rubric folder, for the verbatim rule text beside each deduction.
     #[arg(long, default_value = "rubrics")]
     pub rubrics: PathBuf,
@@ -31,6 +34,7 @@ pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
     let rubrics = Rubrics::load_dir(&args.rubrics).map_err(|e| anyhow::anyhow!("{e}"))?;
     let opts = Options {
         redact: args.redact,
+        audio: args.audio,
     };
     let summary = html::write(&args.out, &results, &rubrics, &opts)?;
     for line in &summary.audio_problems {

@@ -10,7 +10,7 @@
 //! report as a 16 kHz 16-bit PCM WAV (agent left, customer right) instead of linking the
 //! original. Browsers cannot play G.711 WAV, the original's path is rarely reachable from where
 //! the report is opened, and one format means one code path to test. An existing WAV newer than
-//! its recording is reused, so re-running is cheap. `--redact` hides personal numbers in every
+//! its recording is reused, so re-running is cheap; by default only flagged calls get audio. `--redact` hides personal numbers in every
 //! text shown; it cannot hide them in the audio, so redacted reports are written without audio.
 
 use std::borrow::Cow;
@@ -34,6 +34,20 @@ const COLOURS: usize = 12;
 pub struct Options {
     /// Replace phone, ID-card and bank-card numbers in every text, and leave the audio out.
     pub redact: bool,
+    pub audio: AudioScope,
+}
+
+/// Which call pages get a player. Each converted call costs a decode and 64 kB per second of
+/// disk, so a monthly run over every call writes audio only where an inspector will listen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum AudioScope {
+    /// Every call.
+    All,
+    /// Calls with deductions, findings or errors.
+    #[default]
+    Flagged,
+    /// No audio at all.
+    None,
 }
 
 /// What was written, and the calls whose audio could not be included.
@@ -93,18 +107,25 @@ pub fn write(
         audio_problems: Vec::new(),
     };
     for (call, stem) in results.iter().zip(&stems) {
+        let wanted = match opts.audio {
+            AudioScope::All => true,
+            AudioScope::Flagged => flagged(call),
+            AudioScope::None => false,
+        };
         let audio = if opts.redact {
             Err("left out: --redact cannot hide numbers spoken in the audio".to_string())
+        } else if !wanted {
+            Err("not written for this call; run `callqa html --audio all` to add it".to_string())
         } else {
-            convert_audio(dir, call, &root.join("audio").join(format!("{stem}.wav")))
-        };
-        if let Err(reason) = &audio {
-            if !opts.redact {
+            let converted =
+                convert_audio(dir, call, &root.join("audio").join(format!("{stem}.wav")));
+            if let Err(reason) = &converted {
                 summary
                     .audio_problems
                     .push(format!("{}: {reason}", call.call_id));
             }
-        }
+            converted
+        };
         let html = page.call(call, stem, audio.as_ref().copied().map_err(String::as_str));
         put(&root.join("calls").join(format!("{stem}.html")), &html)?;
     }

@@ -143,7 +143,12 @@ function finish(seen, failure) {
   seen.failure = failure;
   console.log(JSON.stringify(seen));
   browser.on("exit", () => {
-    fs.rmSync(userDir, { recursive: true, force: true });
+    try {
+      fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch (e) {
+      // Chromium's helpers may still be writing; a leftover temp profile does not change the result.
+      console.error("could not remove " + userDir + ": " + e.message);
+    }
     process.exit(failure ? 1 : 0);
   });
   browser.kill();
