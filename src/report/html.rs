@@ -288,7 +288,7 @@ impl Page<'_> {
              <th class=\"sortable\" data-key=\"direction\">Direction</th>\
              <th class=\"sortable num\" data-key=\"score\" data-numeric>Score</th>\
              <th class=\"sortable num\" data-key=\"deductions\" data-numeric>Deductions</th>\
-             <th>Items</th><th>服务禁语 categories</th><th>Status</th></tr></thead><tbody>\n",
+             <th>Items</th><th>Hit categories (服务禁语 …)</th><th>Status</th></tr></thead><tbody>\n",
         );
         for &i in &order {
             let c = &results[i];
@@ -418,7 +418,7 @@ impl Page<'_> {
                 ["inbound", "outbound"].map(String::from).into()
             ),
             options("f-item", "Rubric item", all_items.collect()),
-            options("f-category", "服务禁语 category", cats.collect()),
+            options("f-category", "Hit category", cats.collect()),
         )
     }
 
