@@ -2,8 +2,9 @@
 //! keep a map back to the original characters.
 //!
 //! Normalisation, applied alike to transcripts and lexicon entries:
-//! - Traditional → Simplified, one character at a time, through a table built once from the
-//!   `zhconv` crate's conversion data (Whisper-base writes Traditional for much Mandarin);
+//! - Traditional → Simplified with the `zhconv` crate, by phrase where that keeps the length
+//!   (回覆 → 回复), then one character at a time through a table built once from the same data
+//!   (Whisper-base writes Traditional for much Mandarin);
 //! - full-width ASCII → half-width; Latin letters lower-cased;
 //! - 您 → 你 (agents soften 你 to 您 and Whisper writes either);
 //! - whitespace and punctuation removed, so 「请您稍等，」 and 「请您 稍等」 both match 请您稍等.
@@ -121,11 +122,24 @@ pub fn normalize_char(c: char) -> Option<char> {
     }
 }
 
+/// Traditional → Simplified by phrase first (回覆 → 回复 needs the word, not the character),
+/// kept only when it maps character for character, so offsets stay exact.
+fn phrase_t2s(original: &str) -> Option<String> {
+    if original.is_ascii() {
+        return None;
+    }
+    let converted = zhconv::zhconv(original, zhconv::Variant::ZhHans);
+    (converted != original && converted.chars().count() == original.chars().count())
+        .then_some(converted)
+}
+
 /// Normalises `original` for matching and records where every character came from.
 pub fn normalize(original: &str) -> Normalized {
+    let phrased = phrase_t2s(original);
+    let source = phrased.as_deref().unwrap_or(original);
     let mut text = String::with_capacity(original.len());
     let mut byte_to_char = Vec::with_capacity(original.len());
-    for (i, c) in original.chars().enumerate() {
+    for (i, c) in source.chars().enumerate() {
         if let Some(n) = normalize_char(c) {
             let before = text.len();
             text.push(n);
@@ -137,7 +151,13 @@ pub fn normalize(original: &str) -> Normalized {
 
 /// Normalised text only, for lexicon entries and comparisons.
 pub fn normalized(original: &str) -> String {
-    original.chars().filter_map(normalize_char).collect()
+    let phrased = phrase_t2s(original);
+    phrased
+        .as_deref()
+        .unwrap_or(original)
+        .chars()
+        .filter_map(normalize_char)
+        .collect()
 }
 
 #[cfg(test)]
@@ -154,6 +174,10 @@ mod tests {
         );
         assert_eq!(normalized("您好 , 客服中心。"), "你好客服中心");
         assert_eq!(normalized("這個問題"), "这个问题");
+        assert_eq!(
+            normalized("那你想要什麼樣的回覆呢?"),
+            "那你想要什么样的回复呢"
+        );
     }
 
     #[test]
