@@ -353,8 +353,15 @@ fn clips_cover_evidence_plus_context_and_reruns_do_not_duplicate() {
     assert_eq!(wavs, 2);
     for (row, (start, end)) in rows.iter().zip([(12_500, 14_000), (19_500, 20_700)]) {
         assert_eq!(
-            (row["start_ms"].as_u64(), row["end_ms"].as_u64()),
+            (
+                row["evidence_start_ms"].as_u64(),
+                row["evidence_end_ms"].as_u64()
+            ),
             (Some(start), Some(end))
+        );
+        assert_eq!(
+            (row["start_ms"].as_u64(), row["end_ms"].as_u64()),
+            (Some(start - 2000), Some(end + 2000))
         );
         let name = row["clip"].as_str().expect("clip name");
         assert!(name.is_ascii() && name.contains("fanwen"), "{name}");

@@ -57,9 +57,12 @@ pub struct ClipRow {
     pub category: String,
     pub rule: String,
     pub phrase: String,
-    /// The evidence span in the call, without context.
+    /// Where the clip sits in the call: evidence plus context, clamped at the call's ends.
     pub start_ms: u64,
     pub end_ms: u64,
+    /// The evidence inside it.
+    pub evidence_start_ms: u64,
+    pub evidence_end_ms: u64,
     /// The agent's transcript lines the evidence falls on.
     pub excerpt: String,
 }
@@ -296,8 +299,10 @@ fn row(c: &CallResult, span: &Span, from_ms: u64, to_ms: u64) -> ClipRow {
         category: join(&span.categories),
         rule: join(&span.rules),
         phrase: join(&span.phrases),
-        start_ms: span.start_ms,
-        end_ms: span.end_ms,
+        start_ms: from_ms,
+        end_ms: to_ms,
+        evidence_start_ms: span.start_ms,
+        evidence_end_ms: span.end_ms,
         excerpt: excerpt.join(" "),
     }
 }
