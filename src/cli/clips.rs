@@ -1,104 +1,99 @@
-//! `callqa clips`: bad-example audio for trainers.
+//! `callqa clips`: WAV clips of matching hits and deductions for trainers, with an index.
 
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
-use crate::report::clips::{self, Selection};
-use crate::CallResult;
+use crate::report::clips::{self, ClipChannel, ClipOptions};
 
 /// Arguments of `callqa clips`.
 #[derive(Debug, clap::Args)]
 pub struct ClipsArgs {
-    /// Folder receiving the clips, index.csv and index.jsonl.
+    /// Folder for the clips, `index.csv` and `index.jsonl` (created; re-runs reuse it).
     #[arg(long)]
     pub out: PathBuf,
-    /// Results folder (with calls.jsonl) to cut from.
+    /// Results folder with `calls.jsonl`.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Only hits of this lexicon category (e.g. 反问); default: the six 服务禁语 categories.
+    /// Only hits of this lexicon category, e.g. `反问`.
     #[arg(long)]
     pub category: Option<String>,
-    /// Only deductions of this rubric rule (e.g. 4.6).
+    /// Only this rubric sub-rule or item (`4.6`, `4`) or lexicon entry (`反问:14`).
     #[arg(long)]
     pub rule: Option<String>,
     /// Only this agent.
     #[arg(long)]
     pub agent: Option<String>,
-    /// Only this month (YYYY-MM).
-    #[arg(long)]
+    /// Only calls started in this month, `YYYY-MM` (e.g. `2026-10`).
+    #[arg(long, value_parser = parse_month)]
     pub month: Option<String>,
-    /// Context before and after the evidence, e.g. 2s or 1500ms.
-    #[arg(long, default_value = "2s")]
-    pub context: String,
-    /// Agent channel only, or both channels.
+    /// Audio kept before and after the evidence: `2s`, `1.5s`, `500ms`.
+    #[arg(long, default_value = "2s", value_parser = parse_duration_ms)]
+    pub context: u64,
+    /// Channels in each clip.
     #[arg(long, value_enum, default_value = "agent")]
-    pub channel: Channel,
-}
-
-/// Which channels a clip keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Channel {
-    Agent,
-    Both,
-}
-
-fn parse_duration(s: &str) -> anyhow::Result<u64> {
-    let s = s.trim();
-    let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1000.0)
-    } else {
-        (s, 1000.0)
-    };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--context {s}: write e.g. 2s or 1500ms"))?;
-    Ok((v * scale) as u64)
-}
-
-/// Reads `DIR/calls.jsonl`.
-pub(super) fn load_results(dir: &Path) -> anyhow::Result<Vec<CallResult>> {
-    let path = dir.join("calls.jsonl");
-    let file = std::fs::File::open(&path).with_context(|| {
-        format!(
-            "{}: cannot open; run `callqa run` or `callqa score` first",
-            path.display()
-        )
-    })?;
-    let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        out.push(
-            serde_json::from_str(&line)
-                .with_context(|| format!("{}:{}: not a callqa result", path.display(), i + 1))?,
-        );
-    }
-    Ok(out)
+    pub channel: ClipChannel,
 }
 
 pub fn run(args: ClipsArgs) -> anyhow::Result<ExitCode> {
-    let results = load_results(&args.results)?;
-    let sel = Selection {
+    let (results, bad_lines) = super::html::read_results(&args.results)?;
+    let opts = ClipOptions {
         category: args.category,
         rule: args.rule,
         agent: args.agent,
         month: args.month,
-        context_ms: parse_duration(&args.context)?,
-        both: args.channel == Channel::Both,
+        context_ms: args.context,
+        channel: args.channel,
     };
-    let rows = clips::cut(&results, &args.out, &sel).map_err(|e| anyhow::anyhow!(e))?;
+    let summary = clips::write(&args.out, &args.results, &results, &opts)?;
+    for line in &summary.failed {
+        eprintln!("{line}");
+    }
     eprintln!(
-        "{} clips in {} (index.csv, index.jsonl)",
-        rows.len(),
-        args.out.display()
+        "{} clips in {} ({} calls failed)",
+        summary.rows.len(),
+        args.out.display(),
+        summary.failed.len()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(if bad_lines > 0 || !summary.failed.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn parse_month(s: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .map(|_| s.to_string())
+        .map_err(|_| format!("{s:?} is not a month: write it as YYYY-MM, e.g. 2026-10"))
+}
+
+fn parse_duration_ms(s: &str) -> Result<u64, String> {
+    let bad = || format!("{s:?} is not a duration: write e.g. 2s, 1.5s or 500ms");
+    let (number, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1.0)
+    } else {
+        (s.strip_suffix('s').unwrap_or(s), 1000.0)
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(bad());
+    }
+    Ok((value * scale).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_months_parse() {
+        assert_eq!(parse_duration_ms("2s"), Ok(2000));
+        assert_eq!(parse_duration_ms("1.5s"), Ok(1500));
+        assert_eq!(parse_duration_ms("500ms"), Ok(500));
+        assert_eq!(parse_duration_ms("3"), Ok(3000));
+        assert!(parse_duration_ms("-1s").is_err());
+        assert!(parse_duration_ms("two").is_err());
+        assert!(parse_month("2026-10").is_ok());
+        assert!(parse_month("2026-13").is_err());
+    }
 }

@@ -1,35 +1,179 @@
-//! The inspector's report: a static site in `DIR/report/` that works from disk or any static
-//! server, with no network resource.
+//! The inspector's report: a static site in `DIR/report/` built from the scored calls.
 //!
-//! `index.html` lists every call (flagged first), sortable and filterable by agent, date,
-//! direction, score, rubric item and 服务禁语 category, with a per-agent summary. Each call has
-//! a page with its score, the deductions against the sheet, findings, the manual checklist and
-//! the two-column transcript; clicking a deduction, hit or line plays the audio from 2 s before
-//! that moment. The audio is always re-written as 16-bit PCM WAV beside the pages, because
-//! browsers cannot play G.711 WAV and some recorder codecs.
+//! Takes the [`CallResult`]s of a results folder and writes `index.html` (every call, flagged
+//! first, sortable and filterable, with a per-agent summary), one page per call under `calls/`
+//! (deductions against the sheet, findings, checklist, the two-column transcript with hits
+//! highlighted, an audio player) and the CSS/JS compiled into the binary under `assets/`. No page
+//! loads anything from the network, so it works from `file://` and any static server.
 //!
-//! Every string that came from a recording or a manifest is HTML-escaped; `--redact` also
-//! hides phone, ID-card and bank-card numbers in every text shown.
+//! The decision a reader may question: every recording is decoded again and written next to the
+//! report as a 16 kHz 16-bit PCM WAV (agent left, customer right) instead of linking the
+//! original. Browsers cannot play G.711 WAV, the original's path is rarely reachable from where
+//! the report is opened, and one format means one code path to test. An existing WAV newer than
+//! its recording is reused, so re-running is cheap; by default only flagged calls get audio. `--redact` hides personal numbers in every
+//! text shown; it cannot hide them in the audio, so redacted reports are written without audio.
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::files::{locate_audio, safe_stem, write_wav};
 use super::redact::redact;
-use super::rollup::FORBIDDEN;
+use super::write_atomic;
 use crate::score::{rule_text, Rubrics, Status};
 use crate::{CallResult, Role};
 
 const CSS: &str = include_str!("assets/report.css");
 const JS: &str = include_str!("assets/report.js");
+/// Number of category colours in the stylesheet (`.cat-0` … `.cat-11`).
+const COLOURS: usize = 12;
 
-/// Report options.
-#[derive(Clone, Debug, Default)]
+/// How to write the report.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
+    /// Replace phone, ID-card and bank-card numbers in every text, and leave the audio out.
     pub redact: bool,
+    pub audio: AudioScope,
 }
 
-/// HTML-escapes text for element content and attribute values.
-pub fn escape(s: &str) -> String {
+/// Which call pages get a player. Each converted call costs a decode and 64 kB per second of
+/// disk, so a monthly run over every call writes audio only where an inspector will listen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum AudioScope {
+    /// Every call.
+    All,
+    /// Calls with deductions, findings or errors.
+    #[default]
+    Flagged,
+    /// No audio at all.
+    None,
+}
+
+/// What was written, and the calls whose audio could not be included.
+#[derive(Debug, Default)]
+pub struct HtmlSummary {
+    pub calls: usize,
+    pub index: PathBuf,
+    /// One line per call without audio: `call_id: reason`.
+    pub audio_problems: Vec<String>,
+}
+
+/// Why the report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: cannot write the report: {source}; check the folder exists and is writable", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Writes the report for `results` into `dir/report/`, with the verbatim rule texts of
+/// `rubrics`; recordings are looked up as written in each result or relative to `dir`.
+pub fn write(
+    dir: &Path,
+    results: &[CallResult],
+    rubrics: &Rubrics,
+    opts: &Options,
+) -> Result<HtmlSummary, Error> {
+    let root = dir.join("report");
+    for sub in ["", "calls", "audio", "assets"] {
+        let path = root.join(sub);
+        std::fs::create_dir_all(&path).map_err(|source| Error::Write { path, source })?;
+    }
+    put(&root.join("assets/report.css"), CSS)?;
+    put(&root.join("assets/report.js"), JS)?;
+
+    // Colours by the report's sorted categories: distinct for up to 12, the same on every page.
+    let colours = results
+        .iter()
+        .flat_map(|c| c.hits.iter().map(|h| h.category.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .enumerate()
+        .map(|(i, cat)| (cat, i % COLOURS))
+        .collect();
+    let page = Page {
+        opts,
+        rubrics,
+        colours,
+    };
+    let stems = stems(results, &page);
+    let mut summary = HtmlSummary {
+        calls: results.len(),
+        index: root.join("index.html"),
+        audio_problems: Vec::new(),
+    };
+    for (call, stem) in results.iter().zip(&stems) {
+        let wanted = match opts.audio {
+            AudioScope::All => true,
+            AudioScope::Flagged => flagged(call),
+            AudioScope::None => false,
+        };
+        let audio = if opts.redact {
+            Err("left out: --redact cannot hide numbers spoken in the audio".to_string())
+        } else if !wanted {
+            Err("not written for this call; run `callqa html --audio all` to add it".to_string())
+        } else {
+            let converted =
+                convert_audio(dir, call, &root.join("audio").join(format!("{stem}.wav")));
+            if let Err(reason) = &converted {
+                summary
+                    .audio_problems
+                    .push(format!("{}: {reason}", call.call_id));
+            }
+            converted
+        };
+        let html = page.call(call, stem, audio.as_ref().copied().map_err(String::as_str));
+        put(&root.join("calls").join(format!("{stem}.html")), &html)?;
+    }
+    put(&summary.index, &page.index(results, &stems))?;
+    Ok(summary)
+}
+
+fn put(path: &Path, text: &str) -> Result<(), Error> {
+    write_atomic(path, text.as_bytes()).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Page names; a redacted id must not leak into a URL, so it is numbered instead of hashed
+/// (a hash of an 11-digit number is easily reversed).
+fn stems(results: &[CallResult], page: &Page) -> Vec<String> {
+    results
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match page.text(&c.call_id) {
+            Cow::Owned(shown) if shown != c.call_id => format!("{}_{i}", safe_stem(&shown)),
+            _ => safe_stem(&c.call_id),
+        })
+        .collect()
+}
+
+/// Decodes the call's recording and writes it as a browser-playable WAV, unless an up-to-date
+/// one is there already.
+fn convert_audio(dir: &Path, call: &CallResult, out: &Path) -> Result<(), String> {
+    if call.audio.is_empty() {
+        return Err("the call has no recording".into());
+    }
+    let source = locate_audio(dir, &call.audio);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(src), Some(dst)) = (modified(&source), modified(out)) {
+        if dst >= src {
+            return Ok(());
+        }
+    }
+    let audio = crate::audio::decode(&source, call.agent_channel).map_err(|e| e.to_string())?;
+    let tracks: Vec<_> = audio.tracks.iter().collect();
+    let len = tracks.iter().map(|t| t.samples.len()).max().unwrap_or(0);
+    write_wav(out, &tracks, 0, len).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// HTML-escapes text for element content and attribute values alike.
+fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -44,314 +188,494 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A file-name-safe form of a call id (no raw user text reaches the file system).
-pub fn safe_name(id: &str) -> String {
-    let cleaned: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(60)
-        .collect();
-    use sha2::{Digest, Sha256};
-    let tag = hex::encode(&Sha256::digest(id.as_bytes())[..4]);
-    format!("{cleaned}-{tag}")
+/// `m:ss` for a time in milliseconds.
+fn clock(ms: u64) -> String {
+    format!("{}:{:02}", ms / 60_000, ms / 1000 % 60)
 }
 
-fn mmss(ms: u64) -> String {
-    format!("{}:{:04.1}", ms / 60_000, (ms % 60_000) as f64 / 1000.0)
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "坐席",
+        Role::Customer => "客户",
+        Role::Unknown => "未分离",
+    }
 }
 
-fn page(title: &str, body: &str) -> String {
+fn flagged(c: &CallResult) -> bool {
+    c.status == Status::Error || !c.deductions.is_empty() || !c.findings.is_empty()
+}
+
+/// Rubric items a call is marked on: its deductions' items and its findings' rules' items.
+fn items(c: &CallResult) -> BTreeSet<String> {
+    let item_of = |rule: &str| rule.split('.').next().unwrap_or(rule).to_string();
+    c.deductions
+        .iter()
+        .map(|d| d.item.clone())
+        .chain(c.findings.iter().map(|f| item_of(&f.rule)))
+        .collect()
+}
+
+fn categories(c: &CallResult) -> BTreeSet<&str> {
+    c.hits.iter().map(|h| h.category.as_str()).collect()
+}
+
+fn head(title: &str, assets: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body>{body}<script>{JS}</script></body></html>\n",
-        escape(title)
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>\
+         <link rel=\"stylesheet\" href=\"{assets}/report.css\"></head><body>\n",
+        esc(title)
     )
 }
 
-/// Writes `DIR/report/` for `results`.
-pub fn write(
-    dir: &Path,
-    results: &[CallResult],
-    rubrics: &Rubrics,
-    opts: &Options,
-) -> Result<(), String> {
-    let root = dir.join("report");
-    let calls_dir = root.join("calls");
-    let audio_dir = root.join("audio");
-    for d in [&root, &calls_dir, &audio_dir] {
-        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
-    }
-    let show = |s: &str| {
-        if opts.redact {
-            escape(&redact(s))
-        } else {
-            escape(s)
-        }
-    };
-    for r in results {
-        let name = safe_name(&r.call_id);
-        let audio = if r.status == Status::Ok {
-            write_audio(r, &audio_dir.join(format!("{name}.wav")))
-        } else {
-            Err(String::new())
-        };
-        let html = call_page(
-            r,
-            rubrics,
-            &show,
-            audio.is_ok().then(|| format!("../audio/{name}.wav")),
-        );
-        super::write_atomic(&calls_dir.join(format!("{name}.html")), html.as_bytes())
-            .map_err(|e| format!("{}: {e}", calls_dir.display()))?;
-    }
-    let index = index_page(results, &show);
-    super::write_atomic(&root.join("index.html"), index.as_bytes())
-        .map_err(|e| format!("{}: {e}", root.display()))
+fn foot(assets: &str) -> String {
+    format!("<script src=\"{assets}/report.js\"></script>\n</body></html>\n")
 }
 
-/// Re-writes the recording as 16-bit PCM WAV (agent left, customer right) a browser can play.
-fn write_audio(r: &CallResult, path: &Path) -> Result<(), String> {
-    let audio =
-        crate::audio::decode(Path::new(&r.audio), r.agent_channel).map_err(|e| e.to_string())?;
-    super::clips::write_wav(path, &audio, 0, audio.duration_ms, true)
+struct Page<'a> {
+    opts: &'a Options,
+    rubrics: &'a Rubrics,
+    colours: BTreeMap<String, usize>,
 }
 
-fn call_page(
-    r: &CallResult,
-    rubrics: &Rubrics,
-    show: &dyn Fn(&str) -> String,
-    audio: Option<String>,
-) -> String {
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<p><a href=\"../index.html\">← 全部通话</a></p><h1>通话 {}</h1><dl class=\"meta\"><dt>坐席</dt><dd>{}</dd><dt>时间</dt><dd>{}</dd><dt>方向</dt><dd>{:?}</dd><dt>时长</dt><dd>{}</dd><dt>评分表</dt><dd>{}</dd></dl>",
-        show(&r.call_id),
-        show(&r.agent_id),
-        escape(&r.started_at.to_rfc3339()),
-        r.direction,
-        mmss(r.duration_ms),
-        escape(&r.rubric)
-    );
-    if let Some(err) = &r.error {
-        let _ = write!(b, "<p class=\"error\">处理失败: {}</p>", show(err));
+impl Page<'_> {
+    /// The colour class number of a category.
+    fn colour(&self, category: &str) -> usize {
+        self.colours.get(category).copied().unwrap_or(0)
     }
-    let _ = write!(
-        b,
-        "<p class=\"score\">得分 <b id=\"score\">{}</b> / {}{}</p>",
-        r.score,
-        r.max_score,
-        if r.credits > 0.0 || r.fine_yuan > 0.0 {
-            format!(" · 扣积分 {} · 罚款 {} 元", r.credits, r.fine_yuan)
+
+    /// Text as the report shows it: redacted when asked.
+    fn text<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        if self.opts.redact {
+            Cow::Owned(redact(s))
         } else {
-            String::new()
+            Cow::Borrowed(s)
         }
-    );
-    match &audio {
-        Some(src) => {
-            let _ = write!(
-                b,
-                "<audio id=\"player\" controls preload=\"auto\" src=\"{}\"></audio>",
-                escape(src)
-            );
-        }
-        None => b.push_str("<p class=\"error\">录音无法转换为可播放格式</p>"),
     }
-    b.push_str("<h2>扣分</h2>");
-    if r.deductions.is_empty() {
-        b.push_str("<p>无</p>");
-    } else {
-        b.push_str("<table class=\"deductions\"><tr><th>项</th><th>考核标准</th><th>扣分</th><th>原因</th><th>原话</th><th>时间</th></tr>");
-        for d in &r.deductions {
-            let _ = write!(
-                b,
-                "<tr class=\"jump deduction\" data-t=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                d.start_ms,
-                escape(&d.rule),
-                escape(rule_text(rubrics, &r.rubric, &d.rule).unwrap_or("")),
-                d.points,
-                show(&d.reason),
-                show(&d.words),
-                mmss(d.start_ms)
-            );
-        }
-        b.push_str("</table>");
+
+    /// Shown and escaped.
+    fn t(&self, s: &str) -> String {
+        esc(&self.text(s))
     }
-    b.push_str("<h2>待复核</h2>");
-    if r.findings.is_empty() {
-        b.push_str("<p>无</p>");
-    } else {
-        b.push_str(
-            "<table><tr><th>项</th><th>考核标准</th><th>原因</th><th>原话</th><th>时间</th></tr>",
+
+    fn index(&self, results: &[CallResult], stems: &[String]) -> String {
+        let mut order: Vec<usize> = (0..results.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&results[a], &results[b]);
+            // A failed call's score means nothing: it goes before the scored flagged ones.
+            let failed = |c: &CallResult| c.status == Status::Error;
+            failed(y)
+                .cmp(&failed(x))
+                .then(flagged(y).cmp(&flagged(x)))
+                .then(x.score.total_cmp(&y.score))
+                .then(x.call_id.cmp(&y.call_id))
+        });
+        let mut h = head("质检报告", "assets");
+        let n_flagged = results.iter().filter(|c| flagged(c)).count();
+        let _ = write!(
+            h,
+            "<h1>质检报告 · Inspector report</h1><p>{} calls, {n_flagged} flagged \
+             (deductions, findings or errors), shown first.</p>",
+            results.len()
         );
-        for f in &r.findings {
-            let _ = write!(
-                b,
-                "<tr class=\"jump\" data-t=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                f.start_ms,
-                escape(&f.rule),
-                escape(rule_text(rubrics, &r.rubric, &f.rule).unwrap_or("")),
-                show(&f.reason),
-                show(&f.words),
-                mmss(f.start_ms)
-            );
-        }
-        b.push_str("</table>");
-    }
-    b.push_str("<h2>通话记录</h2><div class=\"transcript\"><div class=\"col-head\">坐席</div><div class=\"col-head\">客户</div>");
-    for s in &r.segments {
-        let mut text = show(&s.text);
-        for h in r.hits.iter().filter(|h| {
-            h.role == s.role && h.start_ms < s.end_ms + 500 && h.end_ms + 500 > s.start_ms
-        }) {
-            let needle = show(&h.text);
-            if !needle.is_empty()
-                && text.contains(&needle)
-                && !text.contains(&format!(">{needle}<"))
-            {
-                let cls = FORBIDDEN
+        h.push_str(&self.agent_summary(results));
+        h.push_str(&self.filters(results));
+        h.push_str(
+            "<table id=\"calls\"><thead><tr>\
+             <th class=\"sortable\" data-key=\"call\">Call</th>\
+             <th class=\"sortable\" data-key=\"agent\">Agent</th>\
+             <th class=\"sortable\" data-key=\"when\">Started</th>\
+             <th class=\"sortable\" data-key=\"direction\">Direction</th>\
+             <th class=\"sortable num\" data-key=\"score\" data-numeric>Score</th>\
+             <th class=\"sortable num\" data-key=\"deductions\" data-numeric>Deductions</th>\
+             <th>Items</th><th>Hit categories (服务禁语 …)</th><th>Status</th></tr></thead><tbody>\n",
+        );
+        for &i in &order {
+            let c = &results[i];
+            let items: Vec<String> = items(c).into_iter().collect();
+            let cats: Vec<&str> = categories(c).into_iter().collect();
+            let status = match c.status {
+                Status::Ok => String::from("ok"),
+                Status::Error => format!(
+                    "<span class=\"bad\">error</span> {}",
+                    self.t(c.error.as_deref().unwrap_or(""))
+                ),
+            };
+            let class = match (flagged(c), c.status) {
+                (_, Status::Error) => "flagged error",
+                (true, _) => "flagged",
+                _ => "",
+            };
+            let direction = direction_name(c);
+            let _ = writeln!(
+                h,
+                "<tr class=\"{class}\" data-call=\"{call}\" data-agent=\"{agent}\" \
+                 data-when=\"{when}\" data-date=\"{date}\" data-direction=\"{direction}\" \
+                 data-score=\"{score}\" data-deductions=\"{nd}\" data-items=\"{items}\" \
+                 data-categories=\"{cats}\" data-flagged=\"{fl}\">\
+                 <td><a href=\"calls/{stem}.html\">{call}</a></td><td>{agent}</td>\
+                 <td>{started}</td><td>{direction}</td><td class=\"num\">{score}/{max}</td>\
+                 <td class=\"num\">{nd}</td><td>{items}</td><td>{cat_marks}</td><td>{status}</td></tr>",
+                call = self.t(&c.call_id),
+                agent = self.t(&c.agent_id),
+                when = esc(&c.started_at.to_rfc3339()),
+                date = c.started_at.format("%Y-%m-%d"),
+                score = c.score,
+                max = c.max_score,
+                nd = c.deductions.len(),
+                items = esc(&items.join(" ")),
+                cats = esc(&cats.join("|")),
+                fl = u8::from(flagged(c)),
+                stem = esc(&stems[i]),
+                started = esc(&c.started_at.format("%Y-%m-%d %H:%M").to_string()),
+                cat_marks = cats
                     .iter()
-                    .position(|c| *c == h.category)
-                    .map_or("hit".to_string(), |i| format!("hit c{i}"));
-                text = text.replacen(
-                    &needle,
-                    &format!(
-                        "<mark class=\"{cls} jump\" data-t=\"{}\" title=\"{}\">{needle}</mark>",
-                        h.start_ms,
-                        escape(&h.category)
-                    ),
-                    1,
+                    .map(|k| format!("<mark class=\"cat-{}\">{}</mark>", self.colour(k), esc(k)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+        h.push_str("</tbody></table>");
+        h.push_str(&foot("assets"));
+        h
+    }
+
+    fn agent_summary(&self, results: &[CallResult]) -> String {
+        #[derive(Default)]
+        struct Row {
+            calls: usize,
+            scored: usize,
+            sum: f64,
+            min: Option<f64>,
+            flagged: usize,
+            deductions: usize,
+        }
+        let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
+        for c in results {
+            let r = rows.entry(&c.agent_id).or_default();
+            r.calls += 1;
+            r.flagged += usize::from(flagged(c));
+            r.deductions += c.deductions.len();
+            if c.status == Status::Ok {
+                r.scored += 1;
+                r.sum += c.score;
+                r.min = Some(r.min.map_or(c.score, |m: f64| m.min(c.score)));
+            }
+        }
+        let mut h = String::from(
+            "<h2>Agents</h2><table id=\"agents\"><thead><tr><th>Agent</th>\
+             <th class=\"num\">Calls</th><th class=\"num\">Mean score</th>\
+             <th class=\"num\">Lowest</th><th class=\"num\">Deductions</th>\
+             <th class=\"num\">Flagged</th></tr></thead><tbody>",
+        );
+        for (agent, r) in rows {
+            let mean = if r.scored > 0 {
+                format!("{:.1}", r.sum / r.scored as f64)
+            } else {
+                "—".into()
+            };
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{mean}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                self.t(agent),
+                r.calls,
+                r.min.map_or("—".into(), |m| m.to_string()),
+                r.deductions,
+                r.flagged
+            );
+        }
+        h.push_str("</tbody></table>");
+        h
+    }
+
+    fn filters(&self, results: &[CallResult]) -> String {
+        let options = |id: &str, label: &str, values: BTreeSet<String>| {
+            let mut s =
+                format!("<label>{label}<select id=\"{id}\"><option value=\"\">all</option>");
+            for v in values {
+                let _ = write!(s, "<option value=\"{0}\">{1}</option>", esc(&v), self.t(&v));
+            }
+            s.push_str("</select></label>");
+            s
+        };
+        let agents = results.iter().map(|c| self.text(&c.agent_id).into_owned());
+        let all_items = results.iter().flat_map(items);
+        let cats = results
+            .iter()
+            .flat_map(|c| c.hits.iter().map(|h| h.category.clone()));
+        format!(
+            "<h2>Calls (<span id=\"shown\">{}</span> shown)</h2><div class=\"filters\">{}{}\
+             <label>From<input id=\"f-from\" type=\"date\"></label>\
+             <label>To<input id=\"f-to\" type=\"date\"></label>\
+             <label>Score ≤<input id=\"f-score\" type=\"number\" step=\"any\"></label>\
+             {}{}<label>Flagged only<input id=\"f-flagged\" type=\"checkbox\"></label></div>",
+            results.len(),
+            options("f-agent", "Agent", agents.collect()),
+            options(
+                "f-direction",
+                "Direction",
+                ["inbound", "outbound"].map(String::from).into()
+            ),
+            options("f-item", "Rubric item", all_items.collect()),
+            options("f-category", "Hit category", cats.collect()),
+        )
+    }
+
+    fn call(&self, c: &CallResult, stem: &str, audio: Result<(), &str>) -> String {
+        let mut h = head(&format!("{} · 质检", self.text(&c.call_id)), "../assets");
+        let _ = write!(
+            h,
+            "<p><a href=\"../index.html\">← all calls</a></p><h1>Call {}</h1>",
+            self.t(&c.call_id)
+        );
+        let m = &c.metrics;
+        let mut meta = vec![
+            ("Agent", self.t(&c.agent_id)),
+            ("Started", esc(&c.started_at.to_rfc3339())),
+            ("Direction", direction_name(c).to_string()),
+            ("Sheet", self.t(&c.rubric)),
+            ("Duration", clock(c.duration_ms)),
+            ("Recording", self.t(&c.audio)),
+            (
+                "Score",
+                format!(
+                    "<b>{}</b> / {} (积分 {}, 罚款 {} 元)",
+                    c.score, c.max_score, c.credits, c.fine_yuan
+                ),
+            ),
+            (
+                "Talk",
+                format!(
+                    "agent {}, customer {}, overlap {}, dead air {} (longest silence {}), \
+                     agent first speaks at {}",
+                    clock(m.agent_talk_ms),
+                    clock(m.customer_talk_ms),
+                    clock(m.overlap_ms),
+                    clock(m.dead_air_total_ms),
+                    clock(m.longest_silence_ms),
+                    m.first_agent_speech_ms.map_or("—".into(), clock)
+                ),
+            ),
+        ];
+        for (k, v) in &c.extra {
+            meta.push(("", format!("{}: {}", self.t(k), self.t(v))));
+        }
+        if c.status == Status::Error {
+            meta.push((
+                "Error",
+                format!(
+                    "<span class=\"bad\">{}</span>",
+                    self.t(c.error.as_deref().unwrap_or(""))
+                ),
+            ));
+        }
+        h.push_str("<div class=\"meta\">");
+        for (k, v) in meta {
+            let _ = write!(h, "<div class=\"muted\">{k}</div><div>{v}</div>");
+        }
+        h.push_str("</div>");
+        match audio {
+            Ok(()) => {
+                let _ = write!(
+                    h,
+                    "<div class=\"player\"><audio id=\"player\" controls preload=\"auto\" \
+                     src=\"../audio/{}.wav\"></audio><div class=\"muted\">Click a deduction, \
+                     hit or line to play from 2 s before it. Left: agent, right: customer.</div></div>",
+                    esc(stem)
                 );
             }
+            Err(reason) => {
+                let _ = write!(h, "<p class=\"muted\">No audio: {}</p>", self.t(reason));
+            }
         }
-        let side = if s.role == Role::Customer {
-            "customer"
-        } else {
-            "agent"
-        };
-        let _ = write!(
-            b,
-            "<div class=\"line {side} jump\" data-t=\"{}\"><span class=\"t\">{}</span> {text}</div>",
-            s.start_ms,
-            mmss(s.start_ms)
-        );
+        h.push_str(&self.deductions(c));
+        h.push_str(&self.findings(c));
+        if !c.manual.is_empty() {
+            h.push_str("<h2>Checklist (judge by listening)</h2><ul>");
+            for item in &c.manual {
+                let _ = write!(h, "<li>☐ {}</li>", self.t(item));
+            }
+            h.push_str("</ul>");
+        }
+        h.push_str(&self.hits(c));
+        h.push_str(&self.transcript(c));
+        h.push_str(&foot("../assets"));
+        h
     }
-    b.push_str("</div>");
-    if !r.manual.is_empty() {
-        b.push_str("<h2>人工检查项</h2><ul class=\"manual\">");
-        for m in &r.manual {
+
+    fn deductions(&self, c: &CallResult) -> String {
+        if c.deductions.is_empty() {
+            return "<h2>Deductions</h2><p>None.</p>".into();
+        }
+        let mut h = String::from(
+            "<h2>Deductions</h2><table id=\"deductions\"><thead><tr><th>Item</th><th>Rule</th>\
+             <th>质检标准</th><th class=\"num\">Points</th><th>Reason</th><th>Evidence</th>\
+             <th>Time</th></tr></thead><tbody>",
+        );
+        for d in &c.deductions {
+            let text = rule_text(self.rubrics, &c.rubric, &d.rule).unwrap_or("—");
             let _ = write!(
-                b,
-                "<li><label><input type=\"checkbox\"> {}</label></li>",
-                escape(m)
+                h,
+                "<tr class=\"seek\" data-seek-ms=\"{}\"><td>{}</td><td>{}</td><td>{}</td>\
+                 <td class=\"num bad\">−{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                d.start_ms,
+                esc(&d.item),
+                esc(&d.rule),
+                esc(text),
+                d.points,
+                self.t(&d.reason),
+                self.evidence(c, &d.words, &d.evidence),
+                clock(d.start_ms)
             );
         }
-        b.push_str("</ul>");
+        h.push_str("</tbody></table>");
+        h
     }
-    page(&format!("通话 {}", r.call_id), &b)
+
+    fn findings(&self, c: &CallResult) -> String {
+        if c.findings.is_empty() {
+            return String::new();
+        }
+        let mut h = String::from(
+            "<h2>Findings for review</h2><table id=\"findings\"><thead><tr><th>Rule</th>\
+             <th>质检标准</th><th>Reason</th><th>Evidence</th><th>Time</th></tr></thead><tbody>",
+        );
+        for f in &c.findings {
+            let text = rule_text(self.rubrics, &c.rubric, &f.rule).unwrap_or("—");
+            let _ = write!(
+                h,
+                "<tr class=\"seek\" data-seek-ms=\"{}\"><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td></tr>",
+                f.start_ms,
+                esc(&f.rule),
+                esc(text),
+                self.t(&f.reason),
+                self.evidence(c, &f.words, &f.evidence),
+                clock(f.start_ms)
+            );
+        }
+        h.push_str("</tbody></table>");
+        h
+    }
+
+    /// The words a deduction or finding rests on, or else the words of its hits.
+    fn evidence(&self, c: &CallResult, words: &str, idx: &[usize]) -> String {
+        if !words.is_empty() {
+            return self.t(words);
+        }
+        idx.iter()
+            .filter_map(|&i| c.hits.get(i))
+            .map(|hit| {
+                format!(
+                    "<mark class=\"cat-{}\">{}</mark>",
+                    self.colour(&hit.category),
+                    self.t(&hit.text)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn hits(&self, c: &CallResult) -> String {
+        if c.hits.is_empty() {
+            return String::new();
+        }
+        let mut h = String::from(
+            "<h2>Hits</h2><table id=\"hits\"><thead><tr><th>Category</th><th>Entry</th>\
+             <th>Who</th><th>Words</th><th>Lexicon phrase</th><th>Time</th></tr></thead><tbody>",
+        );
+        for hit in &c.hits {
+            let _ = write!(
+                h,
+                "<tr class=\"seek\" data-seek-ms=\"{}\"><td><mark class=\"cat-{}\">{}</mark></td>\
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                hit.start_ms,
+                self.colour(&hit.category),
+                esc(&hit.category),
+                esc(&hit.rule),
+                role_label(hit.role),
+                self.t(&hit.text),
+                self.t(&hit.phrase),
+                clock(hit.start_ms)
+            );
+        }
+        h.push_str("</tbody></table>");
+        h
+    }
+
+    fn transcript(&self, c: &CallResult) -> String {
+        let mut h = String::from(
+            "<h2>Transcript</h2><div class=\"conv\" id=\"transcript\">\
+             <div class=\"head\">坐席 Agent</div><div class=\"head\">客户 Customer</div>",
+        );
+        for seg in &c.segments {
+            let _ = write!(
+                h,
+                "<div class=\"line {} seek\" data-seek-ms=\"{}\"><span class=\"t\">{}</span>{}</div>",
+                seg.role.as_str(),
+                seg.start_ms,
+                clock(seg.start_ms),
+                self.marked(c, seg)
+            );
+        }
+        h.push_str("</div>");
+        h
+    }
+
+    /// A segment's text with each hit on it wrapped in a category-coloured `<mark>`.
+    ///
+    /// Hits carry offsets into the per-speaker transcript, not into these merged segments, so
+    /// they are placed again by speaker, time and words. Redaction keeps the length, so the
+    /// places found in the original text hold in the redacted one.
+    fn marked(&self, c: &CallResult, seg: &crate::score::ResultSegment) -> String {
+        let original: Vec<char> = seg.text.chars().collect();
+        let mut marks: Vec<(usize, usize, &str)> = Vec::new();
+        for hit in &c.hits {
+            let on_segment = hit.role == seg.role
+                && hit.start_ms <= seg.end_ms
+                && hit.end_ms >= seg.start_ms
+                && !hit.text.is_empty();
+            if !on_segment {
+                continue;
+            }
+            let needle: Vec<char> = hit.text.chars().collect();
+            let found = (0..original.len().saturating_sub(needle.len() - 1)).find(|&s| {
+                original[s..s + needle.len()] == needle[..]
+                    && marks
+                        .iter()
+                        .all(|&(a, b, _)| s + needle.len() <= a || s >= b)
+            });
+            if let Some(s) = found {
+                marks.push((s, s + needle.len(), &hit.category));
+            }
+        }
+        marks.sort_unstable();
+        let shown: Vec<char> = self.text(&seg.text).chars().collect();
+        let slice = |a: usize, b: usize| esc(&shown[a..b].iter().collect::<String>());
+        let mut out = String::new();
+        let mut at = 0;
+        for (a, b, category) in marks {
+            out.push_str(&slice(at, a));
+            let _ = write!(
+                out,
+                "<mark class=\"cat-{}\" title=\"{}\">{}</mark>",
+                self.colour(category),
+                esc(category),
+                slice(a, b)
+            );
+            at = b;
+        }
+        out.push_str(&slice(at, shown.len()));
+        out
+    }
 }
 
-fn index_page(results: &[CallResult], show: &dyn Fn(&str) -> String) -> String {
-    let mut rows: Vec<&CallResult> = results.iter().collect();
-    rows.sort_by(|a, b| {
-        let flag = |r: &CallResult| {
-            r.deductions.len() + r.findings.len() + usize::from(r.status == Status::Error)
-        };
-        flag(b)
-            .cmp(&flag(a))
-            .then(a.score.total_cmp(&b.score))
-            .then(a.call_id.cmp(&b.call_id))
-    });
-    let mut agents: Vec<&str> = results.iter().map(|r| r.agent_id.as_str()).collect();
-    agents.sort();
-    agents.dedup();
-    let mut items: Vec<&str> = results
-        .iter()
-        .flat_map(|r| r.deductions.iter().map(|d| d.rule.as_str()))
-        .collect();
-    items.sort();
-    items.dedup();
-    let options = |values: &[&str]| {
-        values
-            .iter()
-            .map(|v| format!("<option>{}</option>", show(v)))
-            .collect::<String>()
-    };
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>质检报告</h1><div class=\"filters\"><label>坐席 <select id=\"f-agent\"><option value=\"\">全部</option>{}</select></label> <label>方向 <select id=\"f-direction\"><option value=\"\">全部</option><option>inbound</option><option>outbound</option></select></label> <label>扣分项 <select id=\"f-rule\"><option value=\"\">全部</option>{}</select></label> <label>禁语 <select id=\"f-category\"><option value=\"\">全部</option>{}</select></label> <label>日期 <input id=\"f-date\" placeholder=\"2026-10\"></label> <label>最高分 <input id=\"f-score\" type=\"number\"></label></div>",
-        options(&agents),
-        options(&items),
-        options(&FORBIDDEN)
-    );
-    b.push_str("<table id=\"calls\" class=\"sortable\"><thead><tr><th>通话</th><th>坐席</th><th>时间</th><th>方向</th><th data-num>得分</th><th data-num>扣分项</th><th data-num>待复核</th><th>禁语</th><th>状态</th></tr></thead><tbody>");
-    for r in rows {
-        let categories: Vec<&str> = FORBIDDEN
-            .iter()
-            .copied()
-            .filter(|c| {
-                r.hits
-                    .iter()
-                    .any(|h| h.category == *c && h.role == Role::Agent)
-            })
-            .collect();
-        let rules: Vec<&str> = r.deductions.iter().map(|d| d.rule.as_str()).collect();
-        let _ = write!(
-            b,
-            "<tr data-agent=\"{}\" data-direction=\"{}\" data-date=\"{}\" data-score=\"{}\" data-rules=\" {} \" data-categories=\" {} \"><td><a href=\"calls/{}.html\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            show(&r.agent_id),
-            if r.direction == crate::Direction::Inbound { "inbound" } else { "outbound" },
-            escape(&r.started_at.to_rfc3339()),
-            r.score,
-            escape(&rules.join(" ")),
-            categories.join(" "),
-            safe_name(&r.call_id),
-            show(&r.call_id),
-            show(&r.agent_id),
-            escape(&r.started_at.format("%Y-%m-%d %H:%M").to_string()),
-            if r.direction == crate::Direction::Inbound { "呼入" } else { "外呼" },
-            r.score,
-            r.deductions.iter().filter(|d| d.points > 0.0).count(),
-            r.findings.len(),
-            categories.join(" "),
-            if r.status == Status::Ok { "ok".to_string() } else { format!("<span class=\"error\">{}</span>", show(r.error.as_deref().unwrap_or("error"))) }
-        );
+fn direction_name(c: &CallResult) -> &'static str {
+    match c.direction {
+        crate::Direction::Inbound => "inbound",
+        crate::Direction::Outbound => "outbound",
     }
-    b.push_str("</tbody></table><h2>坐席汇总</h2><table class=\"sortable\"><thead><tr><th>坐席</th><th data-num>通话</th><th data-num>平均分</th><th data-num>最低分</th><th data-num>禁语</th></tr></thead><tbody>");
-    for a in &agents {
-        let mine: Vec<&CallResult> = results
-            .iter()
-            .filter(|r| r.agent_id == *a && r.status == Status::Ok)
-            .collect();
-        let n = mine.len().max(1) as f64;
-        let avg = mine.iter().map(|r| r.score).sum::<f64>() / n;
-        let min = mine.iter().map(|r| r.score).fold(f64::INFINITY, f64::min);
-        let forbidden = mine
-            .iter()
-            .flat_map(|r| &r.hits)
-            .filter(|h| h.role == Role::Agent && FORBIDDEN.contains(&h.category.as_str()))
-            .count();
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{forbidden}</td></tr>",
-            show(a),
-            mine.len(),
-            avg,
-            if min.is_finite() {
-                min.to_string()
-            } else {
-                "-".into()
-            }
-        );
-    }
-    b.push_str("</tbody></table>");
-    page("质检报告", &b)
 }
 
 #[cfg(test)]
@@ -361,20 +685,14 @@ mod tests {
     #[test]
     fn escapes_markup_and_quotes() {
         assert_eq!(
-            escape("<script>alert(1)</script>"),
-            "&lt;script&gt;alert(1)&lt;/script&gt;"
+            esc("<script>\"onerror='x'&"),
+            "&lt;script&gt;&quot;onerror=&#39;x&#39;&amp;"
         );
-        assert_eq!(escape("\"onerror=x'"), "&quot;onerror=x&#39;");
     }
 
     #[test]
-    fn safe_names_keep_no_user_text_that_could_escape() {
-        let n = safe_name("../../etc/passwd 你好");
-        assert!(
-            n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
-            "{n}"
-        );
-        assert_ne!(safe_name("a/b"), safe_name("a_b"));
+    fn clock_formats_minutes_and_seconds() {
+        assert_eq!(clock(0), "0:00");
+        assert_eq!(clock(75_500), "1:15");
     }
 }

@@ -2,6 +2,7 @@
 //! trainer clips — and the redaction they share.
 
 pub mod clips;
+mod files;
 pub mod html;
 pub mod redact;
 pub mod rollup;

@@ -24,18 +24,18 @@ async function main() {
     await page.goto('file://' + path.resolve(reportDir, 'index.html'));
     const total = await page.$$eval('#calls tbody tr', (rows) => rows.length);
     await page.select('#f-category', '反问');
-    const shown = await page.$$eval('#calls tbody tr', (rows) => rows.filter((r) => r.style.display !== 'none').length);
+    const shown = await page.$$eval('#calls tbody tr', (rows) => rows.filter((r) => !r.hidden).length);
     if (!(shown >= 1 && shown < total)) throw new Error(`filter by 反问 showed ${shown} of ${total} calls`);
     await page.screenshot({ path: path.join(artifacts, 'index.png'), fullPage: true });
     const link = await page.$$eval('#calls tbody tr', (rows, id) => {
-      const row = rows.find((r) => r.style.display !== 'none' && r.textContent.includes(id));
+      const row = rows.find((r) => !r.hidden && r.textContent.includes(id));
       return row && row.querySelector('a').getAttribute('href');
     }, callId);
     if (!link) throw new Error(`call ${callId} not listed after filtering`);
     await page.goto('file://' + path.resolve(reportDir, link));
     await page.waitForFunction(() => document.getElementById('player').readyState >= 1, { timeout: 15000 });
-    const target = await page.$eval('tr.deduction[data-t]', (tr) => Number(tr.dataset.t));
-    await page.click('tr.deduction[data-t]');
+    const target = await page.$eval('#deductions tr[data-seek-ms]', (tr) => Number(tr.dataset.seekMs));
+    await page.click('#deductions tr[data-seek-ms]');
     await page.waitForFunction((t) => Math.abs(document.getElementById('player').currentTime - Math.max(0, t / 1000 - 2)) < 0.6,
       { timeout: 10000 }, target);
     const now = await page.$eval('#player', (a) => a.currentTime);
