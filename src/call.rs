@@ -31,7 +31,9 @@ pub enum Direction {
 }
 
 /// Which channel of the recording carries the agent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentChannel {
     /// Agent on the left (first) channel, customer on the right.
@@ -69,7 +71,9 @@ impl std::str::FromStr for Direction {
         match s.trim().to_ascii_lowercase().as_str() {
             "inbound" | "in" => Ok(Direction::Inbound),
             "outbound" | "out" => Ok(Direction::Outbound),
-            other => Err(format!("unknown direction {other:?}: use inbound or outbound")),
+            other => Err(format!(
+                "unknown direction {other:?}: use inbound or outbound"
+            )),
         }
     }
 }
@@ -81,7 +85,9 @@ impl std::str::FromStr for AgentChannel {
             "left" | "l" => Ok(AgentChannel::Left),
             "right" | "r" => Ok(AgentChannel::Right),
             "mono" => Ok(AgentChannel::Mono),
-            other => Err(format!("unknown agent_channel {other:?}: use left, right or mono")),
+            other => Err(format!(
+                "unknown agent_channel {other:?}: use left, right or mono"
+            )),
         }
     }
 }
@@ -93,7 +99,9 @@ impl std::str::FromStr for Role {
             "agent" => Ok(Role::Agent),
             "customer" => Ok(Role::Customer),
             "unknown" | "" => Ok(Role::Unknown),
-            other => Err(format!("unknown role {other:?}: use agent, customer or unknown")),
+            other => Err(format!(
+                "unknown role {other:?}: use agent, customer or unknown"
+            )),
         }
     }
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod scan;
+
 /// Quality inspection of recorded customer-service calls.
 #[derive(Debug, Parser)]
 #[command(name = "callqa", version, about, long_about = None)]
@@ -22,6 +24,8 @@ pub struct Args {
 pub enum Command {
     /// Show format, channels, duration and speech timing of recordings.
     Probe(ProbeArgs),
+    /// Find lexicon phrases in JSON-lines text (one JSON line per hit).
+    Scan(scan::ScanArgs),
 }
 
 /// Arguments of `callqa probe`.
@@ -42,6 +46,7 @@ pub struct ProbeArgs {
 pub fn run(args: Args) -> ExitCode {
     match args.command {
         Command::Probe(_) => ExitCode::from(2),
+        Command::Scan(a) => scan::run(a),
     }
 }
 

@@ -1,6 +1,27 @@
 //! Scan stage: find every lexicon phrase in what each party said, and place it in the text and
 //! in time.
+//!
+//! [`Lexicons::load_dir`] reads `lexicons/*.txt`; [`Scanner::new`] compiles them once per run into
+//! one Aho-Corasick automaton shared read-only by all workers. [`Scanner::scan_transcript`] turns a
+//! [`Transcript`] into [`Hit`]s with times; [`Scanner::scan_text`] gives char offsets for any text.
+//! Matching runs on [`crate::text::normalize`]d text, so punctuation, 您/你, full-width forms and
+//! Traditional characters never hide a phrase.
+//!
+//! The automaton uses `MatchKind::LeftmostLongest`: where 请您稍等 and 对不起请您稍等 both match, the
+//! longer phrase wins and its prefix is not reported again. A shorter phrase of a *different*
+//! lexicon inside a longer one is still reported (precomputed per pattern, so it costs nothing
+//! until the longer phrase occurs). `re:` entries are not run over the text: each has a fixed word
+//! (its anchor) in the same automaton, and the regex runs only in a window around an anchor.
 
+mod lexicon;
+
+pub use lexicon::{Entry, LexiconError, LexiconErrors, Lexicons};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use lexicon::Pattern;
+
+use crate::asr::{Segment, Transcript};
+use crate::text::Normalized;
 use serde::{Deserialize, Serialize};
 
 use crate::Role;
@@ -31,4 +52,378 @@ pub struct HitSpan {
     pub start: usize,
     pub end_segment: usize,
     pub end: usize,
+}
+
+/// Regex matches are looked for this many bytes (64 CJK chars) either side of their anchor.
+const REGEX_WINDOW: usize = 192;
+
+/// Chars before a phrase searched for a quotation cue (你说, 你的意思是 …).
+const QUOTE_WINDOW: usize = 24;
+
+/// Why a scanner could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(
+        "lexicons: cannot build the phrase automaton: {0} — remove very long or very many phrases"
+    )]
+    Build(#[from] aho_corasick::BuildError),
+    #[error("lexicons: no entries — add phrases to the lexicon files")]
+    Empty,
+}
+
+/// What a pattern of the automaton stands for.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    Entry(u32),
+    Regex(u32),
+}
+
+#[derive(Clone, Debug, Default)]
+struct PatternInfo {
+    /// Range into `Scanner::targets`.
+    targets: (u32, u32),
+    /// Range into `Scanner::nested`.
+    nested: (u32, u32),
+    /// One plain entry and nothing else to check: the common case, handled without branching.
+    simple: Option<u32>,
+}
+
+/// A match in normalised text: entry index and byte range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NormMatch {
+    pub start: usize,
+    pub end: usize,
+    pub entry: usize,
+}
+
+/// A hit in plain text: char offsets into the text given to [`Scanner::scan_text`].
+#[derive(Clone, Copy, Debug)]
+pub struct TextHit<'s> {
+    pub entry: &'s Entry,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Compiled lexicons: build once, share by reference across threads.
+#[derive(Debug)]
+pub struct Scanner {
+    entries: Vec<Entry>,
+    ac: AhoCorasick,
+    patterns: Vec<PatternInfo>,
+    targets: Vec<Target>,
+    /// `(target, byte offset inside the outer pattern, byte length)`.
+    nested: Vec<(Target, u32, u32)>,
+    regexes: Vec<u32>,
+}
+
+impl Scanner {
+    pub fn new(lexicons: &Lexicons) -> Result<Scanner, ScanError> {
+        if lexicons.is_empty() {
+            return Err(ScanError::Empty);
+        }
+        let entries = lexicons.entries.clone();
+        let mut words: Vec<String> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        let mut per_pattern: Vec<Vec<Target>> = Vec::new();
+        let mut regexes = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let (word, target) = match &e.pattern {
+                Pattern::Literal(w) => (w, Target::Entry(i as u32)),
+                Pattern::Regex { anchor, .. } => {
+                    regexes.push(i as u32);
+                    (anchor, Target::Regex(i as u32))
+                }
+            };
+            let id = *index.entry(word.clone()).or_insert_with(|| {
+                words.push(word.clone());
+                per_pattern.push(Vec::new());
+                words.len() - 1
+            });
+            per_pattern[id].push(target);
+        }
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&words)?;
+        let overlapping = AhoCorasick::new(&words)?;
+        let category = |t: &Target| match *t {
+            Target::Entry(i) | Target::Regex(i) => entries[i as usize].category.as_str(),
+        };
+        let mut patterns = Vec::with_capacity(words.len());
+        let mut targets = Vec::new();
+        let mut nested = Vec::new();
+        for (id, word) in words.iter().enumerate() {
+            let own = &per_pattern[id];
+            let t0 = targets.len() as u32;
+            targets.extend_from_slice(own);
+            let n0 = nested.len() as u32;
+            for m in overlapping.find_overlapping_iter(word.as_str()) {
+                if m.pattern().as_usize() == id {
+                    continue;
+                }
+                for t in &per_pattern[m.pattern().as_usize()] {
+                    let other_lexicon = own.iter().all(|o| category(o) != category(t));
+                    if matches!(t, Target::Regex(_)) || other_lexicon {
+                        nested.push((*t, m.start() as u32, (m.end() - m.start()) as u32));
+                    }
+                }
+            }
+            let simple = match own.as_slice() {
+                [Target::Entry(e)] if nested.len() as u32 == n0 => {
+                    let e_ref = &entries[*e as usize];
+                    (e_ref.exclusions.is_empty() && !e_ref.skip_quoted).then_some(*e)
+                }
+                _ => None,
+            };
+            patterns.push(PatternInfo {
+                targets: (t0, targets.len() as u32),
+                nested: (n0, nested.len() as u32),
+                simple,
+            });
+        }
+        Ok(Scanner {
+            entries,
+            ac,
+            patterns,
+            targets,
+            nested,
+            regexes,
+        })
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Heap bytes of the automaton (for capacity planning and the benchmark table).
+    pub fn memory_usage(&self) -> usize {
+        self.ac.memory_usage()
+    }
+
+    /// Calls `f` for every hit in already normalised text, in automaton order (nested and regex
+    /// hits right after the match that revealed them).
+    pub fn for_each_normalized(&self, norm: &str, mut f: impl FnMut(NormMatch)) {
+        let mut regex_end = vec![
+            0usize;
+            if self.regexes.is_empty() {
+                0
+            } else {
+                self.entries.len()
+            }
+        ];
+        for m in self.ac.find_iter(norm) {
+            let info = &self.patterns[m.pattern().as_usize()];
+            if let Some(entry) = info.simple {
+                f(NormMatch {
+                    start: m.start(),
+                    end: m.end(),
+                    entry: entry as usize,
+                });
+                continue;
+            }
+            for t in &self.targets[info.targets.0 as usize..info.targets.1 as usize] {
+                self.check(norm, *t, m.start(), m.end(), &mut regex_end, &mut f);
+            }
+            for &(t, off, len) in &self.nested[info.nested.0 as usize..info.nested.1 as usize] {
+                let s = m.start() + off as usize;
+                self.check(norm, t, s, s + len as usize, &mut regex_end, &mut f);
+            }
+        }
+    }
+
+    fn check(
+        &self,
+        norm: &str,
+        target: Target,
+        start: usize,
+        end: usize,
+        regex_end: &mut [usize],
+        f: &mut impl FnMut(NormMatch),
+    ) {
+        match target {
+            Target::Entry(e) => {
+                let entry = &self.entries[e as usize];
+                if !self.excluded(norm, entry, start, end) {
+                    f(NormMatch {
+                        start,
+                        end,
+                        entry: e as usize,
+                    });
+                }
+            }
+            Target::Regex(e) => {
+                let entry = &self.entries[e as usize];
+                let Pattern::Regex { re, .. } = &entry.pattern else {
+                    return;
+                };
+                let lo = floor_boundary(norm, start.saturating_sub(REGEX_WINDOW));
+                let hi = ceil_boundary(norm, end + REGEX_WINDOW);
+                for rm in re.find_iter(&norm[lo..hi]) {
+                    let (s, t) = (lo + rm.start(), lo + rm.end());
+                    let covers_anchor = s <= start && end <= t;
+                    if covers_anchor
+                        && s >= regex_end[e as usize]
+                        && !self.excluded(norm, entry, s, t)
+                    {
+                        regex_end[e as usize] = t;
+                        f(NormMatch {
+                            start: s,
+                            end: t,
+                            entry: e as usize,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn excluded(&self, norm: &str, entry: &Entry, start: usize, end: usize) -> bool {
+        if entry.skip_quoted && quoted(norm, start) {
+            return true;
+        }
+        entry.exclusions.iter().any(|ctx| {
+            let lo = floor_boundary(norm, start.saturating_sub(ctx.len()));
+            let hi = ceil_boundary(norm, end + ctx.len());
+            norm[lo..hi]
+                .match_indices(ctx.as_str())
+                .any(|(i, _)| lo + i <= start && end <= lo + i + ctx.len())
+        })
+    }
+
+    /// Hits in normalised text, sorted by position. Where two entries of one lexicon cover
+    /// overlapping text (a seed phrase and a regex for its variants), only the first and longest
+    /// is kept: one utterance is one offence, and 反问 counts change the score.
+    pub fn scan_normalized(&self, norm: &str) -> Vec<NormMatch> {
+        let mut out = Vec::new();
+        self.for_each_normalized(norm, |m| out.push(m));
+        out.sort_unstable_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.entry));
+        let mut kept: Vec<NormMatch> = Vec::with_capacity(out.len());
+        for m in out {
+            let category = &self.entries[m.entry].category;
+            // Phrases are short, so an overlapping hit is among the last few kept.
+            let overlaps_same = kept
+                .iter()
+                .rev()
+                .take(16)
+                .any(|k| k.end > m.start && self.entries[k.entry].category == *category);
+            if !overlaps_same {
+                kept.push(m);
+            }
+        }
+        kept
+    }
+
+    /// Hits in `text` with char offsets into it, sorted by position.
+    pub fn scan_text(&self, text: &str) -> Vec<TextHit<'_>> {
+        let norm = crate::text::normalize(text);
+        self.scan_normalized(norm.as_str())
+            .into_iter()
+            .map(|m| {
+                let (start, end) = norm.orig_span(m.start, m.end);
+                TextHit {
+                    entry: &self.entries[m.entry],
+                    start,
+                    end,
+                }
+            })
+            .collect()
+    }
+
+    /// Hits in one party's transcript. Segments are scanned as one text, so a phrase split
+    /// across two consecutive segments is found; it then starts in one and ends in the other.
+    pub fn scan_transcript(&self, transcript: &Transcript) -> Vec<Hit> {
+        let mut norm = Normalized::new();
+        let mut seg_start = Vec::with_capacity(transcript.segments.len() + 1);
+        for seg in &transcript.segments {
+            seg_start.push(norm.orig_len());
+            norm.push_str(&seg.text);
+        }
+        seg_start.push(norm.orig_len());
+        let locate = |c: usize| {
+            let s = seg_start.partition_point(|&b| b <= c).saturating_sub(1);
+            (s, c - seg_start[s])
+        };
+        self.scan_normalized(norm.as_str())
+            .into_iter()
+            .filter_map(|m| {
+                let (gs, ge) = norm.orig_span(m.start, m.end);
+                let (segment, start) = locate(gs);
+                let (end_segment, last) = locate(ge.checked_sub(1)?);
+                let first = transcript.segments.get(segment)?;
+                let final_seg = transcript.segments.get(end_segment)?;
+                let text: String = transcript.segments[segment..=end_segment]
+                    .iter()
+                    .flat_map(|s| s.text.chars())
+                    .skip(start)
+                    .take(ge - gs)
+                    .collect();
+                let entry = &self.entries[m.entry];
+                Some(Hit {
+                    rule: entry.rule.clone(),
+                    category: entry.category.clone(),
+                    role: transcript.role,
+                    start_ms: char_time(first, start).0,
+                    end_ms: char_time(final_seg, last).1,
+                    text,
+                    phrase: entry.phrase.clone(),
+                    span: HitSpan {
+                        segment,
+                        start,
+                        end_segment,
+                        end: last + 1,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+/// Start and end time of char `c` of a segment: from its token when the tokens spell the
+/// segment's text, else interpolated evenly over the segment.
+fn char_time(seg: &Segment, c: usize) -> (u64, u64) {
+    let n = seg.text.chars().count();
+    let token_chars: usize = seg.tokens.iter().map(|t| t.text.chars().count()).sum();
+    if !seg.tokens.is_empty() && token_chars == n {
+        let mut seen = 0;
+        for t in &seg.tokens {
+            seen += t.text.chars().count();
+            if c < seen {
+                return (t.start_ms, t.end_ms);
+            }
+        }
+    }
+    let dur = seg.end_ms.saturating_sub(seg.start_ms);
+    let n = n.max(1) as u64;
+    let c = c as u64;
+    (
+        seg.start_ms + dur * c / n,
+        seg.start_ms + dur * (c + 1).min(n) / n,
+    )
+}
+
+/// True when the words just before `start` introduce a quotation of the other party.
+fn quoted(norm: &str, start: usize) -> bool {
+    let before = &norm[floor_boundary(norm, start.saturating_sub(QUOTE_WINDOW))..start];
+    if before.ends_with("你的意思是") || before.ends_with("你是指") {
+        return true;
+    }
+    before.rfind(['说', '讲']).is_some_and(|at| {
+        let lead = &before[floor_boundary(before, at.saturating_sub(12))..at];
+        lead.contains('你') || lead.contains("客户")
+    })
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }

@@ -1,1 +1,327 @@
-//! Text stage: normalise transcripts for matching and keep a map back to the original text and time.
+//! Text stage: normalise transcripts for matching and keep a map back to the original text.
+//!
+//! [`normalize`] takes any text and returns a [`Normalized`]: Traditional → Simplified, full-width
+//! → half-width, punctuation, symbols and whitespace removed, Latin lower-cased, 您 → 你. Every
+//! normalised char comes from exactly one original char, so [`Normalized::orig_span`] maps any
+//! match back to char offsets of the original. Lexicon entries go through the same function.
+//!
+//! Conversion is char by char from zhconv's own Traditional→Simplified table, not zhconv's phrase
+//! converter: phrase rules (e.g. 乾隆 vs 干净) would break the one-char-to-one-char map, and
+//! because both the lexicon and the transcript get the same char mapping, matching is unaffected.
+//! Digits stay digits and Chinese numerals stay Chinese: converting 一 → 1 would break words such
+//! as 一下 and 一样, and Whisper writes both forms, so a lexicon that cares uses a `re:` entry.
+//! Everything is a precomputed 64 Ki-entry table lookup with an ASCII fast path.
+
+use std::sync::OnceLock;
+
+/// Text ready for matching, with the map back to the text it came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Normalized {
+    text: String,
+    /// `(normalised byte, original char)` at every point where the two stop advancing together
+    /// (after each dropped char) and at least every [`CHECKPOINT_CHARS`] chars; between two
+    /// checkpoints one normalised char is one original char.
+    checkpoints: Vec<(u32, u32)>,
+    /// Original chars consumed so far (also the base for text appended later).
+    orig_chars: u32,
+}
+
+/// Upper bound on the chars counted when mapping an offset back: keeps lookups O(log n + 64).
+const CHECKPOINT_CHARS: u32 = 64;
+
+/// Marks a char that normalisation removes.
+const DROP: u16 = 0;
+
+impl Normalized {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Number of chars of original text consumed so far.
+    pub fn orig_len(&self) -> usize {
+        self.orig_chars as usize
+    }
+
+    /// Appends the normalisation of `orig`; offsets of its chars continue after earlier text, so
+    /// several segments can be scanned as one text.
+    pub fn push_str(&mut self, orig: &str) {
+        let table = table();
+        let bytes = orig.as_bytes();
+        self.text.reserve(bytes.len());
+        let mut orig_char = self.orig_chars;
+        let mut since_checkpoint = CHECKPOINT_CHARS;
+        let mut dropped = true;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (code, width) = if b < 0x80 {
+                (table.ascii[b as usize] as u32, 1)
+            } else {
+                let width = utf8_width(b);
+                let c = decode(&bytes[i..i + width]);
+                if c < 0x10000 {
+                    (table.bmp[c as usize] as u32, width)
+                } else if (0x1F000..0x1FB00).contains(&c) {
+                    (DROP as u32, width)
+                } else {
+                    (c, width)
+                }
+            };
+            i += width;
+            if code == DROP as u32 {
+                dropped = true;
+            } else {
+                if dropped || since_checkpoint >= CHECKPOINT_CHARS {
+                    self.checkpoints.push((self.text.len() as u32, orig_char));
+                    since_checkpoint = 0;
+                    dropped = false;
+                }
+                since_checkpoint += 1;
+                if code < 0x80 {
+                    self.text.push(code as u8 as char);
+                } else if let Some(c) = char::from_u32(code) {
+                    self.text.push(c);
+                }
+            }
+            orig_char += 1;
+        }
+        self.orig_chars = orig_char;
+    }
+
+    /// Original char offset of the normalised char starting at byte `at` (or of the end).
+    pub fn orig_offset(&self, at: usize) -> usize {
+        if at >= self.text.len() {
+            return self.orig_chars as usize;
+        }
+        let k = self.checkpoints.partition_point(|&(b, _)| b as usize <= at);
+        match k.checked_sub(1).and_then(|k| self.checkpoints.get(k)) {
+            Some(&(b, o)) => o as usize + self.text[b as usize..at].chars().count(),
+            None => 0,
+        }
+    }
+
+    /// Original char range `[start, end)` covered by the normalised bytes `[start, end)`.
+    pub fn orig_span(&self, start: usize, end: usize) -> (usize, usize) {
+        let first = self.orig_offset(start);
+        let last_char_start = self.text[..end.min(self.text.len())]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
+        if end <= start {
+            return (first, first);
+        }
+        (first, self.orig_offset(last_char_start.max(start)) + 1)
+    }
+}
+
+/// Normalises `orig` for matching; see the module doc for what changes.
+pub fn normalize(orig: &str) -> Normalized {
+    let mut n = Normalized::new();
+    n.push_str(orig);
+    n
+}
+
+/// Normalises one char the way [`normalize`] does; `None` when it is dropped.
+pub fn normalize_char(c: char) -> Option<char> {
+    let code = c as u32;
+    let mapped = if code < 0x80 {
+        table().ascii[code as usize] as u32
+    } else if code < 0x10000 {
+        table().bmp[code as usize] as u32
+    } else if (0x1F000..0x1FB00).contains(&code) {
+        DROP as u32
+    } else {
+        code
+    };
+    if mapped == DROP as u32 {
+        None
+    } else {
+        char::from_u32(mapped)
+    }
+}
+
+fn utf8_width(lead: u8) -> usize {
+    if lead < 0xE0 {
+        2
+    } else if lead < 0xF0 {
+        3
+    } else {
+        4
+    }
+}
+
+fn decode(b: &[u8]) -> u32 {
+    match b.len() {
+        2 => ((b[0] as u32 & 0x1F) << 6) | (b[1] as u32 & 0x3F),
+        3 => ((b[0] as u32 & 0x0F) << 12) | ((b[1] as u32 & 0x3F) << 6) | (b[2] as u32 & 0x3F),
+        _ => {
+            ((b[0] as u32 & 0x07) << 18)
+                | ((b[1] as u32 & 0x3F) << 12)
+                | ((b[2] as u32 & 0x3F) << 6)
+                | (b[3] as u32 & 0x3F)
+        }
+    }
+}
+
+struct Table {
+    ascii: [u8; 128],
+    bmp: Box<[u16]>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(build_table)
+}
+
+fn build_table() -> Table {
+    let mut ascii = [0u8; 128];
+    for (b, slot) in ascii.iter_mut().enumerate() {
+        let c = b as u8;
+        *slot = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            DROP as u8
+        };
+    }
+    let mut bmp: Box<[u16]> = (0..=0xFFFFu32).map(|c| c as u16).collect();
+    for (c, slot) in bmp.iter_mut().enumerate().take(0x80) {
+        *slot = ascii[c] as u16;
+    }
+    for c in 0x80..=0xFFFFu32 {
+        if is_dropped(c) {
+            bmp[c as usize] = DROP;
+        }
+    }
+    for c in 0x80..=0xFFFFu32 {
+        if let Some(ch) = char::from_u32(c) {
+            if ch.is_alphabetic() && !ch.is_lowercase() {
+                let mut lower = ch.to_lowercase();
+                if let (Some(l), None) = (lower.next(), lower.next()) {
+                    if (l as u32) < 0x10000 && (l as u32) >= 0x80 {
+                        bmp[c as usize] = l as u32 as u16;
+                    }
+                }
+            }
+        }
+    }
+    // Full-width ASCII variants behave exactly like their ASCII twins.
+    for c in 0xFF01..=0xFF5Eu32 {
+        bmp[c as usize] = ascii[(c - 0xFEE0) as usize] as u16;
+    }
+    let (from, to) = zhconv::tables::ZH_HANS_TABLE;
+    for (f, t) in from.split('|').zip(to.split('|')) {
+        let mut fc = f.chars();
+        let mut tc = t.chars();
+        if let (Some(f), None, Some(t), None) = (fc.next(), fc.next(), tc.next(), tc.next()) {
+            let punctuation = is_dropped(f as u32) || is_dropped(t as u32);
+            if (f as u32) < 0x10000 && (t as u32) < 0x10000 && (f as u32) >= 0x80 && !punctuation {
+                bmp[f as usize] = t as u32 as u16;
+            }
+        }
+    }
+    // Agents soften 你 to 您 and Whisper writes either: one form for matching.
+    bmp['您' as usize] = '你' as u32 as u16;
+    Table { ascii, bmp }
+}
+
+/// Punctuation, symbols, spaces and controls outside ASCII. Currency signs stay (fees are
+/// matched), as do the numerals 〇 and 々.
+fn is_dropped(c: u32) -> bool {
+    let Some(ch) = char::from_u32(c) else {
+        return false;
+    };
+    if ch.is_whitespace() || ch.is_control() {
+        return true;
+    }
+    matches!(c,
+        0xA1 | 0xA6..=0xB4 | 0xB6..=0xB8 | 0xBB | 0xBF | 0xD7 | 0xF7
+        | 0x2000..=0x206F
+        | 0x2190..=0x21FF
+        | 0x2500..=0x27BF
+        | 0x3000..=0x3004
+        | 0x3008..=0x3020
+        | 0x3030
+        | 0x303D
+        | 0x30FB
+        | 0xFE10..=0xFE19
+        | 0xFE30..=0xFE6B
+        | 0xFEFF
+        | 0xFF5F..=0xFF65
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! case {
+        ($name:ident, $input:expr, $want:expr) => {
+            #[test]
+            fn $name() {
+                assert_eq!(normalize($input).as_str(), $want);
+            }
+        };
+    }
+
+    case!(
+        drops_cjk_punctuation,
+        "您好，客服中心！请问有什么可以帮您？",
+        "你好客服中心请问有什么可以帮你"
+    );
+    case!(
+        traditional_to_simplified,
+        "這是我們公司的規定。",
+        "这是我们公司的规定"
+    );
+    case!(
+        full_width_latin_and_digits,
+        "ＶＩＰ會員１２３號",
+        "vip会员123号"
+    );
+    case!(
+        ascii_case_and_spaces,
+        "  Hello, WiFi 密码 ",
+        "hellowifi密码"
+    );
+    case!(keeps_chinese_numerals, "一二三〇", "一二三〇");
+    case!(drops_emoji_and_brackets, "好的[呵呵]😀～", "好的呵呵");
+    case!(quotes_dropped, "“你懂礼貌吗？”「对」", "你懂礼貌吗对");
+    case!(empty_input, "", "");
+
+    #[test]
+    fn span_maps_back_over_dropped_chars() {
+        let orig = "喂， 您好！這是 我們的規定";
+        let n = normalize(orig);
+        let at = n
+            .as_str()
+            .find("这是我们")
+            .expect("normalised phrase present");
+        let (s, e) = n.orig_span(at, at + "这是我们".len());
+        let got: String = orig.chars().skip(s).take(e - s).collect();
+        assert_eq!(got, "這是 我們");
+    }
+
+    #[test]
+    fn appended_text_continues_offsets() {
+        let mut n = Normalized::new();
+        n.push_str("你好，");
+        n.push_str("再见");
+        let at = n.as_str().find("再见").expect("present");
+        assert_eq!(n.orig_span(at, at + "再见".len()), (3, 5));
+        assert_eq!(n.orig_len(), 5);
+    }
+
+    #[test]
+    fn long_runs_without_punctuation_map_exactly() {
+        let orig: String = "我们是无法处理的".repeat(40);
+        let n = normalize(&orig);
+        for (b, _) in n.as_str().char_indices() {
+            assert_eq!(n.orig_offset(b), b / 3);
+        }
+    }
+}
