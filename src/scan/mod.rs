@@ -427,3 +427,6 @@ fn ceil_boundary(s: &str, mut i: usize) -> usize {
     }
     i
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,9 +5,10 @@
 //! normalised char comes from exactly one original char, so [`Normalized::orig_span`] maps any
 //! match back to char offsets of the original. Lexicon entries go through the same function.
 //!
-//! Conversion is char by char from zhconv's own Traditional→Simplified table, not zhconv's phrase
-//! converter: phrase rules (e.g. 乾隆 vs 干净) would break the one-char-to-one-char map, and
-//! because both the lexicon and the transcript get the same char mapping, matching is unaffected.
+//! Conversion is char by char from zhconv's own Traditional→Simplified table, then, only for text
+//! that had Traditional chars, zhconv's phrase rules whose source and target have the same length
+//! (回覆 → 回复, where 覆 alone is also Simplified). Rules that change the length are skipped so
+//! every normalised char still comes from exactly one original char.
 //! Digits stay digits and Chinese numerals stay Chinese: converting 一 → 1 would break words such
 //! as 一下 and 一样, and Whisper writes both forms, so a lexicon that cares uses a `re:` entry.
 //! Everything is a precomputed 64 Ki-entry table lookup with an ASCII fast path.
@@ -56,6 +57,8 @@ impl Normalized {
         let mut orig_char = self.orig_chars;
         let mut since_checkpoint = CHECKPOINT_CHARS;
         let mut dropped = true;
+        let mut traditional = false;
+        let text_start = self.text.len();
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
@@ -65,7 +68,9 @@ impl Normalized {
                 let width = utf8_width(b);
                 let c = decode(&bytes[i..i + width]);
                 if c < 0x10000 {
-                    (table.bmp[c as usize] as u32, width)
+                    let to = table.bmp[c as usize] as u32;
+                    traditional |= to != c && to >= 0x2E80;
+                    (to, width)
                 } else if (0x1F000..0x1FB00).contains(&c) {
                     (DROP as u32, width)
                 } else {
@@ -91,6 +96,9 @@ impl Normalized {
             orig_char += 1;
         }
         self.orig_chars = orig_char;
+        if traditional {
+            phrase_fixup(&mut self.text, text_start);
+        }
     }
 
     /// Original char offset of the normalised char starting at byte `at` (or of the end).
@@ -168,6 +176,56 @@ fn decode(b: &[u8]) -> u32 {
     }
 }
 
+/// Applies same-length Traditional→Simplified phrase rules to `text[from..]` in place.
+fn phrase_fixup(text: &mut String, from: usize) {
+    let rules = phrase_rules();
+    let Some(ac) = &rules.ac else {
+        return;
+    };
+    let tail = &text[from..];
+    let edits: Vec<(usize, usize, usize)> = ac
+        .find_iter(tail)
+        .map(|m| (from + m.start(), from + m.end(), m.pattern().as_usize()))
+        .collect();
+    for (s, e, rule) in edits {
+        text.replace_range(s..e, &rules.to[rule]);
+    }
+}
+
+struct PhraseRules {
+    /// `None` only if zhconv's table ever became too large to compile; chars still convert.
+    ac: Option<aho_corasick::AhoCorasick>,
+    to: Vec<String>,
+}
+
+fn phrase_rules() -> &'static PhraseRules {
+    static RULES: OnceLock<PhraseRules> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut pats = Vec::new();
+        let mut tos = Vec::new();
+        for (f, t) in zhconv::tables::expand_table(zhconv::tables::ZH_HANS_TABLE) {
+            if f.chars().count() < 2 || f.chars().count() != t.chars().count() {
+                continue;
+            }
+            let (nf, nt) = (normalize_chars(&f), normalize_chars(&t));
+            if nf != nt && nf.len() == nt.len() && nf.chars().count() == f.chars().count() {
+                pats.push(nf);
+                tos.push(nt);
+            }
+        }
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&pats)
+            .ok();
+        PhraseRules { ac, to: tos }
+    })
+}
+
+/// Char-by-char normalisation only (no phrase rules).
+fn normalize_chars(s: &str) -> String {
+    s.chars().filter_map(normalize_char).collect()
+}
+
 struct Table {
     ascii: [u8; 128],
     bmp: Box<[u16]>,
@@ -213,8 +271,7 @@ fn build_table() -> Table {
     for c in 0xFF01..=0xFF5Eu32 {
         bmp[c as usize] = ascii[(c - 0xFEE0) as usize] as u16;
     }
-    let (from, to) = zhconv::tables::ZH_HANS_TABLE;
-    for (f, t) in from.split('|').zip(to.split('|')) {
+    for (f, t) in zhconv::tables::expand_table(zhconv::tables::ZH_HANS_TABLE) {
         let mut fc = f.chars();
         let mut tc = t.chars();
         if let (Some(f), None, Some(t), None) = (fc.next(), fc.next(), tc.next(), tc.next()) {
@@ -292,6 +349,11 @@ mod tests {
     case!(drops_emoji_and_brackets, "好的[呵呵]😀～", "好的呵呵");
     case!(quotes_dropped, "“你懂礼貌吗？”「对」", "你懂礼貌吗对");
     case!(empty_input, "", "");
+    case!(
+        same_length_phrase_rule,
+        "你想要什麼樣的回覆",
+        "你想要什么样的回复"
+    );
 
     #[test]
     fn span_maps_back_over_dropped_chars() {
