@@ -131,7 +131,7 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let first = entries.len();
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
     let mut file_skip_quoted = false;
     let mut bad = |line: usize, what: String, fix: &'static str| {
         errors.push(LexiconError::Line {
@@ -216,17 +216,15 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
                     );
                 }
             }
-            if let Some(dup) = entries[first..].iter().find(|e| match &e.pattern {
-                Pattern::Literal(l) => *l == norm,
-                Pattern::Regex { .. } => false,
-            }) {
+            if let Some(dup) = seen.get(&norm) {
                 ok = false;
                 bad(
                     line,
-                    format!("same phrase as {} after normalisation", dup.rule),
+                    format!("same phrase as {category}:{dup} after normalisation"),
                     "delete one of the two lines (您/你, punctuation and Traditional forms are already matched)",
                 );
             }
+            seen.entry(norm.clone()).or_insert(line);
             Pattern::Literal(norm)
         };
         if ok {

@@ -108,6 +108,8 @@ pub struct TextHit<'s> {
 #[derive(Debug)]
 pub struct Scanner {
     entries: Vec<Entry>,
+    /// The automaton's patterns: distinct normalised literals and regex anchors.
+    words: Vec<String>,
     ac: AhoCorasick,
     patterns: Vec<PatternInfo>,
     targets: Vec<Target>,
@@ -182,6 +184,7 @@ impl Scanner {
         }
         Ok(Scanner {
             entries,
+            words,
             ac,
             patterns,
             targets,
@@ -192,6 +195,12 @@ impl Scanner {
 
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// The distinct normalised words the automaton looks for (literals and regex anchors), so a
+    /// benchmark can give other engines exactly the same work.
+    pub fn pattern_words(&self) -> Vec<String> {
+        self.words.clone()
     }
 
     /// Heap bytes of the automaton (for capacity planning and the benchmark table).
