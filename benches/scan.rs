@@ -199,7 +199,10 @@ fn bench_lexicon(
     }
 
     let big = format!("{}MiB", norm.len() >> 20);
-    for (corpus, text) in [(big.as_str(), norm), ("1MiB", &norm[..floor(norm, 1 << 20)])] {
+    for (corpus, text) in [
+        (big.as_str(), norm),
+        ("1MiB", &norm[..floor(norm, 1 << 20)]),
+    ] {
         let expected = engines[0].1(text);
         for (label, f) in &engines {
             assert_eq!(f(text), expected, "{label} disagrees on {name}/{corpus}");

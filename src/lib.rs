@@ -8,6 +8,7 @@
 
 pub mod asr;
 pub mod audio;
+pub mod batch;
 pub mod call;
 pub mod cli;
 pub mod report;

@@ -37,3 +37,179 @@ pub struct Token {
     pub end_ms: u64,
     pub p: f32,
 }
+
+mod convert;
+pub mod model;
+mod transcribe;
+
+pub use convert::{convert, Ct2Model, Hparams, Precision, Summary as ConvertSummary};
+pub use model::{prepare, verify, ModelError, DEFAULT_MODEL};
+pub use transcribe::{to_simplified, Transcriber};
+
+/// Decoding choices. They are part of a transcript's cache key: change one and calls are
+/// transcribed again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AsrConfig {
+    /// whisper.cpp threads per worker. 1 by default: on 2 cores, two 1-thread workers beat one
+    /// 2-thread worker, and ggml's threads stall each other when anything else runs.
+    pub threads: usize,
+    pub language: String,
+    pub initial_prompt: Option<String>,
+    /// Silence kept around each speech region, so word onsets and endings are not clipped.
+    pub pad_ms: u64,
+    /// Segments whose no-speech probability exceeds this are dropped.
+    pub no_speech_max: f32,
+    /// A call whose decoding takes longer than this fails instead of blocking the batch.
+    pub time_limit_s: u64,
+}
+
+impl Default for AsrConfig {
+    fn default() -> Self {
+        AsrConfig {
+            threads: 1,
+            language: "zh".into(),
+            initial_prompt: None,
+            pad_ms: 200,
+            no_speech_max: 0.6,
+            time_limit_s: 600,
+        }
+    }
+}
+
+/// Why transcription failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("{path}: whisper.cpp could not load the model ({detail}); run `callqa model prepare` to rebuild it")]
+    Load {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+    #[error("whisper.cpp: {0}")]
+    Whisper(String),
+    #[error("transcription took longer than {0} s and was stopped; raise the time limit or check the recording")]
+    TimeLimit(u64),
+}
+
+/// A loaded Whisper model, shared read-only by every worker.
+pub struct Model {
+    context: whisper_rs::WhisperContext,
+    /// sha256 of the model file: part of every transcript's cache key.
+    pub sha256: String,
+    pub path: std::path::PathBuf,
+}
+
+impl Model {
+    /// Verifies the file against `SHA256SUMS` beside it, then loads it once.
+    pub fn load(path: &std::path::Path) -> Result<Model, AsrError> {
+        let sha256 = model::verify(path)?;
+        silence_whisper_logs();
+        let context = whisper_rs::WhisperContext::new_with_params(
+            path,
+            whisper_rs::WhisperContextParameters::default(),
+        )
+        .map_err(|e| AsrError::Load {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        Ok(Model {
+            context,
+            sha256,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+fn silence_whisper_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // Without the log features whisper-rs drops what the hooks receive: whisper.cpp's chatter
+    // would otherwise fill a cron job's mail.
+    ONCE.call_once(whisper_rs::install_logging_hooks);
+}
+
+/// The key under which a transcript is stored: the audio, the model and every decoding choice.
+pub fn cache_key(audio_sha256: &str, model_sha256: &str, config: &AsrConfig) -> String {
+    use sha2::{Digest, Sha256};
+    let params = serde_json::to_string(config).unwrap_or_default();
+    let mut h = Sha256::new();
+    for part in [audio_sha256, model_sha256, params.as_str()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_key_changes_with_audio_model_or_parameters() {
+        let c = AsrConfig::default();
+        let base = cache_key("a", "m", &c);
+        assert_eq!(base, cache_key("a", "m", &c));
+        assert_ne!(base, cache_key("b", "m", &c));
+        assert_ne!(base, cache_key("a", "n", &c));
+        let prompted = AsrConfig {
+            initial_prompt: Some("以下是普通话的句子。".into()),
+            ..c
+        };
+        assert_ne!(base, cache_key("a", "m", &prompted));
+    }
+
+    #[test]
+    fn model_is_shareable_across_workers() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Model>();
+    }
+}
+
+/// Why a file could not be transcribed.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Audio(#[from] crate::audio::Error),
+    #[error("{}: {source}", path.display())]
+    Asr {
+        path: std::path::PathBuf,
+        #[source]
+        source: AsrError,
+    },
+}
+
+/// Decodes a recording, finds each role's speech and transcribes it: agent first, then customer
+/// (or one unknown-role transcript for mono).
+pub fn transcribe_file(
+    transcriber: &mut Transcriber,
+    path: &std::path::Path,
+    agent_channel: crate::AgentChannel,
+    vad: &crate::audio::VadConfig,
+) -> Result<Vec<Transcript>, FileError> {
+    let audio = crate::audio::decode(path, agent_channel)?;
+    let activity = crate::audio::activity(&audio, vad);
+    transcribe_audio(transcriber, &audio, &activity).map_err(|source| FileError::Asr {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Transcribes every track of decoded audio over its speech regions.
+pub fn transcribe_audio(
+    transcriber: &mut Transcriber,
+    audio: &crate::audio::Audio,
+    activity: &[crate::audio::RoleActivity],
+) -> Result<Vec<Transcript>, AsrError> {
+    audio
+        .tracks
+        .iter()
+        .map(|track| {
+            let regions = activity
+                .iter()
+                .find(|a| a.role == track.role)
+                .map(|a| a.regions.as_slice())
+                .unwrap_or(&[]);
+            transcriber.transcribe(track, regions)
+        })
+        .collect()
+}

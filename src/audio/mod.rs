@@ -2,11 +2,74 @@
 //! 16 kHz, and find where each party speaks.
 //!
 //! Takes a path and an [`AgentChannel`](crate::AgentChannel); returns [`Audio`] (per-role f32
-//! samples at 16 kHz), per-role speech regions and the [`CallMetrics`] derived from them.
+//! samples at 16 kHz, agent track first), per-role speech regions ([`activity`]) and the
+//! [`CallMetrics`] derived from them ([`metrics`]). [`probe`] runs all three for
+//! `callqa probe`.
+//!
+//! The decision a reader may question: voice activity is an energy detector against the
+//! channel's own noise floor, not a neural VAD. Recorder channels are clean and separate, the
+//! noise we must ignore (line hiss, G.711 quantisation, −50 dBFS background) is stationary, and
+//! on real Mandarin speech in −50 dBFS noise it is as accurate per frame as the neural
+//! `earshot` VAD (0.983/0.993 against 0.977/0.990 agent/customer) with tighter boundaries
+//! (median 40/20 ms against 80/28 ms); `tests/activity.rs` measures both, and
+//! `tests/fixtures.rs` finds 0.976–0.996 on every sample call format. Truncated files are decoded as far as they go
+//! (a recorder that crashed still captured a call worth inspecting) and say so in
+//! [`ProbeReport::notes`] and a `tracing` warning.
+
+mod activity;
+mod decode;
+mod metrics;
+mod probe;
+mod resample;
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::Role;
+
+pub use activity::{activity, VadConfig};
+pub use decode::{decode, decode_bytes};
+pub use metrics::metrics;
+pub use probe::{probe, ProbeReport, TrackReport};
+
+/// Why a recording could not be decoded; each variant asks the caller for a different action.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be read at all: wrong path, permissions, I/O failure.
+    #[error("{}: cannot read the file: {source}; check the path and its permissions", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file holds no audio: zero bytes, or a header with no samples after it.
+    #[error("{}: {reason}; the recording is empty, export it again from the recorder", path.display())]
+    Empty { path: PathBuf, reason: String },
+    /// A format, codec, channel count or rate callqa does not take.
+    #[error("{}: {reason}; {hint}", path.display())]
+    Unsupported {
+        path: PathBuf,
+        reason: String,
+        hint: &'static str,
+    },
+    /// The bytes are damaged or are not audio at all.
+    #[error("{}: {reason}; the file is damaged or not a recording, export it again from the recorder", path.display())]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+impl Error {
+    /// The recording the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Error::Open { path, .. }
+            | Error::Empty { path, .. }
+            | Error::Unsupported { path, .. }
+            | Error::Corrupt { path, .. } => path,
+        }
+    }
+}
 
 /// Sample rate of every decoded track: what Whisper expects.
 pub const SAMPLE_RATE: u32 = 16_000;

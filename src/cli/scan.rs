@@ -47,19 +47,15 @@ struct OutputLine<'a> {
     end: usize,
 }
 
-/// Runs the command: 0 all lines read, 1 some lines bad, 2 lexicons or input unusable.
-pub fn run(args: ScanArgs) -> ExitCode {
-    match scan(&args) {
-        Ok(0) => ExitCode::SUCCESS,
-        Ok(bad) => {
-            eprintln!("{bad} input lines could not be read (see above)");
-            ExitCode::from(1)
-        }
-        Err(e) => {
-            eprintln!("Error: {e:#}");
-            ExitCode::from(2)
-        }
+/// Runs the command: 0 all lines read, 1 some lines bad; an error (lexicons or input unusable)
+/// becomes exit code 2 in the caller.
+pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let bad = scan(&args)?;
+    if bad == 0 {
+        return Ok(ExitCode::SUCCESS);
     }
+    eprintln!("{bad} input lines could not be read (see above)");
+    Ok(ExitCode::from(1))
 }
 
 fn scan(args: &ScanArgs) -> anyhow::Result<usize> {

@@ -13,7 +13,9 @@ use crate::text::normalize;
 /// All entries of all lexicon files, in file-name then line order.
 #[derive(Clone, Debug, Default)]
 pub struct Lexicons {
-    pub(crate) entries: Vec<Entry>,
+    pub entries: Vec<Entry>,
+    /// sha256 over every file's name and content: part of a result's cache key.
+    pub version: String,
 }
 
 /// One phrase (or pattern) of one lexicon file.
@@ -105,13 +107,23 @@ impl Lexicons {
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (&'a Path, &'a str)>,
     ) -> Result<Lexicons, LexiconErrors> {
+        use sha2::Digest;
         let mut entries = Vec::new();
         let mut errors = Vec::new();
+        let mut hash = sha2::Sha256::new();
         for (path, text) in sources {
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            hash.update(stem.as_bytes());
+            hash.update([0]);
+            hash.update(text.as_bytes());
+            hash.update([0]);
             parse_file(path, text, &mut entries, &mut errors);
         }
         if errors.is_empty() {
-            Ok(Lexicons { entries })
+            Ok(Lexicons {
+                entries,
+                version: hex::encode(hash.finalize()),
+            })
         } else {
             Err(LexiconErrors(errors))
         }

@@ -65,7 +65,7 @@ const QUOTE_WINDOW: usize = 24;
 
 /// Why a scanner could not be built.
 #[derive(Debug, thiserror::Error)]
-pub enum ScanError {
+pub enum BuildError {
     #[error(
         "lexicons: cannot build the phrase automaton: {0} — remove very long or very many phrases"
     )]
@@ -110,7 +110,7 @@ pub struct TextHit<'s> {
 /// Compiled lexicons: build once, share by reference across threads.
 #[derive(Debug)]
 pub struct Scanner {
-    entries: Vec<Entry>,
+    lexicons: Lexicons,
     /// The automaton's patterns: distinct normalised literals and regex anchors.
     words: Vec<String>,
     ac: AhoCorasick,
@@ -122,9 +122,9 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    pub fn new(lexicons: &Lexicons) -> Result<Scanner, ScanError> {
+    pub fn new(lexicons: &Lexicons) -> Result<Scanner, BuildError> {
         if lexicons.is_empty() {
-            return Err(ScanError::Empty);
+            return Err(BuildError::Empty);
         }
         let entries = lexicons.entries.clone();
         let mut words: Vec<String> = Vec::new();
@@ -191,7 +191,10 @@ impl Scanner {
             });
         }
         Ok(Scanner {
-            entries,
+            lexicons: Lexicons {
+                entries,
+                version: lexicons.version.clone(),
+            },
             words,
             ac,
             patterns,
@@ -202,7 +205,12 @@ impl Scanner {
     }
 
     pub fn entries(&self) -> &[Entry] {
-        &self.entries
+        &self.lexicons.entries
+    }
+
+    /// The lexicons this scanner was built from (their `version` keys cached results).
+    pub fn lexicons(&self) -> &Lexicons {
+        &self.lexicons
     }
 
     /// The distinct normalised words the automaton looks for (literals and regex anchors), so a
@@ -224,7 +232,7 @@ impl Scanner {
             if self.regexes.is_empty() {
                 0
             } else {
-                self.entries.len()
+                self.lexicons.entries.len()
             }
         ];
         for m in self.ac.find_iter(norm) {
@@ -258,7 +266,7 @@ impl Scanner {
     ) {
         match target {
             Target::Entry(e) => {
-                let entry = &self.entries[e as usize];
+                let entry = &self.lexicons.entries[e as usize];
                 if !self.excluded(norm, entry, start, end) {
                     f(NormMatch {
                         start,
@@ -268,7 +276,7 @@ impl Scanner {
                 }
             }
             Target::Regex(e) => {
-                let entry = &self.entries[e as usize];
+                let entry = &self.lexicons.entries[e as usize];
                 let Pattern::Regex { re, .. } = &entry.pattern else {
                     return;
                 };
@@ -315,13 +323,12 @@ impl Scanner {
         out.sort_unstable_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.entry));
         let mut kept: Vec<NormMatch> = Vec::with_capacity(out.len());
         for m in out {
-            let category = &self.entries[m.entry].category;
+            let category = &self.lexicons.entries[m.entry].category;
             // Phrases are short, so an overlapping hit is among the last few kept.
-            let overlaps_same = kept
-                .iter()
-                .rev()
-                .take(16)
-                .any(|k| k.end > m.start && self.entries[k.entry].category == *category);
+            let overlaps_same =
+                kept.iter().rev().take(16).any(|k| {
+                    k.end > m.start && self.lexicons.entries[k.entry].category == *category
+                });
             if !overlaps_same {
                 kept.push(m);
             }
@@ -337,7 +344,7 @@ impl Scanner {
             .map(|m| {
                 let (start, end) = norm.orig_span(m.start, m.end);
                 TextHit {
-                    entry: &self.entries[m.entry],
+                    entry: &self.lexicons.entries[m.entry],
                     start,
                     end,
                 }
@@ -373,7 +380,7 @@ impl Scanner {
                     .skip(start)
                     .take(ge - gs)
                     .collect();
-                let entry = &self.entries[m.entry];
+                let entry = &self.lexicons.entries[m.entry];
                 Some(Hit {
                     rule: entry.rule.clone(),
                     category: entry.category.clone(),
@@ -417,17 +424,26 @@ fn char_time(seg: &Segment, c: usize) -> (u64, u64) {
     )
 }
 
-/// True when the words just before `start` introduce a quotation of the other party.
+/// True when the words right before `start` introduce a quotation of the other party. Only a cue
+/// that ends exactly where the phrase starts counts: "不是跟你说了吗？你听懂了吗" is two offences.
 fn quoted(norm: &str, start: usize) -> bool {
     let before = &norm[floor_boundary(norm, start.saturating_sub(QUOTE_WINDOW))..start];
-    if before.ends_with("你的意思是") || before.ends_with("你是指") {
-        return true;
-    }
-    before.rfind(['说', '讲']).is_some_and(|at| {
-        let lead = &before[floor_boundary(before, at.saturating_sub(12))..at];
-        lead.contains('你') || lead.contains("客户")
-    })
+    QUOTE_CUES.iter().any(|cue| before.ends_with(cue))
 }
+
+/// Normalised words that introduce a quotation (您 is already 你).
+const QUOTE_CUES: [&str; 10] = [
+    "你说",
+    "你是说",
+    "你刚才说",
+    "你刚刚说",
+    "你讲",
+    "你的意思是",
+    "你是指",
+    "客户说",
+    "你说的是",
+    "你问",
+];
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {
     i = i.min(s.len());

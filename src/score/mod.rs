@@ -1,9 +1,24 @@
 //! Score stage: apply the 质检标准 rubric to a call's transcripts, hits and metrics, and write
 //! the deductions an inspector would, each with its evidence.
+//!
+//! [`score_call`] is a pure function: the sheet for the call's direction ([`Rubrics`]), the
+//! [`Calendar`], and the outputs of the earlier stages in; a [`CallResult`] out. An item's
+//! points are forfeited once however many of its sub-rules fire (「如有以下情况不得分」); every
+//! sub-rule that fires is still listed, with its evidence, so the inspector sees all of them.
+//! `assist` rules and every rule on a mono recording (roles unknown) become findings for review,
+//! never deductions: a phrase the customer said must not cost the agent points.
+
+mod calendar;
+mod detect;
+mod rubric;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CallMetrics, Direction, Hit, Role};
+pub use calendar::{Calendar, CalendarError, DayGreeting};
+pub use detect::similarity;
+pub use rubric::{Check, Item, Rubric, RubricError, Rubrics, Rule, DETECTORS};
+
+use crate::{CallMeta, CallMetrics, Direction, Hit, Role, Transcript};
 
 /// Version of the `calls.jsonl` schema; bump on any change to field names or meaning.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -18,6 +33,8 @@ pub struct Deduction {
     /// Points taken off the 100-point score (positive number).
     pub points: f64,
     pub reason: String,
+    /// The words that justify it, as transcribed.
+    pub words: String,
     /// Indexes into `CallResult::hits`.
     pub evidence: Vec<usize>,
     /// The moment to jump to in the audio.
@@ -30,6 +47,12 @@ pub struct Deduction {
 pub struct Finding {
     pub rule: String,
     pub reason: String,
+    pub words: String,
+    /// 积分 / 元 the rule carries, should the inspector confirm it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub credits: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fine_yuan: f64,
     pub evidence: Vec<usize>,
     pub start_ms: u64,
     pub end_ms: u64,
@@ -60,6 +83,8 @@ pub struct CallResult {
     pub agent_id: String,
     pub started_at: chrono::DateTime<chrono::FixedOffset>,
     pub direction: Direction,
+    #[serde(default)]
+    pub agent_channel: crate::AgentChannel,
     pub audio: String,
     pub duration_ms: u64,
     pub score: f64,
@@ -82,3 +107,211 @@ pub struct CallResult {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub extra: std::collections::BTreeMap<String, String>,
 }
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+/// The rubric sheet's text of a rule, for reports.
+pub fn rule_text<'r>(rubrics: &'r Rubrics, rubric: &str, rule: &str) -> Option<&'r str> {
+    rubrics
+        .sheets
+        .iter()
+        .find(|s| s.name == rubric)?
+        .items
+        .iter()
+        .flat_map(|i| &i.rules)
+        .find(|r| r.id == rule)
+        .map(|r| r.text.as_str())
+}
+
+/// Scores one call. Pure: no I/O.
+pub fn score_call(
+    meta: &CallMeta,
+    transcripts: &[Transcript],
+    metrics: &CallMetrics,
+    hits: Vec<Hit>,
+    rubrics: &Rubrics,
+    calendar: &Calendar,
+) -> CallResult {
+    let mut result = CallResult {
+        schema_version: SCHEMA_VERSION,
+        call_id: meta.call_id.clone(),
+        agent_id: meta.agent_id.clone(),
+        started_at: meta.started_at,
+        direction: meta.direction,
+        agent_channel: meta.agent_channel,
+        audio: meta.audio.display().to_string(),
+        duration_ms: metrics.duration_ms,
+        score: 0.0,
+        max_score: 0.0,
+        status: Status::Ok,
+        error: None,
+        rubric: String::new(),
+        credits: 0.0,
+        fine_yuan: 0.0,
+        segments: segments(transcripts),
+        hits,
+        deductions: Vec::new(),
+        findings: Vec::new(),
+        manual: Vec::new(),
+        metrics: metrics.clone(),
+        extra: meta.extra.clone(),
+    };
+    let Some(sheet) = rubrics.for_direction(meta.direction) else {
+        result.status = Status::Error;
+        result.error = Some(format!(
+            "no rubric sheet for direction {:?}",
+            meta.direction
+        ));
+        return result;
+    };
+    result.rubric = sheet.name.clone();
+    result.max_score = sheet.max_score;
+    // A mono recording has no roles: detectors read its speech as the agent's, and everything
+    // they find goes to review.
+    let mono = !transcripts.is_empty() && transcripts.iter().all(|t| t.role == Role::Unknown);
+    let as_agent = |role: Role| {
+        if mono && role == Role::Unknown {
+            Role::Agent
+        } else {
+            role
+        }
+    };
+    let seen_transcripts: Vec<Transcript> = transcripts
+        .iter()
+        .map(|t| Transcript {
+            role: as_agent(t.role),
+            segments: t.segments.clone(),
+        })
+        .collect();
+    let seen_hits: Vec<Hit> = result
+        .hits
+        .iter()
+        .map(|h| Hit {
+            role: as_agent(h.role),
+            ..h.clone()
+        })
+        .collect();
+    let call = detect::Call {
+        meta,
+        transcripts: &seen_transcripts,
+        hits: &seen_hits,
+        metrics,
+        calendar,
+    };
+    let mut total = 0.0;
+    for item in &sheet.items {
+        let mut forfeited = false;
+        for rule in &item.rules {
+            let mut note = rule.text.clone();
+            if !rule.modifiers.is_empty() {
+                note = format!("{note} [{}]", rule.modifiers.join("、"));
+            }
+            let Some(detector) = rule.detector.as_deref() else {
+                let label = if item.bonus {
+                    format!("{} (特别加分项 +{})", rule.id, item.points)
+                } else {
+                    rule.id.clone()
+                };
+                result.manual.push(format!("{label} {note}"));
+                continue;
+            };
+            let signals = detect::run(detector, &call, &rule.params);
+            if signals.is_empty() {
+                continue;
+            }
+            if rule.check != Check::Auto || mono || item.bonus {
+                for s in signals {
+                    result.findings.push(Finding {
+                        rule: rule.id.clone(),
+                        reason: if mono {
+                            format!("mono recording, roles unknown: {}", s.reason)
+                        } else {
+                            s.reason
+                        },
+                        words: s.words,
+                        credits: rule.credits,
+                        fine_yuan: rule.fine_yuan,
+                        evidence: s.evidence,
+                        start_ms: s.start_ms,
+                        end_ms: s.end_ms,
+                    });
+                }
+                continue;
+            }
+            let occurrences: usize = signals.iter().map(|s| s.count).sum();
+            result.credits += rule.credits * occurrences as f64;
+            result.fine_yuan += rule.fine_yuan * occurrences as f64;
+            for s in &signals {
+                let points = if item.per_occurrence {
+                    item.points * s.count as f64
+                } else if !forfeited {
+                    forfeited = true;
+                    item.points
+                } else {
+                    0.0
+                };
+                total += points;
+                result.deductions.push(Deduction {
+                    item: item.id.clone(),
+                    rule: rule.id.clone(),
+                    points,
+                    reason: s.reason.clone(),
+                    words: s.words.clone(),
+                    evidence: s.evidence.clone(),
+                    start_ms: s.start_ms,
+                    end_ms: s.end_ms,
+                });
+            }
+            if let Some(extra) = &rule.extra {
+                if occurrences >= extra.min_count {
+                    let first = &signals[0];
+                    let last = &signals[signals.len() - 1];
+                    total += extra.points;
+                    result.deductions.push(Deduction {
+                        item: item.id.clone(),
+                        rule: rule.id.clone(),
+                        points: extra.points,
+                        reason: format!(
+                            "{occurrences} occurrences (≥{}): extra {} points",
+                            extra.min_count, extra.points
+                        ),
+                        words: signals
+                            .iter()
+                            .map(|s| s.words.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" / "),
+                        evidence: signals
+                            .iter()
+                            .flat_map(|s| s.evidence.iter().copied())
+                            .collect(),
+                        start_ms: first.start_ms,
+                        end_ms: last.end_ms,
+                    });
+                }
+            }
+        }
+    }
+    result.score = (sheet.max_score - total).clamp(0.0, sheet.max_score);
+    result
+}
+
+fn segments(transcripts: &[Transcript]) -> Vec<ResultSegment> {
+    let mut out: Vec<ResultSegment> = transcripts
+        .iter()
+        .flat_map(|t| {
+            t.segments.iter().map(move |s| ResultSegment {
+                role: t.role,
+                start_ms: s.start_ms,
+                end_ms: s.end_ms,
+                text: s.text.clone(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|s| (s.start_ms, s.role));
+    out
+}
+
+#[cfg(test)]
+mod tests;

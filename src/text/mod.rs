@@ -134,6 +134,11 @@ pub fn normalize(orig: &str) -> Normalized {
     n
 }
 
+/// The normalised text alone, for comparisons that need no map back.
+pub fn normalized(original: &str) -> String {
+    normalize(original).text
+}
+
 /// Normalises one char the way [`normalize`] does; `None` when it is dropped.
 pub fn normalize_char(c: char) -> Option<char> {
     let code = c as u32;

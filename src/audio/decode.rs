@@ -1,0 +1,539 @@
+//! Decoding: bytes of any supported container → per-role f32 tracks at 16 kHz.
+//!
+//! Symphonia demuxes and decodes; the channels are assigned to roles before resampling so a
+//! downmixed mono call is resampled once, not twice. Packets that fail to decode are skipped
+//! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
+//! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
+//! malformed streams: WAV headers are checked for the values fuzzing found it panicking on
+//! before its reader sees them, and the whole decode runs under `catch_unwind` as a last
+//! resort, a panic becoming [`Error::Corrupt`].
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{Cursor, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{Once, OnceLock};
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::{Hint, Probe};
+use symphonia::default::formats::{self, WavReader};
+use symphonia_metadata::id3v2::Id3v2Reader;
+
+use super::{resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
+use crate::{AgentChannel, Role};
+
+/// Longest recording accepted: decoded samples are held in memory (a 4 h stereo 48 kHz call
+/// is about 5 GB of f32), and nothing a call recorder writes is that long on purpose.
+const MAX_DURATION_MS: u64 = 4 * 3600 * 1000;
+
+/// What a caught decoder panic is reported as; regression tests look for it.
+const PANIC_REASON: &str = "the decoder crashed on malformed data";
+
+/// Rates outside this range are not telephone or music audio and break the resampler.
+const MIN_RATE: u32 = 4_000;
+const MAX_RATE: u32 = 384_000;
+
+/// A stream that delivers fewer frames than its header promised by more than this is
+/// reported as truncated.
+const TRUNCATION_TOLERANCE: f64 = 0.99;
+
+/// More consecutive undecodable packets than this means the stream is garbage, not damaged.
+const MAX_BAD_PACKETS_IN_A_ROW: usize = 50;
+
+const CONVERT_HINT: &str =
+    "convert it to 16-bit PCM WAV (e.g. `sox in.xxx -e signed-integer -b 16 out.wav`) and run again";
+const CHANNELS_HINT: &str = "callqa takes mono or stereo (agent/customer) recordings: \
+     keep the two call channels (e.g. `sox in.wav out.wav remix 1 2`) and run again";
+
+/// Decodes the recording at `path` and assigns its channels to roles.
+///
+/// Stereo with `left`/`right` gives an agent track then a customer track; stereo with `mono`
+/// is downmixed to one [`Role::Unknown`] track; a mono file always gives one unknown track
+/// (the roles cannot be told apart, whatever `agent_channel` says).
+pub fn decode(path: &Path, agent_channel: AgentChannel) -> Result<Audio, Error> {
+    decode_with_notes(path, agent_channel).map(|(audio, _)| audio)
+}
+
+/// Like [`decode`], on bytes already in memory; `path` only names them in errors.
+pub fn decode_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    agent_channel: AgentChannel,
+) -> Result<Audio, Error> {
+    if bytes.is_empty() {
+        return Err(empty(path));
+    }
+    guarded(path, agent_channel, Box::new(Cursor::new(bytes))).map(|(audio, _)| audio)
+}
+
+/// [`decode`] plus remarks a user should see (truncation, ignored channel choice).
+pub(crate) fn decode_with_notes(
+    path: &Path,
+    agent_channel: AgentChannel,
+) -> Result<(Audio, Vec<String>), Error> {
+    let open_err = |source| Error::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(open_err)?;
+    let meta = file.metadata().map_err(open_err)?;
+    if meta.is_dir() {
+        return Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "is a directory".into(),
+            hint: "give the recording files, not their folder",
+        });
+    }
+    if meta.len() == 0 {
+        return Err(empty(path));
+    }
+    guarded(path, agent_channel, Box::new(file))
+}
+
+fn empty(path: &Path) -> Error {
+    Error::Empty {
+        path: path.to_path_buf(),
+        reason: "zero-length file".into(),
+    }
+}
+
+fn guarded(
+    path: &Path,
+    agent_channel: AgentChannel,
+    source: Box<dyn MediaSource>,
+) -> Result<(Audio, Vec<String>), Error> {
+    quiet_panics_while_decoding();
+    DECODING.with(|d| d.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        decode_source(path, agent_channel, source)
+    }));
+    DECODING.with(|d| d.set(false));
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("{PANIC_REASON} ({what})"),
+        })
+    })
+}
+
+thread_local! {
+    static DECODING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A caught decoder panic must give the one error line, not also the panic message and
+/// backtrace the default hook prints. Panics elsewhere still reach the previous hook.
+fn quiet_panics_while_decoding() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Samples at the source rate, one `Vec` per channel.
+struct Decoded {
+    container: &'static str,
+    codec: String,
+    sample_rate: u32,
+    channels: Vec<Vec<f32>>,
+    notes: Vec<String>,
+}
+
+fn decode_source(
+    path: &Path,
+    agent_channel: AgentChannel,
+    source: Box<dyn MediaSource>,
+) -> Result<(Audio, Vec<String>), Error> {
+    let decoded = demux_and_decode(path, source)?;
+    let mut notes = decoded.notes;
+    let frames = decoded.channels.first().map_or(0, Vec::len) as u64;
+    let duration_ms = frames * 1000 / u64::from(decoded.sample_rate);
+    let info = SourceInfo {
+        container: decoded.container.to_string(),
+        codec: decoded.codec,
+        sample_rate: decoded.sample_rate,
+        channels: decoded.channels.len() as u16,
+        duration_ms,
+    };
+    let (roles, channels) = assign_roles(decoded.channels, agent_channel, &mut notes);
+    let resampled =
+        resample::to_16k(&channels, info.sample_rate).map_err(|reason| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!(
+                "cannot resample {} Hz to {SAMPLE_RATE} Hz: {reason}",
+                info.sample_rate
+            ),
+            hint: CONVERT_HINT,
+        })?;
+    let tracks = roles
+        .into_iter()
+        .zip(resampled)
+        .map(|(role, samples)| Track { role, samples })
+        .collect();
+    for note in &notes {
+        tracing::warn!("{}: {note}", path.display());
+    }
+    Ok((
+        Audio {
+            info,
+            tracks,
+            duration_ms,
+        },
+        notes,
+    ))
+}
+
+fn assign_roles(
+    mut channels: Vec<Vec<f32>>,
+    agent_channel: AgentChannel,
+    notes: &mut Vec<String>,
+) -> (Vec<Role>, Vec<Vec<f32>>) {
+    if channels.len() == 1 {
+        if agent_channel != AgentChannel::Mono {
+            notes.push(format!(
+                "mono recording: agent_channel {} ignored, speaker roles are unknown",
+                format!("{agent_channel:?}").to_lowercase()
+            ));
+        }
+        return (vec![Role::Unknown], channels);
+    }
+    let right = channels.pop().unwrap_or_default();
+    let left = channels.pop().unwrap_or_default();
+    match agent_channel {
+        AgentChannel::Left => (vec![Role::Agent, Role::Customer], vec![left, right]),
+        AgentChannel::Right => (vec![Role::Agent, Role::Customer], vec![right, left]),
+        AgentChannel::Mono => {
+            let mix = left
+                .iter()
+                .zip(&right)
+                .map(|(l, r)| 0.5 * (l + r))
+                .collect();
+            (vec![Role::Unknown], vec![mix])
+        }
+    }
+}
+
+/// Names the container from its magic bytes: Symphonia 0.5 does not say which reader it chose.
+fn sniff_container(head: &[u8]) -> &'static str {
+    match head {
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E', ..] => "wav",
+        [b'f', b'L', b'a', b'C', ..] => "flac",
+        [b'O', b'g', b'g', b'S', ..] => "ogg",
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => "mp4",
+        [b'I', b'D', b'3', ..] => "mp3",
+        [0xff, b, ..] if b & 0xe0 == 0xe0 => "mp3",
+        [b'c', b'a', b'f', b'f', ..] => "caf",
+        [0x1a, 0x45, 0xdf, 0xa3, ..] => "mkv",
+        _ => "unknown",
+    }
+}
+
+/// Reads the first bytes, then rewinds so the probe still sees the whole stream.
+fn read_head(source: &mut Box<dyn MediaSource>) -> std::io::Result<Vec<u8>> {
+    let mut head = vec![0u8; HEAD_LEN];
+    let mut filled = 0;
+    while filled < head.len() {
+        match source.read(&mut head[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    head.truncate(filled);
+    source.seek(SeekFrom::Start(0))?;
+    Ok(head)
+}
+
+/// Symphonia's probe with the containers callqa promises (MP3, FLAC, Ogg, M4A) and no others:
+/// MKV, CAF and raw ADTS AAC are not call recordings, and every reader is surface for malformed
+/// input (fuzzing found MKV's and ADTS's panicking). WAV is left out too: the probe scans up to 1 MiB for
+/// any known marker, so a `RIFF` found mid-file would reach the WAV reader without
+/// [`check_wav_header`]; a real WAV starts with `RIFF` and is opened directly instead.
+fn non_wav_probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut probe = Probe::default();
+        probe.register_all::<formats::FlacReader>();
+        probe.register_all::<formats::MpaReader>();
+        probe.register_all::<formats::IsoMp4Reader>();
+        probe.register_all::<formats::OggReader>();
+        probe.register_all::<Id3v2Reader>();
+        probe
+    })
+}
+
+/// Enough to hold the header chunks of any WAV a recorder writes.
+const HEAD_LEN: usize = 4096;
+
+/// Checks the WAV `fmt ` chunk for values Symphonia 0.5 panics on (found by fuzzing): zero
+/// channels, rate or block size (a division and a time base), and for the extensible format a
+/// channel count or mask that overflows a shift. More than two channels is refused here too,
+/// before Symphonia sees it. A header that does not fit in `head` is left to Symphonia.
+fn check_wav_header(path: &Path, head: &[u8]) -> Result<(), Error> {
+    let corrupt = |reason: &str| {
+        Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("WAV header {reason}"),
+        })
+    };
+    let mut pos = 12;
+    while let Some(chunk) = head.get(pos..pos + 8) {
+        let len = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
+        if &chunk[..4] != b"fmt " {
+            pos = pos.saturating_add(8).saturating_add(len + (len & 1));
+            continue;
+        }
+        // A chunk cut short by the end of the file is checked as far as it goes.
+        let fmt = head.get(pos + 8..).unwrap_or_default();
+        let fmt = &fmt[..fmt.len().min(len)];
+        let u16_at = |i: usize| fmt.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        let u32_at = |i: usize| {
+            fmt.get(i..i + 4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let channels = u16_at(2).unwrap_or(1);
+        match (channels, u32_at(4), u16_at(12)) {
+            (0, _, _) => return corrupt("declares zero channels"),
+            (_, Some(0), _) => return corrupt("declares a sample rate of 0 Hz"),
+            (_, _, Some(0)) => return corrupt("declares a block size of 0 bytes"),
+            _ => {}
+        }
+        check_channels(path, usize::from(channels))?;
+        const EXTENSIBLE: u16 = 0xfffe;
+        if let (Some(EXTENSIBLE), Some(mask)) = (u16_at(0), u32_at(20)) {
+            if mask.count_ones() < u32::from(channels) && mask & 0x8000_0000 != 0 {
+                return corrupt("has a channel mask that does not match its channel count");
+            }
+        }
+        return Ok(());
+    }
+    Ok(())
+}
+
+fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Decoded, Error> {
+    let corrupt = |reason: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let head = read_head(&mut source).map_err(|source| Error::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let container = sniff_container(&head);
+    if container == "wav" {
+        check_wav_header(path, &head)?;
+    }
+    let mss = MediaSourceStream::new(source, Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let format_opts = FormatOptions {
+        enable_gapless: true,
+        ..Default::default()
+    };
+    let opened = if container == "wav" {
+        check_wav_header(path, &head)?;
+        WavReader::try_new(mss, &format_opts).map(|r| Box::new(r) as Box<dyn FormatReader>)
+    } else {
+        non_wav_probe()
+            .format(&hint, mss, &format_opts, &MetadataOptions::default())
+            .map(|p| p.format)
+    };
+    let mut format = opened.map_err(|e| match e {
+        SymphoniaError::Unsupported(what) => Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: if container == "unknown" {
+                "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".to_string()
+            } else {
+                format!("{container} file with an encoding callqa cannot decode ({what})")
+            },
+            hint: if container == "unknown" {
+                "check that the path points at a call recording, or convert the recording \
+                 to WAV and run again"
+            } else {
+                CONVERT_HINT
+            },
+        },
+        SymphoniaError::IoError(e) => corrupt(format!("header is truncated or unreadable ({e})")),
+        other => corrupt(format!("header is malformed ({other})")),
+    })?;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "no audio track with a known codec".into(),
+            hint: CONVERT_HINT,
+        })?;
+    let track_id = track.id;
+    let params = track.codec_params.clone();
+    let codec = symphonia::default::get_codecs()
+        .get_codec(params.codec)
+        .map_or_else(
+            || format!("{:?}", params.codec),
+            |d| d.short_name.to_string(),
+        );
+    if let Some(n) = params.channels.map(|c| c.count()) {
+        check_channels(path, n)?;
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|e| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("codec {codec} cannot be decoded ({e})"),
+            hint: CONVERT_HINT,
+        })?;
+
+    let mut channels: Vec<Vec<f32>> = Vec::new();
+    let mut sample_rate = params.sample_rate.unwrap_or(0);
+    let mut sample_buf: Option<SampleBuffer<f32>> = None;
+    let mut notes = Vec::new();
+    let mut bad_in_a_row = 0usize;
+    let mut bad_total = 0usize;
+    let mut ended_early: Option<String> = None;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break
+            }
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(e) => {
+                ended_early = Some(e.to_string());
+                break;
+            }
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let buf = match decoder.decode(&packet) {
+            Ok(buf) => buf,
+            Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_)) => {
+                bad_in_a_row += 1;
+                bad_total += 1;
+                if bad_in_a_row > MAX_BAD_PACKETS_IN_A_ROW {
+                    ended_early = Some("too many undecodable packets in a row".into());
+                    break;
+                }
+                continue;
+            }
+            Err(e) => {
+                ended_early = Some(e.to_string());
+                break;
+            }
+        };
+        bad_in_a_row = 0;
+        let spec = *buf.spec();
+        let n_channels = spec.channels.count();
+        if channels.is_empty() {
+            check_channels(path, n_channels)?;
+            channels = vec![Vec::new(); n_channels];
+            sample_rate = spec.rate;
+            check_rate(path, sample_rate)?;
+        } else if n_channels != channels.len() || spec.rate != sample_rate {
+            ended_early = Some("channel count or sample rate changes mid-stream".into());
+            break;
+        }
+        if buf.frames() == 0 {
+            continue;
+        }
+        let needed = buf.capacity() as u64;
+        let sb = match &mut sample_buf {
+            Some(sb) if sb.capacity() as u64 >= needed * n_channels as u64 => sb,
+            _ => sample_buf.insert(SampleBuffer::new(needed, spec)),
+        };
+        sb.copy_interleaved_ref(buf);
+        for frame in sb.samples().chunks_exact(n_channels) {
+            for (ch, &s) in channels.iter_mut().zip(frame) {
+                ch.push(s);
+            }
+        }
+        let decoded_ms = channels[0].len() as u64 * 1000 / u64::from(sample_rate.max(1));
+        if decoded_ms > MAX_DURATION_MS {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: format!("longer than {} hours", MAX_DURATION_MS / 3_600_000),
+                hint: "split the recording into calls (e.g. `sox in.wav out.wav trim 0 3600`) and run again",
+            });
+        }
+    }
+
+    let frames = channels.first().map_or(0, Vec::len);
+    if frames == 0 {
+        return match ended_early {
+            Some(reason) => Err(corrupt(format!("no audio could be decoded ({reason})"))),
+            None if bad_total > 0 => Err(corrupt(format!(
+                "none of its {bad_total} audio packets could be decoded"
+            ))),
+            None => Err(Error::Empty {
+                path: path.to_path_buf(),
+                reason: format!("{container} header with no audio after it"),
+            }),
+        };
+    }
+    let got_ms = frames as u64 * 1000 / u64::from(sample_rate);
+    if let Some(reason) = ended_early {
+        notes.push(format!(
+            "truncated: decoding stopped at {got_ms} ms ({reason}); the rest is lost"
+        ));
+    } else if let Some(promised) = params.n_frames.filter(|&n| n > 0) {
+        if (frames as f64) < promised as f64 * TRUNCATION_TOLERANCE {
+            let promised_ms = promised * 1000 / u64::from(sample_rate);
+            notes.push(format!(
+                "truncated: header promises {promised_ms} ms, file holds {got_ms} ms"
+            ));
+        }
+    }
+    if bad_total > 0 {
+        notes.push(format!("skipped {bad_total} damaged audio packets"));
+    }
+    Ok(Decoded {
+        container,
+        codec,
+        sample_rate,
+        channels,
+        notes,
+    })
+}
+
+fn check_channels(path: &Path, n: usize) -> Result<(), Error> {
+    match n {
+        1 | 2 => Ok(()),
+        0 => Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: "stream declares zero channels".into(),
+        }),
+        n => Err(Error::Unsupported {
+            path: PathBuf::from(path),
+            reason: format!("{n} channels"),
+            hint: CHANNELS_HINT,
+        }),
+    }
+}
+
+fn check_rate(path: &Path, rate: u32) -> Result<(), Error> {
+    if (MIN_RATE..=MAX_RATE).contains(&rate) {
+        return Ok(());
+    }
+    Err(Error::Unsupported {
+        path: path.to_path_buf(),
+        reason: format!("sample rate {rate} Hz"),
+        hint: "resample it to 8, 16, 44.1 or 48 kHz (e.g. `sox in.wav -r 16000 out.wav`) and run again",
+    })
+}
