@@ -1,240 +1,282 @@
-//! The lexicon scan against other engines, on real customer-service text.
+//! Lexicon scan throughput: callqa's scanner next to the engines it could have used.
 //!
 //! Corpus: the text of ../shared/data/cs-text-dev repeated to `CALLQA_BENCH_MB` MiB (default 64),
-//! normalised, plus a 1 MiB cache-resident slice. Lexicons: the shipped ones, and 1k / 10k /
-//! 100k synthetic phrases of 2–8 characters cut from the corpus. Every engine counts
-//! leftmost-longest matches on the same text and must agree with callqa before it is timed;
-//! `memmem` per pattern (seed lexicon only) and an absent-byte `memchr` (the memory-bandwidth
-//! limit) are shown for scale.
+//! normalised (what the scanner sees) and raw (normalise + scan), plus a 1 MiB cache-resident
+//! slice. Lexicons: the shipped `lexicons/` and 1k / 10k / 100k synthetic phrases of 2–8 chars
+//! cut from the corpus. Every engine uses leftmost-longest semantics and must report the same
+//! match count before it is timed; the regex alternation gets its patterns longest first, which
+//! makes its leftmost-first rule pick the longest. `memchr` for a byte UTF-8 never contains is the
+//! memory-bandwidth ceiling. Build time and heap size of each automaton go to stderr.
 //!
-//! Run: `cargo bench --bench scan` (add `-- --quick` for a short run).
+//! Quick run: `CALLQA_BENCH_MB=8 cargo bench --bench scan -- --warm-up-time 1 --measurement-time 2`
 
 use std::hint::black_box;
 use std::path::Path;
+use std::time::Instant;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use callqa::scan::{Lexicons, Pattern, Scanner};
-use callqa::text::{normalize, normalized};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use callqa::scan::{Lexicons, Scanner};
+use callqa::text::normalize;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-fn corpus_text() -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cs-text-dev");
-    let mut text = String::new();
-    for name in [
+fn data_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cs-text-dev")
+}
+
+/// Raw corpus of about `mib` MiB: every utterance of the dataset, one per line, repeated.
+fn raw_corpus(mib: usize) -> String {
+    let mut one = String::new();
+    for f in [
         "stc3_train_helpdesk.jsonl",
         "mobilecs_phone_transcripts.jsonl",
     ] {
-        let Ok(body) = std::fs::read_to_string(dir.join(name)) else {
-            continue;
-        };
-        for line in body.lines() {
+        let text = std::fs::read_to_string(data_dir().join(f)).unwrap_or_default();
+        for line in text.lines() {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
-                if let Some(t) = v["text"].as_str() {
-                    text.push_str(t);
-                    text.push('\n');
-                }
+                one.push_str(v["text"].as_str().unwrap_or_default());
+                one.push('\n');
             }
         }
     }
-    assert!(
-        !text.is_empty(),
-        "../shared/data/cs-text-dev is needed for this benchmark"
-    );
-    text
-}
-
-fn repeat_to(text: &str, bytes: usize) -> String {
-    let mut out = String::with_capacity(bytes + text.len());
-    while out.len() < bytes {
-        out.push_str(text);
+    assert!(!one.is_empty(), "../shared/data/cs-text-dev is missing");
+    let mut out = String::with_capacity(mib << 20);
+    while out.len() < mib << 20 {
+        out.push_str(&one);
     }
-    let mut end = bytes.min(out.len());
-    while !out.is_char_boundary(end) {
-        end -= 1;
-    }
-    out.truncate(end);
     out
 }
 
-/// `n` distinct phrases of 2–8 chars cut from the normalised corpus.
+/// `n` distinct phrases of 2–8 chars cut from `norm` at pseudo-random places.
 fn synthetic(norm: &str, n: usize) -> Vec<String> {
-    let chars: Vec<char> = norm.chars().take(4_000_000).collect();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut set = std::collections::BTreeSet::new();
-    while set.len() < n {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let len = 2 + (seed % 7) as usize;
-        let at = (seed >> 8) as usize % (chars.len() - len);
-        set.insert(chars[at..at + len].iter().collect::<String>());
+    let chars: Vec<char> = norm.chars().take(4 << 20).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(n);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    while out.len() < n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let len = 2 + (x % 7) as usize;
+        let at = (x >> 8) as usize % (chars.len() - len);
+        let w: String = chars[at..at + len].iter().collect();
+        if seen.insert(w.clone()) {
+            out.push(w);
+        }
     }
-    set.into_iter().collect()
+    out
 }
 
-fn lexicon_of(patterns: &[String]) -> Lexicons {
-    let body = patterns.join("\n");
-    Lexicons::parse(&[(Path::new("bench.txt"), body.as_str())]).expect("synthetic lexicon")
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let v = f();
+    eprintln!("build {what}: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    v
 }
 
-fn literal_patterns(lex: &Lexicons) -> Vec<String> {
-    lex.entries
+fn ac(words: &[String], kind: Option<AhoCorasickKind>) -> AhoCorasick {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(kind)
+        .build(words)
+        .unwrap_or_else(|e| panic!("aho-corasick {kind:?}: {e}"))
+}
+
+/// Leftmost-longest from every pattern's own occurrences, as a careful naive program would.
+fn naive_count(words: &[memchr::memmem::Finder], hay: &[u8]) -> usize {
+    let mut all: Vec<(usize, usize)> = Vec::new();
+    for f in words {
+        all.extend(f.find_iter(hay).map(|s| (s, s + f.needle().len())));
+    }
+    all.sort_unstable_by_key(|&(s, e)| (s, std::cmp::Reverse(e)));
+    let mut count = 0;
+    let mut next = 0;
+    for (s, e) in all {
+        if s >= next {
+            count += 1;
+            next = e;
+        }
+    }
+    count
+}
+
+/// Counts matches in a text.
+type Engine = Box<dyn Fn(&str) -> usize>;
+
+fn bench_lexicon(
+    c: &mut Criterion,
+    name: &str,
+    lex: &Lexicons,
+    words: Vec<String>,
+    norm: &str,
+    raw: &str,
+) {
+    let scanner = timed(&format!("{name} callqa"), || {
+        Scanner::new(lex).expect("scanner")
+    });
+    eprintln!("memory {name} callqa: {} KiB", scanner.memory_usage() >> 10);
+    let count_callqa = |text: &str| {
+        let mut n = 0usize;
+        scanner.for_each_normalized(text, |_| n += 1);
+        n
+    };
+    let mut engines: Vec<(String, Engine)> = Vec::new();
+    for (label, kind) in [
+        ("aho-corasick default", None),
+        (
+            "aho-corasick nfa-noncontiguous",
+            Some(AhoCorasickKind::NoncontiguousNFA),
+        ),
+        (
+            "aho-corasick nfa-contiguous",
+            Some(AhoCorasickKind::ContiguousNFA),
+        ),
+        ("aho-corasick dfa", Some(AhoCorasickKind::DFA)),
+    ] {
+        let a = timed(&format!("{name} {label}"), || ac(&words, kind));
+        eprintln!("memory {name} {label}: {} KiB", a.memory_usage() >> 10);
+        engines.push((
+            label.into(),
+            Box::new(move |t: &str| a.find_iter(t).count()),
+        ));
+    }
+    let dc = timed(&format!("{name} daachorse charwise"), || {
+        daachorse::CharwiseDoubleArrayAhoCorasickBuilder::new()
+            .match_kind(daachorse::MatchKind::LeftmostLongest)
+            .build::<_, _, u32>(&words)
+            .expect("daachorse charwise")
+    });
+    eprintln!(
+        "memory {name} daachorse charwise: {} KiB",
+        dc.heap_bytes() >> 10
+    );
+    engines.push((
+        "daachorse charwise".into(),
+        Box::new(move |t: &str| dc.leftmost_find_iter(t).count()),
+    ));
+    let db = timed(&format!("{name} daachorse bytewise"), || {
+        daachorse::DoubleArrayAhoCorasickBuilder::new()
+            .match_kind(daachorse::MatchKind::LeftmostLongest)
+            .build::<_, _, u32>(&words)
+            .expect("daachorse bytewise")
+    });
+    eprintln!(
+        "memory {name} daachorse bytewise: {} KiB",
+        db.heap_bytes() >> 10
+    );
+    engines.push((
+        "daachorse bytewise".into(),
+        Box::new(move |t: &str| db.leftmost_find_iter(t).count()),
+    ));
+    let mut by_len = words.clone();
+    by_len.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let alternation = by_len
         .iter()
-        .filter_map(|e| match &e.pattern {
-            Pattern::Literal(p) => Some(p.clone()),
-            Pattern::Regex(_) => None,
-        })
-        .collect()
+        .map(|w| regex::escape(w))
+        .collect::<Vec<_>>()
+        .join("|");
+    let built = timed(&format!("{name} regex alternation"), || {
+        regex::RegexBuilder::new(&alternation)
+            .size_limit(1 << 30)
+            .dfa_size_limit(1 << 30)
+            .build()
+    });
+    match built {
+        Ok(re) => engines.push((
+            "regex alternation".into(),
+            Box::new(move |t: &str| re.find_iter(t).count()),
+        )),
+        Err(e) => eprintln!("regex alternation skipped for {name}: {e}"),
+    }
+    if words.len() < 1000 {
+        let finders: Vec<memchr::memmem::Finder<'static>> = words
+            .iter()
+            .map(|w| memchr::memmem::Finder::new(w.as_bytes()).into_owned())
+            .collect();
+        engines.push((
+            "naive memmem per pattern".into(),
+            Box::new(move |t: &str| naive_count(&finders, t.as_bytes())),
+        ));
+    }
+
+    let big = format!("{}MiB", norm.len() >> 20);
+    for (corpus, text) in [
+        (big.as_str(), norm),
+        ("1MiB", &norm[..floor(norm, 1 << 20)]),
+    ] {
+        let expected = engines[0].1(text);
+        for (label, f) in &engines {
+            assert_eq!(f(text), expected, "{label} disagrees on {name}/{corpus}");
+        }
+        let ours = count_callqa(text);
+        // The shipped lexicon has exclusions, nested other-lexicon phrases and regexes on top of
+        // the plain automaton, so only the synthetic lexicons must agree exactly.
+        if name != "shipped" {
+            assert_eq!(ours, expected, "callqa disagrees on {name}/{corpus}");
+        }
+        eprintln!("matches {name}/{corpus}: engines {expected}, callqa {ours}");
+        let mut g = c.benchmark_group(format!("scan/{name}/{corpus}"));
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.sample_size(10);
+        g.bench_function("callqa", |b| b.iter(|| count_callqa(black_box(text))));
+        for (label, f) in &engines {
+            g.bench_function(label.as_str(), |b| b.iter(|| f(black_box(text))));
+        }
+        g.bench_function("memchr absent byte (bandwidth)", |b| {
+            b.iter(|| memchr::memchr(0xFF, black_box(text.as_bytes())))
+        });
+        g.finish();
+    }
+    let mut g = c.benchmark_group(format!("scan/{name}/raw"));
+    g.throughput(Throughput::Bytes(raw.len() as u64));
+    g.sample_size(10);
+    g.bench_function("callqa normalize+scan", |b| {
+        b.iter(|| count_callqa(normalize(black_box(raw)).as_str()))
+    });
+    g.bench_function("normalize only", |b| {
+        b.iter(|| normalize(black_box(raw)).as_str().len())
+    });
+    g.finish();
 }
 
-fn bench(c: &mut Criterion) {
-    let mb: usize = std::env::var("CALLQA_BENCH_MB")
+fn floor(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn benches(c: &mut Criterion) {
+    let mib = std::env::var("CALLQA_BENCH_MB")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64);
-    let raw = repeat_to(&corpus_text(), mb << 20);
-    let norm = normalized(&raw);
-    let small = repeat_to(&norm, 1 << 20);
+    let raw = raw_corpus(mib);
+    let norm = normalize(&raw).as_str().to_owned();
+    eprintln!(
+        "corpus: {} MiB raw, {} MiB normalised",
+        raw.len() >> 20,
+        norm.len() >> 20
+    );
+
     let shipped = Lexicons::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("lexicons"))
         .expect("lexicons");
-    // The shipped lexicons without their regex entries, so that every engine sees the same set.
-    let seed_patterns = literal_patterns(&shipped);
-    let mut sets: Vec<(String, Vec<String>)> = vec![("seed".into(), seed_patterns)];
-    for n in [1_000, 10_000, 100_000] {
-        sets.push((format!("{}k", n / 1000), synthetic(&norm, n)));
-    }
+    let scanner = Scanner::new(&shipped).expect("scanner");
+    let words = scanner.pattern_words();
+    bench_lexicon(c, "shipped", &shipped, words, &norm, &raw);
 
-    for (set_name, patterns) in &sets {
-        let lex = lexicon_of(patterns);
-        let t0 = std::time::Instant::now();
-        let scanner = Scanner::new(&lex).expect("scanner");
-        eprintln!(
-            "{set_name}: {} patterns, callqa scanner built in {:.1} ms",
-            patterns.len(),
-            t0.elapsed().as_secs_f64() * 1e3
-        );
-        let mut by_len = patterns.clone();
-        by_len.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        let ac = |kind: Option<AhoCorasickKind>| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .kind(kind)
-                .build(patterns)
-                .expect("aho-corasick")
-        };
-        let engines: Vec<(&str, AhoCorasick)> = vec![
-            ("aho-corasick default", ac(None)),
-            (
-                "aho-corasick nfa-noncontiguous",
-                ac(Some(AhoCorasickKind::NoncontiguousNFA)),
-            ),
-            (
-                "aho-corasick nfa-contiguous",
-                ac(Some(AhoCorasickKind::ContiguousNFA)),
-            ),
-            ("aho-corasick dfa", ac(Some(AhoCorasickKind::DFA))),
-        ];
-        let daac_bytes: daachorse::DoubleArrayAhoCorasick<u32> =
-            daachorse::DoubleArrayAhoCorasickBuilder::new()
-                .match_kind(daachorse::MatchKind::LeftmostLongest)
-                .build(patterns)
-                .expect("daachorse");
-        let daac_chars: daachorse::CharwiseDoubleArrayAhoCorasick<u32> =
-            daachorse::CharwiseDoubleArrayAhoCorasickBuilder::new()
-                .match_kind(daachorse::MatchKind::LeftmostLongest)
-                .build(patterns)
-                .expect("daachorse charwise");
-        let alternation = regex::RegexBuilder::new(
-            &by_len
-                .iter()
-                .map(|p| regex::escape(p))
-                .collect::<Vec<_>>()
-                .join("|"),
-        )
-        .size_limit(1 << 30)
-        .dfa_size_limit(1 << 30)
-        .build()
-        .ok();
-
-        for (label, text) in [("64MiB", norm.as_str()), ("1MiB", small.as_str())] {
-            let expected = scanner.scan_normalized(text).len();
-            for (name, engine) in &engines {
-                assert_eq!(
-                    engine.find_iter(text).count(),
-                    expected,
-                    "{name} disagrees on {set_name}"
-                );
-            }
-            assert_eq!(
-                daac_bytes.leftmost_find_iter(text).count(),
-                expected,
-                "daachorse disagrees"
-            );
-            assert_eq!(
-                daac_chars.leftmost_find_iter(text).count(),
-                expected,
-                "daachorse charwise disagrees"
-            );
-            if let Some(re) = &alternation {
-                assert_eq!(re.find_iter(text).count(), expected, "regex disagrees");
-            }
-            let mut g = c.benchmark_group(format!("scan/{set_name}/{label}"));
-            g.throughput(Throughput::Bytes(text.len() as u64));
-            g.sample_size(10);
-            g.bench_function(BenchmarkId::new("callqa", ""), |b| {
-                b.iter(|| black_box(scanner.scan_normalized(black_box(text)).len()))
-            });
-            for (name, engine) in &engines {
-                g.bench_function(BenchmarkId::new(*name, ""), |b| {
-                    b.iter(|| black_box(engine.find_iter(black_box(text)).count()))
-                });
-            }
-            g.bench_function("daachorse bytewise", |b| {
-                b.iter(|| black_box(daac_bytes.leftmost_find_iter(black_box(text)).count()))
-            });
-            g.bench_function("daachorse charwise", |b| {
-                b.iter(|| black_box(daac_chars.leftmost_find_iter(black_box(text)).count()))
-            });
-            if let Some(re) = &alternation {
-                g.bench_function("regex alternation", |b| {
-                    b.iter(|| black_box(re.find_iter(black_box(text)).count()))
-                });
-            }
-            if set_name == "seed" {
-                let finders: Vec<memchr::memmem::Finder> = patterns
-                    .iter()
-                    .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
-                    .collect();
-                g.bench_function("memmem per pattern", |b| {
-                    b.iter(|| {
-                        black_box(
-                            finders
-                                .iter()
-                                .map(|f| f.find_iter(text.as_bytes()).count())
-                                .sum::<usize>(),
-                        )
-                    })
-                });
-                g.bench_function("memchr absent byte (bandwidth)", |b| {
-                    b.iter(|| black_box(memchr::memchr(0xFF, black_box(text.as_bytes()))))
-                });
-                let raw_slice = if label == "1MiB" {
-                    repeat_to(&raw, 1 << 20)
-                } else {
-                    raw.clone()
-                };
-                g.throughput(Throughput::Bytes(raw_slice.len() as u64));
-                g.bench_function("callqa normalise+scan (raw text)", |b| {
-                    b.iter(|| {
-                        let n = normalize(black_box(&raw_slice));
-                        black_box(scanner.scan_normalized(&n.text).len())
-                    })
-                });
-            }
-            g.finish();
-        }
+    let only = std::env::var("CALLQA_BENCH_SIZES").unwrap_or_else(|_| "1000,10000,100000".into());
+    for n in only
+        .split(',')
+        .filter_map(|s| s.trim().parse::<usize>().ok())
+    {
+        let words = synthetic(&norm, n);
+        let text: String = words.iter().map(|w| format!("{w}\n")).collect();
+        let lex = Lexicons::from_sources([(Path::new("synthetic.txt"), text.as_str())])
+            .expect("synthetic lexicon");
+        bench_lexicon(c, &format!("{}k", n / 1000), &lex, words, &norm, &raw);
     }
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+criterion_group!(scan, benches);
+criterion_main!(scan);

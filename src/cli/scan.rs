@@ -1,4 +1,8 @@
-//! `callqa scan`: lexicon hits in any JSON-lines text corpus, for measuring the scan.
+//! `callqa scan`: run the lexicons over JSON-lines text, one JSON line per hit on stdout.
+//!
+//! Input lines need `text`; `id` and `role` are copied through when present. A bad line is
+//! reported on stderr with its line number and the rest still runs (exit 1 at the end), so a
+//! QA lead can try a lexicon change on a month of exported transcripts without audio.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -11,67 +15,103 @@ use crate::scan::{Lexicons, Scanner};
 /// Arguments of `callqa scan`.
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// JSON lines with at least `text` (optional `id`, `role`); `-` or nothing reads stdin.
-    pub input: Option<PathBuf>,
-    /// Lexicon folder.
+    /// Folder of lexicon files (*.txt).
+    ///
+    /// Every `*.txt` file is one lexicon named by its file stem. Default: `lexicons`.
     #[arg(long, default_value = "lexicons")]
     pub lexicons: PathBuf,
+    /// JSON lines with `text` (and optional `id`, `role`); `-` or nothing reads stdin.
+    ///
+    /// Example line: {"id": "c1", "role": "agent", "text": "您好，请问有什么可以帮您？"}
+    pub input: Option<PathBuf>,
 }
 
+#[derive(serde::Deserialize)]
+struct InputLine {
+    text: String,
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct OutputLine<'a> {
+    id: &'a Option<serde_json::Value>,
+    role: &'a Option<String>,
+    category: &'a str,
+    rule: &'a str,
+    phrase: &'a str,
+    text: String,
+    start: usize,
+    end: usize,
+}
+
+/// Runs the command: 0 all lines read, 1 some lines bad; an error (lexicons or input unusable)
+/// becomes exit code 2 in the caller.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let lexicons = Lexicons::load_dir(&args.lexicons).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let scanner = Scanner::new(&lexicons).context("building the scanner")?;
+    let bad = scan(&args)?;
+    if bad == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("{bad} input lines could not be read (see above)");
+    Ok(ExitCode::from(1))
+}
+
+fn scan(args: &ScanArgs) -> anyhow::Result<usize> {
+    let lexicons = Lexicons::load_dir(&args.lexicons)?;
+    let scanner = Scanner::new(&lexicons)?;
     let (name, reader): (String, Box<dyn BufRead>) = match &args.input {
-        None => ("<stdin>".into(), Box::new(std::io::stdin().lock())),
-        Some(p) if p.as_os_str() == "-" => ("<stdin>".into(), Box::new(std::io::stdin().lock())),
-        Some(p) => (
-            p.display().to_string(),
-            Box::new(std::io::BufReader::new(
-                std::fs::File::open(p).with_context(|| format!("{}: cannot open", p.display()))?,
-            )),
-        ),
+        None => ("-".into(), Box::new(std::io::stdin().lock())),
+        Some(p) if p.as_os_str() == "-" => ("-".into(), Box::new(std::io::stdin().lock())),
+        Some(p) => {
+            let f = std::fs::File::open(p)
+                .with_context(|| format!("{}: cannot open input — check the path", p.display()))?;
+            (
+                p.display().to_string(),
+                Box::new(std::io::BufReader::new(f)),
+            )
+        }
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut bad = 0usize;
+    let mut bad = 0;
     for (i, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("{name}:{}: cannot read", i + 1))?;
+        let line = line.with_context(|| format!("{name}:{}: cannot read — is it UTF-8?", i + 1))?;
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = match serde_json::from_str(&line) {
+        let input: InputLine = match serde_json::from_str(&line) {
             Ok(v) => v,
             Err(e) => {
-                eprintln!("{name}:{}: not JSON ({e}); skipped", i + 1);
+                eprintln!(
+                    "{name}:{}: not a JSON object with a \"text\" string ({e}) — fix or drop the line",
+                    i + 1
+                );
                 bad += 1;
                 continue;
             }
         };
-        let Some(text) = value.get("text").and_then(|t| t.as_str()) else {
-            eprintln!("{name}:{}: no \"text\" string; skipped", i + 1);
-            bad += 1;
-            continue;
-        };
-        let chars: Vec<char> = text.chars().collect();
-        for hit in scanner.scan_text(text) {
-            let entry = &lexicons.entries[hit.entry];
-            let record = serde_json::json!({
-                "id": value.get("id").cloned().unwrap_or(serde_json::Value::Null),
-                "role": value.get("role").cloned().unwrap_or(serde_json::Value::Null),
-                "category": entry.category,
-                "rule": entry.rule(),
-                "phrase": entry.phrase,
-                "text": chars[hit.start..hit.end].iter().collect::<String>(),
-                "start": hit.start,
-                "end": hit.end,
-            });
-            writeln!(out, "{record}")?;
+        for hit in scanner.scan_text(&input.text) {
+            let row = OutputLine {
+                id: &input.id,
+                role: &input.role,
+                category: &hit.entry.category,
+                rule: &hit.entry.rule,
+                phrase: &hit.entry.phrase,
+                text: input
+                    .text
+                    .chars()
+                    .skip(hit.start)
+                    .take(hit.end - hit.start)
+                    .collect(),
+                start: hit.start,
+                end: hit.end,
+            };
+            serde_json::to_writer(&mut out, &row)?;
+            out.write_all(b"\n")?;
         }
     }
     out.flush()?;
-    Ok(if bad > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(bad)
 }

@@ -1,51 +1,16 @@
-//! Lexicon files: the phrase lists QA staff own, one file per category in `lexicons/`.
+//! Lexicon files: parse QA staff's plain-text phrase lists into checked entries.
 //!
-//! Syntax (documented for QA staff in `lexicons/README.md`):
-//! - one phrase per line, written as agents say it; it is normalised like transcripts are;
-//! - `#` starts a comment line; `  # …` after an entry is a comment too; blank lines are ignored;
-//! - `re:` starts a regular expression over normalised text (no punctuation, 您 written 你);
-//! - `[不算: A, B]` after an entry lists contexts in which it is not a hit; each context must
-//!   contain the phrase (「请讲清楚 [不算: 请你讲清楚一点]」).
-//!
-//! Loading reports every bad line of every file at once, as `file:line: what — what to do`,
-//! and then fails: a lexicon never half-loads.
+//! Takes `lexicons/*.txt` (or any `(name, text)` pair) and returns [`Lexicons`], or every bad line
+//! at once as [`LexiconErrors`]. The format is documented in `lexicons/README.md`: one phrase a
+//! line, `#` comments, `re:` regexes, and conditions after `|` (`除外 <context>`, `引述除外`).
+//! Loading never half-succeeds: one bad line anywhere and no lexicon is returned, because a
+//! silently missing phrase would score calls wrongly for a whole month.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::text::normalized;
+use crate::text::normalize;
 
-/// How an entry matches.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pattern {
-    /// Normalised literal text.
-    Literal(String),
-    /// A regular expression over normalised text.
-    Regex(String),
-}
-
-/// One line of a lexicon file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    /// The file stem, e.g. `反问`.
-    pub category: String,
-    /// 1-based line number in the file.
-    pub line: usize,
-    /// The entry as written.
-    pub phrase: String,
-    pub pattern: Pattern,
-    /// Normalised contexts in which a match is not a hit.
-    pub exclusions: Vec<String>,
-}
-
-impl Entry {
-    /// `<category>:<line>`, the hit's `rule`.
-    pub fn rule(&self) -> String {
-        format!("{}:{}", self.category, self.line)
-    }
-}
-
-/// All lexicons of a folder.
+/// All entries of all lexicon files, in file-name then line order.
 #[derive(Clone, Debug, Default)]
 pub struct Lexicons {
     pub entries: Vec<Entry>,
@@ -53,97 +18,106 @@ pub struct Lexicons {
     pub version: String,
 }
 
-/// A bad line (or an unreadable file).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LineError {
-    pub path: PathBuf,
-    pub line: usize,
-    pub message: String,
+/// One phrase (or pattern) of one lexicon file.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// `<lexicon>:<line>`, e.g. `反问:14`.
+    pub rule: String,
+    /// File stem, e.g. `反问`.
+    pub category: String,
+    /// The entry as written, without its conditions.
+    pub phrase: String,
+    pub(crate) pattern: Pattern,
+    /// Normalised contexts in which a match is not a hit.
+    pub(crate) exclusions: Vec<String>,
+    /// Not a hit when the speaker is quoting the other party (你说…, 你的意思是…).
+    pub(crate) skip_quoted: bool,
 }
 
-impl fmt::Display for LineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.path.display(), self.message)
-        } else {
-            write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
-        }
-    }
+#[derive(Clone, Debug)]
+pub(crate) enum Pattern {
+    /// Normalised text.
+    Literal(String),
+    /// Applied to normalised text; `anchor` is a normalised word every match contains.
+    Regex { re: regex::Regex, anchor: String },
 }
 
-/// Every problem found while loading lexicons.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct LexiconErrors(pub Vec<LineError>);
-
-impl fmt::Display for LexiconErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
-        f.write_str(&lines.join("\n"))
-    }
+/// One bad line of a lexicon file.
+#[derive(Debug, thiserror::Error)]
+pub enum LexiconError {
+    #[error("{path}: cannot read lexicon file: {source} — check the path and permissions")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: no lexicon files (*.txt) found — pass --lexicons with the lexicons folder")]
+    Empty { path: PathBuf },
+    #[error("{path}:{line}: {what} — {fix}")]
+    Line {
+        path: PathBuf,
+        line: usize,
+        what: String,
+        fix: &'static str,
+    },
 }
+
+/// Every problem found while loading, one per line of `Display`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct LexiconErrors(pub Vec<LexiconError>);
 
 impl Lexicons {
-    /// Loads every `*.txt` in `dir`, in name order.
+    /// Loads every `*.txt` file of `dir`; the file stem is the category.
     pub fn load_dir(dir: &Path) -> Result<Lexicons, LexiconErrors> {
-        let paths = crate::util::config_files(dir, "txt").map_err(|e| {
-            LexiconErrors(vec![LineError {
+        let read = std::fs::read_dir(dir).map_err(|source| {
+            LexiconErrors(vec![LexiconError::Read {
                 path: dir.to_path_buf(),
-                line: 0,
-                message: format!("cannot read the lexicon folder ({e}); pass --lexicons DIR"),
+                source,
             }])
         })?;
-        let mut files = Vec::new();
+        let mut paths: Vec<PathBuf> = read
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(LexiconErrors(vec![LexiconError::Empty {
+                path: dir.to_path_buf(),
+            }]));
+        }
+        let mut sources = Vec::with_capacity(paths.len());
         let mut errors = Vec::new();
         for path in paths {
             match std::fs::read_to_string(&path) {
-                Ok(text) => files.push((path, text)),
-                Err(e) => errors.push(LineError {
-                    path: path.clone(),
-                    line: 0,
-                    message: format!("cannot read ({e}); save it as UTF-8 text"),
-                }),
+                Ok(text) => sources.push((path, text)),
+                Err(source) => errors.push(LexiconError::Read { path, source }),
             }
         }
-        let refs: Vec<(&Path, &str)> = files
-            .iter()
-            .map(|(p, t)| (p.as_path(), t.as_str()))
-            .collect();
-        match Lexicons::parse(&refs) {
+        match Lexicons::from_sources(sources.iter().map(|(p, t)| (p.as_path(), t.as_str()))) {
             Ok(lex) if errors.is_empty() => Ok(lex),
             Ok(_) => Err(LexiconErrors(errors)),
-            Err(LexiconErrors(mut more)) => {
-                errors.append(&mut more);
+            Err(LexiconErrors(more)) => {
+                errors.extend(more);
                 Err(LexiconErrors(errors))
             }
         }
     }
 
-    /// Parses lexicon files given as (path, content); the category is the file stem.
-    pub fn parse(files: &[(&Path, &str)]) -> Result<Lexicons, LexiconErrors> {
-        use sha2::{Digest, Sha256};
+    /// Parses lexicon texts; each path's file stem is its category.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a Path, &'a str)>,
+    ) -> Result<Lexicons, LexiconErrors> {
+        use sha2::Digest;
         let mut entries = Vec::new();
         let mut errors = Vec::new();
-        let mut hash = Sha256::new();
-        for (path, text) in files {
-            let category = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            hash.update(category.as_bytes());
+        let mut hash = sha2::Sha256::new();
+        for (path, text) in sources {
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            hash.update(stem.as_bytes());
             hash.update([0]);
             hash.update(text.as_bytes());
             hash.update([0]);
-            for (i, raw) in text.lines().enumerate() {
-                match parse_line(&category, i + 1, raw) {
-                    Ok(Some(entry)) => entries.push(entry),
-                    Ok(None) => {}
-                    Err(message) => errors.push(LineError {
-                        path: path.to_path_buf(),
-                        line: i + 1,
-                        message,
-                    }),
-                }
-            }
+            parse_file(path, text, &mut entries, &mut errors);
         }
         if errors.is_empty() {
             Ok(Lexicons {
@@ -155,157 +129,304 @@ impl Lexicons {
         }
     }
 
-    /// Entries of one category.
-    pub fn category<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
-        self.entries.iter().filter(move |e| e.category == name)
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 
-/// Parses one line; `Ok(None)` for blank and comment lines.
-pub fn parse_line(category: &str, line: usize, raw: &str) -> Result<Option<Entry>, String> {
-    let raw = raw.trim_start_matches('\u{feff}');
-    let body = match raw.find("  #").or_else(|| raw.find("\t#")) {
-        Some(i) => &raw[..i],
-        None => raw,
+fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Vec<LexiconError>) {
+    let category = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    let mut file_skip_quoted = false;
+    let mut bad = |line: usize, what: String, fix: &'static str| {
+        errors.push(LexiconError::Line {
+            path: path.to_path_buf(),
+            line,
+            what,
+            fix,
+        })
     };
-    let body = body.trim();
-    if body.is_empty() || body.starts_with('#') {
-        return Ok(None);
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let raw = raw.trim_start_matches('\u{feff}').trim();
+        if raw.is_empty() || raw.starts_with('#') {
+            continue;
+        }
+        if let Some(directive) = raw.strip_prefix('@') {
+            match directive.trim() {
+                "引述除外" => file_skip_quoted = true,
+                other => bad(
+                    line,
+                    format!("unknown directive @{other}"),
+                    "the only file directive is @引述除外; remove the line or fix the spelling",
+                ),
+            }
+            continue;
+        }
+        let mut parts = split_conditions(raw).into_iter();
+        let head = parts.next().unwrap_or_default().trim();
+        let mut exclusions = Vec::new();
+        let mut skip_quoted = file_skip_quoted;
+        let mut ok = true;
+        for cond in parts {
+            let cond = cond.trim();
+            if cond == "引述除外" {
+                skip_quoted = true;
+            } else if let Some(ctx) = cond.strip_prefix("除外") {
+                let ctx = normalize(ctx.trim()).as_str().to_owned();
+                if ctx.is_empty() {
+                    ok = false;
+                    bad(
+                        line,
+                        "除外 without a context".into(),
+                        "write the words in which the phrase is fine, e.g. `请讲清楚 | 除外 请您讲清楚一点`",
+                    );
+                } else {
+                    exclusions.push(ctx);
+                }
+            } else {
+                ok = false;
+                bad(
+                    line,
+                    format!("unknown condition `{cond}` after |"),
+                    "conditions are `除外 <words>` and `引述除外`",
+                );
+            }
+        }
+        let pattern = if let Some(re) = head.strip_prefix("re:") {
+            match parse_regex(re.trim()) {
+                Ok(p) => p,
+                Err((what, fix)) => {
+                    bad(line, what, fix);
+                    continue;
+                }
+            }
+        } else {
+            let norm = normalize(head).as_str().to_owned();
+            if norm.is_empty() {
+                bad(
+                    line,
+                    format!("`{head}` has no words left after removing punctuation"),
+                    "write the phrase itself, or start the line with # to make it a comment",
+                );
+                continue;
+            }
+            for ctx in &exclusions {
+                if !ctx.contains(&norm) {
+                    ok = false;
+                    bad(
+                        line,
+                        format!("除外 context `{ctx}` does not contain the phrase `{norm}`"),
+                        "the context must be the phrase plus the surrounding words that make it harmless",
+                    );
+                }
+            }
+            if let Some(dup) = seen.get(&norm) {
+                ok = false;
+                bad(
+                    line,
+                    format!("same phrase as {category}:{dup} after normalisation"),
+                    "delete one of the two lines (您/你, punctuation and Traditional forms are already matched)",
+                );
+            }
+            seen.entry(norm.clone()).or_insert(line);
+            Pattern::Literal(norm)
+        };
+        if ok {
+            entries.push(Entry {
+                rule: format!("{category}:{line}"),
+                category: category.clone(),
+                phrase: head.to_owned(),
+                pattern,
+                exclusions,
+                skip_quoted,
+            });
+        }
     }
-    let (body, exclusions) = match body.find('[') {
-        Some(open) if body.ends_with(']') && body[open..].starts_with("[不算") => {
-            let inner = body[open + "[不算".len()..body.len() - 1].trim_start();
-            let inner = inner
-                .strip_prefix(':')
-                .or_else(|| inner.strip_prefix('：'))
-                .ok_or("write exclusions as [不算: 语境1, 语境2]")?;
-            let list: Vec<String> = inner
-                .split([',', '，', '、'])
-                .map(normalized)
-                .filter(|s| !s.is_empty())
-                .collect();
-            if list.is_empty() {
-                return Err("[不算: …] lists no context; remove it or add contexts".into());
+}
+
+/// Splits an entry from its conditions at `｜`, or at `|` with a space on both sides, so a regex
+/// alternation such as `(到底|究竟)` stays part of the entry.
+fn split_conditions(raw: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut from = 0;
+    for (i, c) in raw.char_indices() {
+        let spaced = |j: usize| {
+            raw[..j].ends_with(char::is_whitespace)
+                && raw[j + c.len_utf8()..].starts_with(char::is_whitespace)
+        };
+        if c == '｜' || (c == '|' && spaced(i)) {
+            parts.push(&raw[from..i]);
+            from = i + c.len_utf8();
+        }
+    }
+    parts.push(&raw[from..]);
+    parts
+}
+
+/// Builds a `re:` entry. The anchor is the longest run of plain chars outside any group, class or
+/// alternation: every match contains it, so the scanner only runs the regex where it occurs.
+fn parse_regex(src: &str) -> Result<Pattern, (String, &'static str)> {
+    let folded: String = src
+        .chars()
+        .map(|c| {
+            if c.is_ascii() {
+                c
+            } else {
+                crate::text::normalize_char(c).unwrap_or(c)
             }
-            (body[..open].trim(), list)
-        }
-        Some(_) if body.contains("[不算") => {
-            return Err("an exclusion must close the line: phrase [不算: 语境1, 语境2]".into())
-        }
-        _ => (body, Vec::new()),
-    };
-    let pattern = if let Some(re) = body.strip_prefix("re:") {
-        let re = re.trim();
-        if re.is_empty() {
-            return Err("re: with no expression; write re:你(到底|究竟)想怎么样".into());
-        }
-        regex::Regex::new(re).map_err(|e| {
-            let first = e
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            format!("bad regular expression ({first}); fix it or write the phrase without re:")
-        })?;
-        Pattern::Regex(re.to_string())
-    } else if let Some(directive) = body.strip_prefix('@') {
-        return Err(format!(
-            "unknown directive @{directive}; a line is a phrase, re:PATTERN or a # comment"
+        })
+        .collect();
+    let re = regex::Regex::new(&folded).map_err(|e| {
+        (
+            format!(
+                "bad regex `{src}`: {}",
+                e.to_string().lines().last().unwrap_or("")
+            ),
+            "fix the pattern (see lexicons/README.md for the syntax) or remove the re: prefix",
+        )
+    })?;
+    let anchor = regex_anchor(&folded);
+    if anchor.is_empty() {
+        return Err((
+            format!("regex `{src}` has no fixed word outside (), [] and |"),
+            "add a word every match contains outside brackets, e.g. `re:你(到底|究竟)想怎么样`",
         ));
-    } else {
-        let n = normalized(body);
-        if n.is_empty() {
-            return Err("the phrase has no letters or characters left after normalisation".into());
-        }
-        for x in &exclusions {
-            if !x.contains(&n) {
-                return Err(format!(
-                    "exclusion {x:?} does not contain the phrase {n:?}; a context must include the phrase"
-                ));
+    }
+    Ok(Pattern::Regex { re, anchor })
+}
+
+fn regex_anchor(src: &str) -> String {
+    if top_level_alternation(src) {
+        return String::new();
+    }
+    let chars: Vec<char> = src.chars().collect();
+    let mut best = String::new();
+    let mut run = String::new();
+    let mut depth = 0usize;
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let quantified = matches!(chars.get(i + 1), Some('?' | '*' | '{'));
+        let plain = depth == 0 && !in_class && !c.is_ascii_punctuation() && !c.is_whitespace();
+        match c {
+            '\\' => {
+                i += 1;
+                flush(&mut run, &mut best);
             }
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => depth = depth.saturating_sub(1),
+            _ => {}
         }
-        Pattern::Literal(n)
-    };
-    Ok(Some(Entry {
-        category: category.to_string(),
-        line,
-        phrase: body.to_string(),
-        pattern,
-        exclusions,
-    }))
+        if plain && !quantified {
+            if let Some(n) = crate::text::normalize_char(c) {
+                run.push(n);
+            }
+        } else {
+            flush(&mut run, &mut best);
+        }
+        i += 1;
+    }
+    flush(&mut run, &mut best);
+    best
+}
+
+fn flush(run: &mut String, best: &mut String) {
+    if run.chars().count() > best.chars().count() {
+        *best = std::mem::take(run);
+    }
+    run.clear();
+}
+
+fn top_level_alternation(src: &str) -> bool {
+    let mut depth = 0usize;
+    let mut in_class = false;
+    let mut escaped = false;
+    for c in src.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => depth = depth.saturating_sub(1),
+            '|' if !in_class && depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn one(line: &str) -> Result<Option<Entry>, String> {
-        parse_line("反问", 7, line)
+    fn parse(text: &str) -> Result<Lexicons, LexiconErrors> {
+        Lexicons::from_sources([(Path::new("lexicons/反问.txt"), text)])
     }
 
     #[test]
-    fn parses_phrases_comments_regexes_and_exclusions() {
-        assert_eq!(one("# 反问语气").expect("ok"), None);
-        assert_eq!(one("   ").expect("ok"), None);
-        let e = one("你听懂了吗?  # P26").expect("ok").expect("entry");
-        assert_eq!(e.pattern, Pattern::Literal("你听懂了吗".into()));
-        assert_eq!(e.phrase, "你听懂了吗?");
-        assert_eq!(e.rule(), "反问:7");
-        let e = one("re:你(到底|究竟)想怎么样").expect("ok").expect("entry");
-        assert_eq!(e.pattern, Pattern::Regex("你(到底|究竟)想怎么样".into()));
-        let e = one("请讲清楚 [不算: 请讲清楚一点, 请讲清楚些]")
-            .expect("ok")
-            .expect("entry");
-        assert_eq!(e.exclusions, vec!["请讲清楚一点", "请讲清楚些"]);
+    fn comments_blank_lines_and_rules() {
+        let lex = parse("# P26\n\n你听懂了吗？\n  \n不是跟你说了吗\n").expect("valid");
+        let rules: Vec<&str> = lex.entries().iter().map(|e| e.rule.as_str()).collect();
+        assert_eq!(rules, ["反问:3", "反问:5"]);
+        assert_eq!(lex.entries()[0].category, "反问");
+        assert_eq!(lex.entries()[0].phrase, "你听懂了吗？");
     }
 
     #[test]
-    fn bad_lines_say_what_to_do() {
-        for (line, says) in [
-            ("re:你(到底", "bad regular expression"),
-            ("@include 其他.txt", "unknown directive"),
-            ("请讲清楚 [不算: 讲清楚一点]", "does not contain the phrase"),
-            ("请讲清楚 [不算 讲清楚]", "[不算: 语境1"),
-            ("，。！", "no letters"),
+    fn all_bad_lines_reported_with_file_and_line() {
+        let err = parse("re:你(到底\n好的\n@忽略\n请讲清楚 | 除外 请你讲\n，。\n好的呀 | 不算\n")
+            .expect_err("five bad lines");
+        let msg = err.to_string();
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(lines.len(), 5, "{msg}");
+        for (got, line) in lines.iter().zip([1, 3, 4, 5, 6]) {
+            assert!(
+                got.starts_with(&format!("lexicons/反问.txt:{line}: ")),
+                "{got}"
+            );
+            assert!(got.contains(" — "), "{got}");
+        }
+    }
+
+    #[test]
+    fn duplicate_after_normalisation_is_an_error() {
+        let err = parse("您听懂了吗\n你聽懂了嗎？\n").expect_err("duplicate");
+        assert!(err.to_string().contains("反问:1"), "{err}");
+    }
+
+    #[test]
+    fn regex_anchor_is_a_word_every_match_contains() {
+        for (src, want) in [
+            ("你(到底|究竟)想怎么样", "想怎么样"),
+            ("(您|你)懂礼貌吗", "懂礼貌吗"),
+            ("\\d+元每月", "元每月"),
+            ("前[一二三]个月免费", "个月免费"),
+            ("不是跟你说过?了吗", "不是跟你说"),
+            ("好的|是的", ""),
         ] {
-            let err = one(line).expect_err(line);
-            assert!(err.contains(says), "{line}: {err}");
+            assert_eq!(regex_anchor(src), want, "{src}");
         }
     }
 
     #[test]
-    fn every_bad_line_of_every_file_is_reported_with_file_and_line() {
-        let a = Path::new("lexicons/反问.txt");
-        let b = Path::new("lexicons/质问.txt");
-        let err = Lexicons::parse(&[(a, "你听懂了吗\nre:(\n"), (b, "ok\n@x\nre:[\n")])
-            .expect_err("bad lines");
-        let shown: Vec<String> = err.0.iter().map(ToString::to_string).collect();
-        assert_eq!(shown.len(), 3, "{shown:?}");
-        assert!(
-            shown[0].starts_with("lexicons/反问.txt:2: "),
-            "{}",
-            shown[0]
-        );
-        assert!(
-            shown[1].starts_with("lexicons/质问.txt:2: "),
-            "{}",
-            shown[1]
-        );
-        assert!(
-            shown[2].starts_with("lexicons/质问.txt:3: "),
-            "{}",
-            shown[2]
-        );
-    }
-
-    #[test]
-    fn shipped_lexicons_load() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lexicons");
-        let lex = Lexicons::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
-        for category in ["机械", "愤怒", "反问", "质问", "散漫", "讽刺"] {
-            assert!(lex.category(category).count() > 0, "{category} is empty");
-        }
+    fn conditions_parse() {
+        let lex =
+            parse("@引述除外\n请讲清楚 ｜ 除外 请讲清楚一点 | 除外 请讲清楚一些\n").expect("valid");
+        let e = &lex.entries()[0];
+        assert_eq!(e.exclusions, ["请讲清楚一点", "请讲清楚一些"]);
+        assert!(e.skip_quoted);
+        assert_eq!(e.phrase, "请讲清楚");
     }
 }

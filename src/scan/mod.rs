@@ -1,27 +1,30 @@
-//! Scan stage: find every lexicon phrase in what each party said, and place it in the original
-//! text and in time.
+//! Scan stage: find every lexicon phrase in what each party said, and place it in the text and
+//! in time.
 //!
-//! [`Scanner`] is built once per run from [`Lexicons`] and shared read-only by every worker.
-//! Literal entries of all categories go into one Aho-Corasick DFA searched once over the
-//! normalised text; its overlapping matches are then resolved leftmost-longest *per category*,
-//! so a longer phrase wins over its prefix (你到底什么意思 over 什么意思) while a phrase listed
-//! in two categories is still reported in both. Regular-expression entries run only when a
-//! `RegexSet` pass says the text can match, so they cost one extra pass, not one per entry.
+//! [`Lexicons::load_dir`] reads `lexicons/*.txt`; [`Scanner::new`] compiles them once per run into
+//! one Aho-Corasick automaton shared read-only by all workers. [`Scanner::scan_transcript`] turns a
+//! [`Transcript`] into [`Hit`]s with times; [`Scanner::scan_text`] gives char offsets for any text.
+//! Matching runs on [`crate::text::normalize`]d text, so punctuation, 您/你, full-width forms and
+//! Traditional characters never hide a phrase.
 //!
-//! Transcripts are scanned as one string per speaker (segments joined), so a phrase Whisper
-//! split across two segments is still found; the hit's time comes from the tokens Whisper
-//! timed, or is interpolated by character within the segment.
+//! The automaton uses `MatchKind::LeftmostLongest`: where 请您稍等 and 对不起请您稍等 both match, the
+//! longer phrase wins and its prefix is not reported again. A shorter phrase of a *different*
+//! lexicon inside a longer one is still reported (precomputed per pattern, so it costs nothing
+//! until the longer phrase occurs). `re:` entries are not run over the text: each has a fixed word
+//! (its anchor) in the same automaton, and the regex runs only in a window around an anchor.
 
 mod lexicon;
 
+pub use lexicon::{Entry, LexiconError, LexiconErrors, Lexicons};
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use regex::{Regex, RegexSet};
+use lexicon::Pattern;
+
+use crate::asr::{Segment, Transcript};
+use crate::text::Normalized;
 use serde::{Deserialize, Serialize};
 
-pub use lexicon::{parse_line, Entry, LexiconErrors, Lexicons, LineError, Pattern};
-
-use crate::text::{normalize, Normalized};
-use crate::{Role, Segment, Transcript};
+use crate::Role;
 
 /// One lexicon phrase found in a transcript.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,367 +54,412 @@ pub struct HitSpan {
     pub end: usize,
 }
 
-/// A match in plain text: entry index and char offsets into the original text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TextHit {
-    pub entry: usize,
-    pub start: usize,
-    pub end: usize,
-}
+/// Largest lexicon compiled to a DFA; bigger ones use aho-corasick's own choice (an NFA).
+const DFA_MAX_PATTERNS: usize = 2_000;
+
+/// Regex matches are looked for this many bytes (64 CJK chars) either side of their anchor.
+const REGEX_WINDOW: usize = 192;
+
+/// Chars before a phrase searched for a quotation cue (你说, 你的意思是 …).
+const QUOTE_WINDOW: usize = 24;
 
 /// Why a scanner could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("building the phrase automaton failed: {0}")]
-    Automaton(#[from] aho_corasick::BuildError),
-    #[error("building the regular expressions failed: {0}")]
-    Regex(#[from] regex::Error),
+    #[error(
+        "lexicons: cannot build the phrase automaton: {0} — remove very long or very many phrases"
+    )]
+    Build(#[from] aho_corasick::BuildError),
+    #[error("lexicons: no entries — add phrases to the lexicon files")]
+    Empty,
 }
 
-/// The compiled lexicons; build once, share by reference (it is `Send + Sync`).
+/// What a pattern of the automaton stands for.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    Entry(u32),
+    Regex(u32),
+}
+
+#[derive(Clone, Debug, Default)]
+struct PatternInfo {
+    /// Range into `Scanner::targets`.
+    targets: (u32, u32),
+    /// Range into `Scanner::nested`.
+    nested: (u32, u32),
+    /// One plain entry and nothing else to check: the common case, handled without branching.
+    simple: Option<u32>,
+}
+
+/// A match in normalised text: entry index and byte range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NormMatch {
+    pub start: usize,
+    pub end: usize,
+    pub entry: usize,
+}
+
+/// A hit in plain text: char offsets into the text given to [`Scanner::scan_text`].
+#[derive(Clone, Copy, Debug)]
+pub struct TextHit<'s> {
+    pub entry: &'s Entry,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Compiled lexicons: build once, share by reference across threads.
+#[derive(Debug)]
 pub struct Scanner {
     lexicons: Lexicons,
-    automaton: AhoCorasick,
-    /// For each automaton pattern, the entries (indexes) that share its normalised text.
-    pattern_entries: Vec<Vec<usize>>,
-    regex_set: RegexSet,
-    regexes: Vec<(usize, Regex)>,
-    /// Category of each entry as a small integer, for per-category overlap resolution.
-    category_of: Vec<usize>,
+    /// The automaton's patterns: distinct normalised literals and regex anchors.
+    words: Vec<String>,
+    ac: AhoCorasick,
+    patterns: Vec<PatternInfo>,
+    targets: Vec<Target>,
+    /// `(target, byte offset inside the outer pattern, byte length)`.
+    nested: Vec<(Target, u32, u32)>,
+    regexes: Vec<u32>,
 }
 
 impl Scanner {
     pub fn new(lexicons: &Lexicons) -> Result<Scanner, BuildError> {
-        let mut literal_index: std::collections::HashMap<&str, usize> = Default::default();
-        let mut patterns: Vec<&str> = Vec::new();
-        let mut pattern_entries: Vec<Vec<usize>> = Vec::new();
+        if lexicons.is_empty() {
+            return Err(BuildError::Empty);
+        }
+        let entries = lexicons.entries.clone();
+        let mut words: Vec<String> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        let mut per_pattern: Vec<Vec<Target>> = Vec::new();
         let mut regexes = Vec::new();
-        let mut categories: Vec<&str> = Vec::new();
-        let mut category_of = Vec::with_capacity(lexicons.entries.len());
-        for (i, e) in lexicons.entries.iter().enumerate() {
-            let c = match categories.iter().position(|c| *c == e.category) {
-                Some(c) => c,
-                None => {
-                    categories.push(&e.category);
-                    categories.len() - 1
+        for (i, e) in entries.iter().enumerate() {
+            let (word, target) = match &e.pattern {
+                Pattern::Literal(w) => (w, Target::Entry(i as u32)),
+                Pattern::Regex { anchor, .. } => {
+                    regexes.push(i as u32);
+                    (anchor, Target::Regex(i as u32))
                 }
             };
-            category_of.push(c);
-            match &e.pattern {
-                Pattern::Literal(p) => {
-                    let id = *literal_index.entry(p.as_str()).or_insert_with(|| {
-                        patterns.push(p.as_str());
-                        pattern_entries.push(Vec::new());
-                        patterns.len() - 1
-                    });
-                    pattern_entries[id].push(i);
-                }
-                Pattern::Regex(r) => regexes.push((i, Regex::new(r)?)),
-            }
+            let id = *index.entry(word.clone()).or_insert_with(|| {
+                words.push(word.clone());
+                per_pattern.push(Vec::new());
+                words.len() - 1
+            });
+            per_pattern[id].push(target);
         }
-        let kind = if patterns.len() <= 20_000 {
-            AhoCorasickKind::DFA
-        } else {
-            AhoCorasickKind::ContiguousNFA
+        // Lexicons hit often (fillers are single chars), so time goes into state transitions
+        // and a DFA is about 2x faster than the NFAs while it fits in cache (the shipped
+        // lexicons: 2 MiB); at 10k phrases it takes 48 MiB and is 4x slower than the NFA.
+        let kind = (words.len() <= DFA_MAX_PATTERNS).then_some(AhoCorasickKind::DFA);
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(kind)
+            .build(&words)?;
+        let overlapping = AhoCorasick::new(&words)?;
+        let category = |t: &Target| match *t {
+            Target::Entry(i) | Target::Regex(i) => entries[i as usize].category.as_str(),
         };
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(kind))
-            .build(&patterns)?;
-        let regex_set = RegexSet::new(regexes.iter().map(|(_, r)| r.as_str()))?;
+        let mut patterns = Vec::with_capacity(words.len());
+        let mut targets = Vec::new();
+        let mut nested = Vec::new();
+        for (id, word) in words.iter().enumerate() {
+            let own = &per_pattern[id];
+            let t0 = targets.len() as u32;
+            targets.extend_from_slice(own);
+            let n0 = nested.len() as u32;
+            for m in overlapping.find_overlapping_iter(word.as_str()) {
+                if m.pattern().as_usize() == id {
+                    continue;
+                }
+                for t in &per_pattern[m.pattern().as_usize()] {
+                    let other_lexicon = own.iter().all(|o| category(o) != category(t));
+                    if matches!(t, Target::Regex(_)) || other_lexicon {
+                        nested.push((*t, m.start() as u32, (m.end() - m.start()) as u32));
+                    }
+                }
+            }
+            let simple = match own.as_slice() {
+                [Target::Entry(e)] if nested.len() as u32 == n0 => {
+                    let e_ref = &entries[*e as usize];
+                    (e_ref.exclusions.is_empty() && !e_ref.skip_quoted).then_some(*e)
+                }
+                _ => None,
+            };
+            patterns.push(PatternInfo {
+                targets: (t0, targets.len() as u32),
+                nested: (n0, nested.len() as u32),
+                simple,
+            });
+        }
         Ok(Scanner {
-            lexicons: lexicons.clone(),
-            automaton,
-            pattern_entries,
-            regex_set,
+            lexicons: Lexicons {
+                entries,
+                version: lexicons.version.clone(),
+            },
+            words,
+            ac,
+            patterns,
+            targets,
+            nested,
             regexes,
-            category_of,
         })
     }
 
+    pub fn entries(&self) -> &[Entry] {
+        &self.lexicons.entries
+    }
+
+    /// The lexicons this scanner was built from (their `version` keys cached results).
     pub fn lexicons(&self) -> &Lexicons {
         &self.lexicons
     }
 
-    /// Matches in normalised text as (entry, byte start, byte end), leftmost-longest within each
-    /// category, exclusions applied, sorted by position.
-    pub fn scan_normalized(&self, text: &str) -> Vec<(usize, usize, usize)> {
-        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
-        for m in self.automaton.find_overlapping_iter(text) {
-            for &entry in &self.pattern_entries[m.pattern().as_usize()] {
-                raw.push((entry, m.start(), m.end()));
-            }
-        }
-        if !self.regexes.is_empty() {
-            for i in self.regex_set.matches(text).iter() {
-                let (entry, re) = &self.regexes[i];
-                raw.extend(re.find_iter(text).map(|m| (*entry, m.start(), m.end())));
-            }
-        }
-        // Leftmost-longest per category: earliest start first, then longest.
-        raw.sort_by_key(|&(e, s, end)| (self.category_of[e], s, std::cmp::Reverse(end), e));
-        let mut out = Vec::with_capacity(raw.len());
-        let mut last: Option<(usize, usize)> = None;
-        for (e, s, end) in raw {
-            let c = self.category_of[e];
-            if let Some((lc, lend)) = last {
-                if lc == c && s < lend {
-                    continue;
-                }
-            }
-            if self.excluded(e, text, s, end) {
-                continue;
-            }
-            last = Some((c, end));
-            out.push((e, s, end));
-        }
-        out.sort_by_key(|&(e, s, end)| (s, end, e));
-        out
+    /// The distinct normalised words the automaton looks for (literals and regex anchors), so a
+    /// benchmark can give other engines exactly the same work.
+    pub fn pattern_words(&self) -> Vec<String> {
+        self.words.clone()
     }
 
-    fn excluded(&self, entry: usize, text: &str, start: usize, end: usize) -> bool {
-        self.lexicons.entries[entry].exclusions.iter().any(|x| {
-            text.match_indices(x.as_str())
-                .any(|(at, m)| at <= start && at + m.len() >= end)
+    /// Heap bytes of the automaton (for capacity planning and the benchmark table).
+    pub fn memory_usage(&self) -> usize {
+        self.ac.memory_usage()
+    }
+
+    /// Calls `f` for every hit in already normalised text, in automaton order (nested and regex
+    /// hits right after the match that revealed them).
+    pub fn for_each_normalized(&self, norm: &str, mut f: impl FnMut(NormMatch)) {
+        let mut regex_end = vec![
+            0usize;
+            if self.regexes.is_empty() {
+                0
+            } else {
+                self.lexicons.entries.len()
+            }
+        ];
+        for m in self.ac.find_iter(norm) {
+            let info = &self.patterns[m.pattern().as_usize()];
+            if let Some(entry) = info.simple {
+                f(NormMatch {
+                    start: m.start(),
+                    end: m.end(),
+                    entry: entry as usize,
+                });
+                continue;
+            }
+            for t in &self.targets[info.targets.0 as usize..info.targets.1 as usize] {
+                self.check(norm, *t, m.start(), m.end(), &mut regex_end, &mut f);
+            }
+            for &(t, off, len) in &self.nested[info.nested.0 as usize..info.nested.1 as usize] {
+                let s = m.start() + off as usize;
+                self.check(norm, t, s, s + len as usize, &mut regex_end, &mut f);
+            }
+        }
+    }
+
+    fn check(
+        &self,
+        norm: &str,
+        target: Target,
+        start: usize,
+        end: usize,
+        regex_end: &mut [usize],
+        f: &mut impl FnMut(NormMatch),
+    ) {
+        match target {
+            Target::Entry(e) => {
+                let entry = &self.lexicons.entries[e as usize];
+                if !self.excluded(norm, entry, start, end) {
+                    f(NormMatch {
+                        start,
+                        end,
+                        entry: e as usize,
+                    });
+                }
+            }
+            Target::Regex(e) => {
+                let entry = &self.lexicons.entries[e as usize];
+                let Pattern::Regex { re, .. } = &entry.pattern else {
+                    return;
+                };
+                let lo = floor_boundary(norm, start.saturating_sub(REGEX_WINDOW));
+                let hi = ceil_boundary(norm, end + REGEX_WINDOW);
+                for rm in re.find_iter(&norm[lo..hi]) {
+                    let (s, t) = (lo + rm.start(), lo + rm.end());
+                    let covers_anchor = s <= start && end <= t;
+                    if covers_anchor
+                        && s >= regex_end[e as usize]
+                        && !self.excluded(norm, entry, s, t)
+                    {
+                        regex_end[e as usize] = t;
+                        f(NormMatch {
+                            start: s,
+                            end: t,
+                            entry: e as usize,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn excluded(&self, norm: &str, entry: &Entry, start: usize, end: usize) -> bool {
+        if entry.skip_quoted && quoted(norm, start) {
+            return true;
+        }
+        entry.exclusions.iter().any(|ctx| {
+            let lo = floor_boundary(norm, start.saturating_sub(ctx.len()));
+            let hi = ceil_boundary(norm, end + ctx.len());
+            norm[lo..hi]
+                .match_indices(ctx.as_str())
+                .any(|(i, _)| lo + i <= start && end <= lo + i + ctx.len())
         })
     }
 
-    /// Scans plain text; offsets are chars of the original `text`.
-    pub fn scan_text(&self, text: &str) -> Vec<TextHit> {
-        let n = normalize(text);
-        self.scan_normalized(&n.text)
-            .into_iter()
-            .map(|(entry, s, e)| {
-                let (start, end) = n.original(s, e);
-                TextHit { entry, start, end }
-            })
-            .collect()
+    /// Hits in normalised text, sorted by position. Where two entries of one lexicon cover
+    /// overlapping text (a seed phrase and a regex for its variants), only the first and longest
+    /// is kept: one utterance is one offence, and 反问 counts change the score.
+    pub fn scan_normalized(&self, norm: &str) -> Vec<NormMatch> {
+        let mut out = Vec::new();
+        self.for_each_normalized(norm, |m| out.push(m));
+        out.sort_unstable_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.entry));
+        let mut kept: Vec<NormMatch> = Vec::with_capacity(out.len());
+        for m in out {
+            let category = &self.lexicons.entries[m.entry].category;
+            // Phrases are short, so an overlapping hit is among the last few kept.
+            let overlaps_same =
+                kept.iter().rev().take(16).any(|k| {
+                    k.end > m.start && self.lexicons.entries[k.entry].category == *category
+                });
+            if !overlaps_same {
+                kept.push(m);
+            }
+        }
+        kept
     }
 
-    /// Scans a transcript's segments as one text and turns matches into timed hits.
-    pub fn scan_transcript(&self, transcript: &Transcript) -> Vec<Hit> {
-        let joined = Joined::new(&transcript.segments);
-        let n: Normalized = normalize(&joined.text);
-        self.scan_normalized(&n.text)
+    /// Hits in `text` with char offsets into it, sorted by position.
+    pub fn scan_text(&self, text: &str) -> Vec<TextHit<'_>> {
+        let norm = crate::text::normalize(text);
+        self.scan_normalized(norm.as_str())
             .into_iter()
-            .map(|(entry, s, e)| {
-                let (start, end) = n.original(s, e);
-                let e = &self.lexicons.entries[entry];
-                let (seg_a, off_a) = joined.locate(start);
-                let (seg_b, off_b) = joined.locate_end(end);
-                Hit {
-                    rule: e.rule(),
-                    category: e.category.clone(),
-                    role: transcript.role,
-                    start_ms: char_time(&transcript.segments[seg_a], off_a, false),
-                    end_ms: char_time(&transcript.segments[seg_b], off_b, true),
-                    text: joined.chars[start..end].iter().collect(),
-                    phrase: e.phrase.clone(),
-                    span: HitSpan {
-                        segment: seg_a,
-                        start: off_a,
-                        end_segment: seg_b,
-                        end: off_b,
-                    },
+            .map(|m| {
+                let (start, end) = norm.orig_span(m.start, m.end);
+                TextHit {
+                    entry: &self.lexicons.entries[m.entry],
+                    start,
+                    end,
                 }
             })
             .collect()
     }
-}
 
-/// Segments joined into one text, with where each segment starts (in chars).
-struct Joined {
-    text: String,
-    chars: Vec<char>,
-    starts: Vec<usize>,
-}
-
-impl Joined {
-    fn new(segments: &[Segment]) -> Joined {
-        let mut text = String::new();
-        let mut starts = Vec::with_capacity(segments.len());
-        let mut count = 0;
-        for s in segments {
-            starts.push(count);
-            text.push_str(&s.text);
-            count += s.text.chars().count();
+    /// Hits in one party's transcript. Segments are scanned as one text, so a phrase split
+    /// across two consecutive segments is found; it then starts in one and ends in the other.
+    pub fn scan_transcript(&self, transcript: &Transcript) -> Vec<Hit> {
+        let mut norm = Normalized::new();
+        let mut seg_start = Vec::with_capacity(transcript.segments.len() + 1);
+        for seg in &transcript.segments {
+            seg_start.push(norm.orig_len());
+            norm.push_str(&seg.text);
         }
-        let chars = text.chars().collect();
-        Joined {
-            text,
-            chars,
-            starts,
-        }
-    }
-
-    /// Segment and char offset within it of the char at `at`.
-    fn locate(&self, at: usize) -> (usize, usize) {
-        let seg = self.starts.partition_point(|&s| s <= at).saturating_sub(1);
-        (seg, at - self.starts.get(seg).copied().unwrap_or(0))
-    }
-
-    /// Like `locate`, for an exclusive end: the segment holding the char before `end`.
-    fn locate_end(&self, end: usize) -> (usize, usize) {
-        let (seg, off) = self.locate(end.saturating_sub(1));
-        (seg, off + 1)
-    }
-}
-
-/// Time of a char offset within a segment: from its token when Whisper timed tokens, else
-/// interpolated over the segment's characters.
-fn char_time(segment: &Segment, offset: usize, end: bool) -> u64 {
-    if !segment.tokens.is_empty() {
-        let mut seen = 0;
-        for t in &segment.tokens {
-            let len = t.text.trim().chars().count();
-            if offset < seen + len || (end && offset <= seen + len) {
-                return if end { t.end_ms } else { t.start_ms };
-            }
-            seen += len;
-        }
-    }
-    let len = segment.text.chars().count().max(1) as u64;
-    let span = segment.end_ms.saturating_sub(segment.start_ms);
-    segment.start_ms + span * (offset as u64).min(len) / len
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn scanner(files: &[(&str, &str)]) -> Scanner {
-        let files: Vec<(&Path, &str)> = files.iter().map(|(p, t)| (Path::new(*p), *t)).collect();
-        let lex = Lexicons::parse(&files).expect("lexicons");
-        Scanner::new(&lex).expect("scanner")
-    }
-
-    fn found(s: &Scanner, text: &str) -> Vec<(String, String)> {
-        let chars: Vec<char> = text.chars().collect();
-        s.scan_text(text)
+        seg_start.push(norm.orig_len());
+        let locate = |c: usize| {
+            let s = seg_start.partition_point(|&b| b <= c).saturating_sub(1);
+            (s, c - seg_start[s])
+        };
+        self.scan_normalized(norm.as_str())
             .into_iter()
-            .map(|h| {
-                (
-                    s.lexicons().entries[h.entry].category.clone(),
-                    chars[h.start..h.end].iter().collect(),
-                )
+            .filter_map(|m| {
+                let (gs, ge) = norm.orig_span(m.start, m.end);
+                let (segment, start) = locate(gs);
+                let (end_segment, last) = locate(ge.checked_sub(1)?);
+                let first = transcript.segments.get(segment)?;
+                let final_seg = transcript.segments.get(end_segment)?;
+                let text: String = transcript.segments[segment..=end_segment]
+                    .iter()
+                    .flat_map(|s| s.text.chars())
+                    .skip(start)
+                    .take(ge - gs)
+                    .collect();
+                let entry = &self.lexicons.entries[m.entry];
+                Some(Hit {
+                    rule: entry.rule.clone(),
+                    category: entry.category.clone(),
+                    role: transcript.role,
+                    start_ms: char_time(first, start).0,
+                    end_ms: char_time(final_seg, last).1,
+                    text,
+                    phrase: entry.phrase.clone(),
+                    span: HitSpan {
+                        segment,
+                        start,
+                        end_segment,
+                        end: last + 1,
+                    },
+                })
             })
             .collect()
     }
+}
 
-    fn seg(start_ms: u64, end_ms: u64, text: &str) -> Segment {
-        Segment {
-            start_ms,
-            end_ms,
-            text: text.into(),
-            tokens: Vec::new(),
-            avg_logprob: 0.0,
-            no_speech_prob: 0.0,
+/// Start and end time of char `c` of a segment: from its token when the tokens spell the
+/// segment's text, else interpolated evenly over the segment.
+fn char_time(seg: &Segment, c: usize) -> (u64, u64) {
+    let n = seg.text.chars().count();
+    let token_chars: usize = seg.tokens.iter().map(|t| t.text.chars().count()).sum();
+    if !seg.tokens.is_empty() && token_chars == n {
+        let mut seen = 0;
+        for t in &seg.tokens {
+            seen += t.text.chars().count();
+            if c < seen {
+                return (t.start_ms, t.end_ms);
+            }
         }
     }
-
-    #[test]
-    fn finds_phrases_however_whisper_wrote_them() {
-        let s = scanner(&[
-            ("反问.txt", "你听懂了吗\n"),
-            ("质问.txt", "你到底什么意思\n"),
-        ]);
-        assert_eq!(
-            found(&s, "您聽懂了嗎？我說的"),
-            vec![("反问".into(), "您聽懂了嗎".into())]
-        );
-        assert_eq!(
-            found(&s, "那你 到底，什么意思"),
-            vec![("质问".into(), "你 到底，什么意思".into())]
-        );
-    }
-
-    #[test]
-    fn longer_phrase_wins_within_a_category_but_categories_are_independent() {
-        let s = scanner(&[
-            ("质问.txt", "什么意思\n你到底什么意思\n"),
-            ("反问.txt", "什么意思呢\n"),
-        ]);
-        let hits = found(&s, "你到底什么意思呢");
-        assert_eq!(
-            hits,
-            vec![
-                ("质问".into(), "你到底什么意思".into()),
-                ("反问".into(), "什么意思呢".into())
-            ]
-        );
-    }
-
-    #[test]
-    fn counts_every_occurrence() {
-        let s = scanner(&[("反问.txt", "不是跟你说了吗\n")]);
-        assert_eq!(found(&s, "不是跟你说了吗？不是跟您说了吗！").len(), 2);
-    }
-
-    #[test]
-    fn regex_entries_and_exclusions() {
-        let s = scanner(&[(
-            "愤怒.txt",
-            "re:你(到底|究竟)想怎么样\n请讲清楚 [不算: 请讲清楚一点]\n",
-        )]);
-        assert_eq!(found(&s, "你究竟想怎么样？").len(), 1);
-        assert_eq!(found(&s, "请讲清楚！").len(), 1);
-        assert!(found(&s, "麻烦您请讲清楚一点好吗").is_empty());
-    }
-
-    #[test]
-    fn a_phrase_split_across_segments_is_found_and_timed() {
-        let s = scanner(&[("请稍等.txt", "请您稍等\n")]);
-        let t = Transcript {
-            role: Role::Agent,
-            segments: vec![
-                seg(1_000, 2_000, "好的，请您"),
-                seg(2_500, 3_500, "稍等一下"),
-            ],
-        };
-        let hits = s.scan_transcript(&t);
-        assert_eq!(hits.len(), 1);
-        let h = &hits[0];
-        assert_eq!(h.text, "请您稍等");
-        assert_eq!(
-            h.span,
-            HitSpan {
-                segment: 0,
-                start: 3,
-                end_segment: 1,
-                end: 2
-            }
-        );
-        assert_eq!((h.start_ms, h.end_ms), (1_600, 3_000));
-        assert_eq!(h.role, Role::Agent);
-    }
-
-    #[test]
-    fn token_times_place_the_hit_to_the_word() {
-        let s = scanner(&[("反问.txt", "听懂了吗\n")]);
-        let mut segment = seg(0, 4_000, "你听懂了吗");
-        segment.tokens = ["你", "听懂", "了吗"]
-            .iter()
-            .enumerate()
-            .map(|(i, t)| crate::Token {
-                text: (*t).into(),
-                start_ms: 500 + 1_000 * i as u64,
-                end_ms: 1_400 + 1_000 * i as u64,
-                p: 0.9,
-            })
-            .collect();
-        let t = Transcript {
-            role: Role::Customer,
-            segments: vec![segment],
-        };
-        let h = &s.scan_transcript(&t)[0];
-        assert_eq!((h.start_ms, h.end_ms), (1_500, 3_400));
-        assert_eq!(h.role, Role::Customer);
-    }
-
-    #[test]
-    fn scanner_is_shared_by_workers() {
-        fn shareable<T: Send + Sync>() {}
-        shareable::<Scanner>();
-    }
+    let dur = seg.end_ms.saturating_sub(seg.start_ms);
+    let n = n.max(1) as u64;
+    let c = c as u64;
+    (
+        seg.start_ms + dur * c / n,
+        seg.start_ms + dur * (c + 1).min(n) / n,
+    )
 }
+
+/// True when the words right before `start` introduce a quotation of the other party. Only a cue
+/// that ends exactly where the phrase starts counts: "不是跟你说了吗？你听懂了吗" is two offences.
+fn quoted(norm: &str, start: usize) -> bool {
+    let before = &norm[floor_boundary(norm, start.saturating_sub(QUOTE_WINDOW))..start];
+    QUOTE_CUES.iter().any(|cue| before.ends_with(cue))
+}
+
+/// Normalised words that introduce a quotation (您 is already 你).
+const QUOTE_CUES: [&str; 10] = [
+    "你说",
+    "你是说",
+    "你刚才说",
+    "你刚刚说",
+    "你讲",
+    "你的意思是",
+    "你是指",
+    "客户说",
+    "你说的是",
+    "你问",
+];
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests;

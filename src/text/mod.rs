@@ -1,216 +1,394 @@
-//! Text stage: normalise what was said so lexicon phrases match however Whisper wrote them, and
-//! keep a map back to the original characters.
+//! Text stage: normalise transcripts for matching and keep a map back to the original text.
 //!
-//! Normalisation, applied alike to transcripts and lexicon entries:
-//! - Traditional → Simplified with the `zhconv` crate, by phrase where that keeps the length
-//!   (回覆 → 回复), then one character at a time through a table built once from the same data
-//!   (Whisper-base writes Traditional for much Mandarin);
-//! - full-width ASCII → half-width; Latin letters lower-cased;
-//! - 您 → 你 (agents soften 你 to 您 and Whisper writes either);
-//! - whitespace and punctuation removed, so 「请您稍等，」 and 「请您 稍等」 both match 请您稍等.
+//! [`normalize`] takes any text and returns a [`Normalized`]: Traditional → Simplified, full-width
+//! → half-width, punctuation, symbols and whitespace removed, Latin lower-cased, 您 → 你. Every
+//! normalised char comes from exactly one original char, so [`Normalized::orig_span`] maps any
+//! match back to char offsets of the original. Lexicon entries go through the same function.
 //!
-//! Digits and Chinese numerals are left as they are: Whisper writes 一百 and 100 for the same
-//! words, but the phrases QA staff list contain almost no numbers, and turning 一下 or 一定 into
-//! digits would break far more phrases than it would join. Number patterns belong in `re:`
-//! entries (`[0-9一二三四五六七八九十]`).
-//!
-//! The mapping is one character to one character (or to nothing), which is what makes the
-//! offset map exact: [`Normalized::original`] sends any normalised span back to the original.
+//! Conversion is char by char from zhconv's own Traditional→Simplified table, then, only for text
+//! that had Traditional chars, zhconv's phrase rules whose source and target have the same length
+//! (回覆 → 回复, where 覆 alone is also Simplified). Rules that change the length are skipped so
+//! every normalised char still comes from exactly one original char.
+//! Digits stay digits and Chinese numerals stay Chinese: converting 一 → 1 would break words such
+//! as 一下 and 一样, and Whisper writes both forms, so a lexicon that cares uses a `re:` entry.
+//! Everything is a precomputed 64 Ki-entry table lookup with an ASCII fast path.
 
 use std::sync::OnceLock;
 
-/// Normalised text with a map back to the original.
+/// Text ready for matching, with the map back to the text it came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Normalized {
-    pub text: String,
-    /// For every byte of `text`, the char index in the original it came from.
-    byte_to_char: Vec<u32>,
+    text: String,
+    /// `(normalised byte, original char)` at every point where the two stop advancing together
+    /// (after each dropped char) and at least every [`CHECKPOINT_CHARS`] chars; between two
+    /// checkpoints one normalised char is one original char.
+    checkpoints: Vec<(u32, u32)>,
+    /// Original chars consumed so far (also the base for text appended later).
+    orig_chars: u32,
 }
 
+/// Upper bound on the chars counted when mapping an offset back: keeps lookups O(log n + 64).
+const CHECKPOINT_CHARS: u32 = 64;
+
+/// Marks a char that normalisation removes.
+const DROP: u16 = 0;
+
 impl Normalized {
-    /// Char range in the original text covered by the normalised byte range `start..end`.
-    pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
-        if start >= end || end > self.byte_to_char.len() {
-            return (0, 0);
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Number of chars of original text consumed so far.
+    pub fn orig_len(&self) -> usize {
+        self.orig_chars as usize
+    }
+
+    /// Appends the normalisation of `orig`; offsets of its chars continue after earlier text, so
+    /// several segments can be scanned as one text.
+    pub fn push_str(&mut self, orig: &str) {
+        let table = table();
+        let bytes = orig.as_bytes();
+        self.text.reserve(bytes.len());
+        let mut orig_char = self.orig_chars;
+        let mut since_checkpoint = CHECKPOINT_CHARS;
+        let mut dropped = true;
+        let mut traditional = false;
+        let text_start = self.text.len();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (code, width) = if b < 0x80 {
+                (table.ascii[b as usize] as u32, 1)
+            } else {
+                let width = utf8_width(b);
+                let c = decode(&bytes[i..i + width]);
+                if c < 0x10000 {
+                    let to = table.bmp[c as usize] as u32;
+                    traditional |= to != c && to >= 0x2E80;
+                    (to, width)
+                } else if (0x1F000..0x1FB00).contains(&c) {
+                    (DROP as u32, width)
+                } else {
+                    (c, width)
+                }
+            };
+            i += width;
+            if code == DROP as u32 {
+                dropped = true;
+            } else {
+                if dropped || since_checkpoint >= CHECKPOINT_CHARS {
+                    self.checkpoints.push((self.text.len() as u32, orig_char));
+                    since_checkpoint = 0;
+                    dropped = false;
+                }
+                since_checkpoint += 1;
+                if code < 0x80 {
+                    self.text.push(code as u8 as char);
+                } else if let Some(c) = char::from_u32(code) {
+                    self.text.push(c);
+                }
+            }
+            orig_char += 1;
         }
-        let first = self.byte_to_char[start] as usize;
-        let last = self.byte_to_char[end - 1] as usize;
-        (first, last + 1)
+        self.orig_chars = orig_char;
+        if traditional {
+            phrase_fixup(&mut self.text, text_start);
+        }
+    }
+
+    /// Original char offset of the normalised char starting at byte `at` (or of the end).
+    pub fn orig_offset(&self, at: usize) -> usize {
+        if at >= self.text.len() {
+            return self.orig_chars as usize;
+        }
+        let k = self.checkpoints.partition_point(|&(b, _)| b as usize <= at);
+        match k.checked_sub(1).and_then(|k| self.checkpoints.get(k)) {
+            Some(&(b, o)) => o as usize + self.text[b as usize..at].chars().count(),
+            None => 0,
+        }
+    }
+
+    /// Original char range `[start, end)` covered by the normalised bytes `[start, end)`.
+    pub fn orig_span(&self, start: usize, end: usize) -> (usize, usize) {
+        let first = self.orig_offset(start);
+        let last_char_start = self.text[..end.min(self.text.len())]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
+        if end <= start {
+            return (first, first);
+        }
+        (first, self.orig_offset(last_char_start.max(start)) + 1)
     }
 }
 
-const CJK_START: u32 = 0x3400;
-const CJK_END: u32 = 0xA000;
-const COMPAT_START: u32 = 0xF900;
-const COMPAT_END: u32 = 0xFB00;
+/// Normalises `orig` for matching; see the module doc for what changes.
+pub fn normalize(orig: &str) -> Normalized {
+    let mut n = Normalized::new();
+    n.push_str(orig);
+    n
+}
 
-/// Traditional → Simplified for single characters, indexed from [`CJK_START`] (and the
-/// compatibility block after it). 0 means unchanged.
-fn t2s_table() -> &'static [u32] {
-    static TABLE: OnceLock<Vec<u32>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let ranges = [(CJK_START, CJK_END), (COMPAT_START, COMPAT_END)];
-        let mut table = vec![0u32; ((CJK_END - CJK_START) + (COMPAT_END - COMPAT_START)) as usize];
-        // One call on all characters at once (each followed by a separator, so the converter's
-        // multi-character rules cannot join neighbours) is far faster than one call per character.
-        let mut batch = String::new();
-        for &(lo, hi) in &ranges {
-            for cp in lo..hi {
-                if let Some(c) = char::from_u32(cp) {
-                    batch.push(c);
-                    batch.push('\n');
-                }
+/// The normalised text alone, for comparisons that need no map back.
+pub fn normalized(original: &str) -> String {
+    normalize(original).text
+}
+
+/// Normalises one char the way [`normalize`] does; `None` when it is dropped.
+pub fn normalize_char(c: char) -> Option<char> {
+    let code = c as u32;
+    let mapped = if code < 0x80 {
+        table().ascii[code as usize] as u32
+    } else if code < 0x10000 {
+        table().bmp[code as usize] as u32
+    } else if (0x1F000..0x1FB00).contains(&code) {
+        DROP as u32
+    } else {
+        code
+    };
+    if mapped == DROP as u32 {
+        None
+    } else {
+        char::from_u32(mapped)
+    }
+}
+
+fn utf8_width(lead: u8) -> usize {
+    if lead < 0xE0 {
+        2
+    } else if lead < 0xF0 {
+        3
+    } else {
+        4
+    }
+}
+
+fn decode(b: &[u8]) -> u32 {
+    match b.len() {
+        2 => ((b[0] as u32 & 0x1F) << 6) | (b[1] as u32 & 0x3F),
+        3 => ((b[0] as u32 & 0x0F) << 12) | ((b[1] as u32 & 0x3F) << 6) | (b[2] as u32 & 0x3F),
+        _ => {
+            ((b[0] as u32 & 0x07) << 18)
+                | ((b[1] as u32 & 0x3F) << 12)
+                | ((b[2] as u32 & 0x3F) << 6)
+                | (b[3] as u32 & 0x3F)
+        }
+    }
+}
+
+/// Applies same-length Traditional→Simplified phrase rules to `text[from..]` in place.
+fn phrase_fixup(text: &mut String, from: usize) {
+    let rules = phrase_rules();
+    let Some(ac) = &rules.ac else {
+        return;
+    };
+    let tail = &text[from..];
+    let edits: Vec<(usize, usize, usize)> = ac
+        .find_iter(tail)
+        .map(|m| (from + m.start(), from + m.end(), m.pattern().as_usize()))
+        .collect();
+    for (s, e, rule) in edits {
+        text.replace_range(s..e, &rules.to[rule]);
+    }
+}
+
+struct PhraseRules {
+    /// `None` only if zhconv's table ever became too large to compile; chars still convert.
+    ac: Option<aho_corasick::AhoCorasick>,
+    to: Vec<String>,
+}
+
+fn phrase_rules() -> &'static PhraseRules {
+    static RULES: OnceLock<PhraseRules> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut pats = Vec::new();
+        let mut tos = Vec::new();
+        for (f, t) in zhconv::tables::expand_table(zhconv::tables::ZH_HANS_TABLE) {
+            if f.chars().count() < 2 || f.chars().count() != t.chars().count() {
+                continue;
+            }
+            let (nf, nt) = (normalize_chars(&f), normalize_chars(&t));
+            if nf != nt && nf.len() == nt.len() && nf.chars().count() == f.chars().count() {
+                pats.push(nf);
+                tos.push(nt);
             }
         }
-        let converted = zhconv::zhconv(&batch, zhconv::Variant::ZhHans);
-        let mut originals = batch.split('\n');
-        for out in converted.split('\n') {
-            let Some(orig) = originals.next() else { break };
-            let (mut o, mut s) = (orig.chars(), out.chars());
-            if let (Some(oc), None, Some(sc), None) = (o.next(), o.next(), s.next(), s.next()) {
-                if oc != sc {
-                    if let Some(i) = table_index(oc) {
-                        table[i] = sc as u32;
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&pats)
+            .ok();
+        PhraseRules { ac, to: tos }
+    })
+}
+
+/// Char-by-char normalisation only (no phrase rules).
+fn normalize_chars(s: &str) -> String {
+    s.chars().filter_map(normalize_char).collect()
+}
+
+struct Table {
+    ascii: [u8; 128],
+    bmp: Box<[u16]>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(build_table)
+}
+
+fn build_table() -> Table {
+    let mut ascii = [0u8; 128];
+    for (b, slot) in ascii.iter_mut().enumerate() {
+        let c = b as u8;
+        *slot = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            DROP as u8
+        };
+    }
+    let mut bmp: Box<[u16]> = (0..=0xFFFFu32).map(|c| c as u16).collect();
+    for (c, slot) in bmp.iter_mut().enumerate().take(0x80) {
+        *slot = ascii[c] as u16;
+    }
+    for c in 0x80..=0xFFFFu32 {
+        if is_dropped(c) {
+            bmp[c as usize] = DROP;
+        }
+    }
+    for c in 0x80..=0xFFFFu32 {
+        if let Some(ch) = char::from_u32(c) {
+            if ch.is_alphabetic() && !ch.is_lowercase() {
+                let mut lower = ch.to_lowercase();
+                if let (Some(l), None) = (lower.next(), lower.next()) {
+                    if (l as u32) < 0x10000 && (l as u32) >= 0x80 {
+                        bmp[c as usize] = l as u32 as u16;
                     }
                 }
             }
         }
-        table
-    })
-}
-
-fn table_index(c: char) -> Option<usize> {
-    let cp = c as u32;
-    if (CJK_START..CJK_END).contains(&cp) {
-        Some((cp - CJK_START) as usize)
-    } else if (COMPAT_START..COMPAT_END).contains(&cp) {
-        Some((cp - COMPAT_START + (CJK_END - CJK_START)) as usize)
-    } else {
-        None
     }
-}
-
-/// Normalises one character; `None` drops it.
-#[inline]
-pub fn normalize_char(c: char) -> Option<char> {
-    if c.is_ascii() {
-        return match c {
-            'A'..='Z' => Some(c.to_ascii_lowercase()),
-            'a'..='z' | '0'..='9' => Some(c),
-            _ => None,
-        };
+    // Full-width ASCII variants behave exactly like their ASCII twins.
+    for c in 0xFF01..=0xFF5Eu32 {
+        bmp[c as usize] = ascii[(c - 0xFEE0) as usize] as u16;
     }
-    let c = match c as u32 {
-        0xFF01..=0xFF5E => return normalize_char(char::from_u32(c as u32 - 0xFEE0)?),
-        _ => c,
-    };
-    if c == '您' {
-        return Some('你');
-    }
-    if let Some(i) = table_index(c) {
-        let s = t2s_table()[i];
-        return Some(if s == 0 {
-            c
-        } else {
-            char::from_u32(s).unwrap_or(c)
-        });
-    }
-    if c.is_alphanumeric() {
-        Some(c.to_lowercase().next().unwrap_or(c))
-    } else {
-        None
-    }
-}
-
-/// Traditional → Simplified by phrase first (回覆 → 回复 needs the word, not the character),
-/// kept only when it maps character for character, so offsets stay exact.
-fn phrase_t2s(original: &str) -> Option<String> {
-    if original.is_ascii() {
-        return None;
-    }
-    let converted = zhconv::zhconv(original, zhconv::Variant::ZhHans);
-    (converted != original && converted.chars().count() == original.chars().count())
-        .then_some(converted)
-}
-
-/// Normalises `original` for matching and records where every character came from.
-pub fn normalize(original: &str) -> Normalized {
-    let phrased = phrase_t2s(original);
-    let source = phrased.as_deref().unwrap_or(original);
-    let mut text = String::with_capacity(original.len());
-    let mut byte_to_char = Vec::with_capacity(original.len());
-    for (i, c) in source.chars().enumerate() {
-        if let Some(n) = normalize_char(c) {
-            let before = text.len();
-            text.push(n);
-            byte_to_char.extend(std::iter::repeat_n(i as u32, text.len() - before));
+    for (f, t) in zhconv::tables::expand_table(zhconv::tables::ZH_HANS_TABLE) {
+        let mut fc = f.chars();
+        let mut tc = t.chars();
+        if let (Some(f), None, Some(t), None) = (fc.next(), fc.next(), tc.next(), tc.next()) {
+            let punctuation = is_dropped(f as u32) || is_dropped(t as u32);
+            if (f as u32) < 0x10000 && (t as u32) < 0x10000 && (f as u32) >= 0x80 && !punctuation {
+                bmp[f as usize] = t as u32 as u16;
+            }
         }
     }
-    Normalized { text, byte_to_char }
+    // Agents soften 你 to 您 and Whisper writes either: one form for matching.
+    bmp['您' as usize] = '你' as u32 as u16;
+    Table { ascii, bmp }
 }
 
-/// Normalised text only, for lexicon entries and comparisons.
-pub fn normalized(original: &str) -> String {
-    let phrased = phrase_t2s(original);
-    phrased
-        .as_deref()
-        .unwrap_or(original)
-        .chars()
-        .filter_map(normalize_char)
-        .collect()
+/// Punctuation, symbols, spaces and controls outside ASCII. Currency signs stay (fees are
+/// matched), as do the numerals 〇 and 々.
+fn is_dropped(c: u32) -> bool {
+    let Some(ch) = char::from_u32(c) else {
+        return false;
+    };
+    if ch.is_whitespace() || ch.is_control() {
+        return true;
+    }
+    matches!(c,
+        0xA1 | 0xA6..=0xB4 | 0xB6..=0xB8 | 0xBB | 0xBF | 0xD7 | 0xF7
+        | 0x2000..=0x206F
+        | 0x2190..=0x21FF
+        | 0x2500..=0x27BF
+        | 0x3000..=0x3004
+        | 0x3008..=0x3020
+        | 0x3030
+        | 0x303D
+        | 0x30FB
+        | 0xFE10..=0xFE19
+        | 0xFE30..=0xFE6B
+        | 0xFEFF
+        | 0xFF5F..=0xFF65
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    #[test]
-    fn folds_script_width_case_and_punctuation() {
-        assert_eq!(normalized("請您稍等，讓您久等了！"), "请你稍等让你久等了");
-        assert_eq!(
-            normalized("ＡＢＣ　１２３ Hello, World"),
-            "abc123helloworld"
-        );
-        assert_eq!(normalized("您好 , 客服中心。"), "你好客服中心");
-        assert_eq!(normalized("這個問題"), "这个问题");
-        assert_eq!(
-            normalized("那你想要什麼樣的回覆呢?"),
-            "那你想要什么样的回复呢"
-        );
-    }
-
-    #[test]
-    fn digits_and_chinese_numerals_are_kept_apart() {
-        assert_eq!(normalized("一百元"), "一百元");
-        assert_eq!(normalized("100元"), "100元");
-    }
-
-    #[test]
-    fn maps_a_normalised_span_back_to_the_original() {
-        let original = "好的，請您 稍等。";
-        let n = normalize(original);
-        let start = n.text.find("请你稍等").expect("found");
-        let (a, b) = n.original(start, start + "请你稍等".len());
-        let chars: Vec<char> = original.chars().collect();
-        assert_eq!(chars[a..b].iter().collect::<String>(), "請您 稍等");
-    }
-
-    proptest! {
-        #[test]
-        fn every_normalised_char_maps_inside_the_original(s in "\\PC{0,64}") {
-            let n = normalize(&s);
-            let len = s.chars().count();
-            for (b, _) in n.text.char_indices() {
-                let (start, end) = n.original(b, b + n.text[b..].chars().next().map_or(1, char::len_utf8));
-                prop_assert!(start < end && end <= len);
+    macro_rules! case {
+        ($name:ident, $input:expr, $want:expr) => {
+            #[test]
+            fn $name() {
+                assert_eq!(normalize($input).as_str(), $want);
             }
-        }
+        };
+    }
 
-        #[test]
-        fn normalising_twice_changes_nothing(s in "\\PC{0,64}") {
-            let once = normalized(&s);
-            prop_assert_eq!(normalized(&once), once.clone());
+    case!(
+        drops_cjk_punctuation,
+        "您好，客服中心！请问有什么可以帮您？",
+        "你好客服中心请问有什么可以帮你"
+    );
+    case!(
+        traditional_to_simplified,
+        "這是我們公司的規定。",
+        "这是我们公司的规定"
+    );
+    case!(
+        full_width_latin_and_digits,
+        "ＶＩＰ會員１２３號",
+        "vip会员123号"
+    );
+    case!(
+        ascii_case_and_spaces,
+        "  Hello, WiFi 密码 ",
+        "hellowifi密码"
+    );
+    case!(keeps_chinese_numerals, "一二三〇", "一二三〇");
+    case!(drops_emoji_and_brackets, "好的[呵呵]😀～", "好的呵呵");
+    case!(quotes_dropped, "“你懂礼貌吗？”「对」", "你懂礼貌吗对");
+    case!(empty_input, "", "");
+    case!(
+        same_length_phrase_rule,
+        "你想要什麼樣的回覆",
+        "你想要什么样的回复"
+    );
+
+    #[test]
+    fn span_maps_back_over_dropped_chars() {
+        let orig = "喂， 您好！這是 我們的規定";
+        let n = normalize(orig);
+        let at = n
+            .as_str()
+            .find("这是我们")
+            .expect("normalised phrase present");
+        let (s, e) = n.orig_span(at, at + "这是我们".len());
+        let got: String = orig.chars().skip(s).take(e - s).collect();
+        assert_eq!(got, "這是 我們");
+    }
+
+    #[test]
+    fn appended_text_continues_offsets() {
+        let mut n = Normalized::new();
+        n.push_str("你好，");
+        n.push_str("再见");
+        let at = n.as_str().find("再见").expect("present");
+        assert_eq!(n.orig_span(at, at + "再见".len()), (3, 5));
+        assert_eq!(n.orig_len(), 5);
+    }
+
+    #[test]
+    fn long_runs_without_punctuation_map_exactly() {
+        let orig: String = "我们是无法处理的".repeat(40);
+        let n = normalize(&orig);
+        for (b, _) in n.as_str().char_indices() {
+            assert_eq!(n.orig_offset(b), b / 3);
         }
     }
 }
