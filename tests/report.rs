@@ -402,8 +402,10 @@ fn clips_are_clamped_at_the_call_ends() {
         let row = rows.last().expect("a clip");
         let (channels, ms) = clip_ms(&out.path().join(row["clip"].as_str().expect("name")));
         assert_eq!(channels, 2);
+        // The end clamps at the decoded length, which the regenerated fixture puts within a
+        // few ms of its nominal 44.97 s.
         assert!(
-            ms.abs_diff(want_ms) <= 1,
+            ms.abs_diff(want_ms) <= 20,
             "{args:?}: {ms} ms, want {want_ms}"
         );
     }

@@ -259,8 +259,7 @@ fn a_missing_config_folder_stops_the_run_with_exit_2() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("callqa: lexicons: cannot read the lexicon folder")
-            && stderr.contains("pass --lexicons DIR"),
+        stderr.contains("callqa: lexicons: cannot read") && stderr.contains("check the path"),
         "{stderr}"
     );
     assert!(!dir.path().join("results/calls.jsonl").exists());
