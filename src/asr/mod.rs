@@ -39,6 +39,40 @@ pub struct Segment {
     pub no_speech_prob: f32,
 }
 
+impl Segment {
+    /// A segment known only by its times and words: external transcripts and tests.
+    pub fn text_only(start_ms: u64, end_ms: u64, text: impl Into<String>) -> Segment {
+        Segment {
+            start_ms,
+            end_ms,
+            text: text.into(),
+            tokens: Vec::new(),
+            avg_logprob: 0.0,
+            no_speech_prob: 0.0,
+        }
+    }
+}
+
+impl Transcript {
+    /// One transcript per role present (agent, customer, unknown, in that order), each in time
+    /// order, from segments tagged with who said them.
+    pub fn by_role(segments: impl IntoIterator<Item = (Role, Segment)>) -> Vec<Transcript> {
+        let all: Vec<(Role, Segment)> = segments.into_iter().collect();
+        [Role::Agent, Role::Customer, Role::Unknown]
+            .into_iter()
+            .filter_map(|role| {
+                let mut segments: Vec<Segment> = all
+                    .iter()
+                    .filter(|(r, _)| *r == role)
+                    .map(|(_, s)| s.clone())
+                    .collect();
+                segments.sort_by_key(|s| s.start_ms);
+                (!segments.is_empty()).then_some(Transcript { role, segments })
+            })
+            .collect()
+    }
+}
+
 /// One Whisper token with its time and probability.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Token {

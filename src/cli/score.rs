@@ -149,27 +149,12 @@ fn parse_call(line: &str) -> Result<(CallMeta, Vec<Transcript>, Option<u64>), St
             call.call_id, s.text, s.end_ms, s.start_ms
         ));
     }
-    let mut transcripts: Vec<Transcript> = Vec::new();
-    for role in [Role::Agent, Role::Customer, Role::Unknown] {
-        let mut segments: Vec<Segment> = call
-            .segments
-            .iter()
-            .filter(|s| s.role == role)
-            .map(|s| Segment {
-                start_ms: s.start_ms,
-                end_ms: s.end_ms,
-                text: s.text.clone(),
-                tokens: Vec::new(),
-                avg_logprob: 0.0,
-                no_speech_prob: 0.0,
-            })
-            .collect();
-        if segments.is_empty() {
-            continue;
-        }
-        segments.sort_by_key(|s| s.start_ms);
-        transcripts.push(Transcript { role, segments });
-    }
+    let transcripts = Transcript::by_role(call.segments.iter().map(|s| {
+        (
+            s.role,
+            Segment::text_only(s.start_ms, s.end_ms, s.text.clone()),
+        )
+    }));
     let mono = transcripts.iter().all(|t| t.role == Role::Unknown) && !transcripts.is_empty();
     let agent_channel = call.agent_channel.unwrap_or(if mono {
         AgentChannel::Mono

@@ -123,14 +123,7 @@ fn shorter_phrase_of_other_lexicon_inside_longer_is_reported() {
 }
 
 fn seg(start_ms: u64, end_ms: u64, text: &str) -> Segment {
-    Segment {
-        start_ms,
-        end_ms,
-        text: text.into(),
-        tokens: Vec::new(),
-        avg_logprob: 0.0,
-        no_speech_prob: 0.0,
-    }
+    Segment::text_only(start_ms, end_ms, text)
 }
 
 #[test]

@@ -40,24 +40,12 @@ fn call(started_at: &str, direction: Direction, turns: &[Turn]) -> CallResult {
         agent_channel: AgentChannel::Left,
         extra: Default::default(),
     };
-    let mut transcripts: Vec<Transcript> = Vec::new();
-    for &(role, s, e, text) in turns {
-        let seg = Segment {
-            start_ms: (s * 1000.0) as u64,
-            end_ms: (e * 1000.0) as u64,
-            text: text.into(),
-            tokens: Vec::new(),
-            avg_logprob: 0.0,
-            no_speech_prob: 0.0,
-        };
-        match transcripts.iter_mut().find(|t| t.role == role) {
-            Some(t) => t.segments.push(seg),
-            None => transcripts.push(Transcript {
-                role,
-                segments: vec![seg],
-            }),
-        }
-    }
+    let transcripts = Transcript::by_role(turns.iter().map(|&(role, s, e, text)| {
+        (
+            role,
+            Segment::text_only((s * 1000.0) as u64, (e * 1000.0) as u64, text),
+        )
+    }));
     let duration_ms = turns
         .iter()
         .map(|t| (t.2 * 1000.0) as u64)

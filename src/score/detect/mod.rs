@@ -184,24 +184,11 @@ pub(crate) mod testkit {
     impl Scene {
         /// Turns are (role, start ms, end ms, text).
         pub fn new(started_at: &str, turns: &[(Role, u64, u64, &str)]) -> Scene {
-            let mut transcripts: Vec<Transcript> = Vec::new();
-            for &(role, start_ms, end_ms, text) in turns {
-                let seg = Segment {
-                    start_ms,
-                    end_ms,
-                    text: text.into(),
-                    tokens: Vec::new(),
-                    avg_logprob: 0.0,
-                    no_speech_prob: 0.0,
-                };
-                match transcripts.iter_mut().find(|t| t.role == role) {
-                    Some(t) => t.segments.push(seg),
-                    None => transcripts.push(Transcript {
-                        role,
-                        segments: vec![seg],
-                    }),
-                }
-            }
+            let transcripts = Transcript::by_role(
+                turns
+                    .iter()
+                    .map(|&(role, start, end, text)| (role, Segment::text_only(start, end, text))),
+            );
             let end = turns.iter().map(|t| t.2).max().unwrap_or(0);
             Scene {
                 meta: CallMeta {
