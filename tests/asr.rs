@@ -3,22 +3,12 @@
 //! The model comes from `callqa model prepare` (scripts/test runs it); a missing model fails
 //! these tests with instructions instead of skipping them.
 
+mod common;
+
+use common::model;
+
 use std::path::PathBuf;
 use std::process::Command;
-
-fn model() -> PathBuf {
-    let path = std::env::var_os("CALLQA_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base-q8_0.bin")
-        });
-    assert!(
-        path.exists(),
-        "{}: no Whisper model; run `callqa model prepare` (scripts/test does) or set CALLQA_MODEL",
-        path.display()
-    );
-    path
-}
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,24 +4,16 @@
 //! One full run of three fixture calls is made once and copied for each scenario, so the
 //! scenarios that must not transcribe again can prove it cheaply.
 
+mod common;
+
+use common::model;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn model() -> PathBuf {
-    let path = std::env::var_os("CALLQA_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models/ggml-base-q8_0.bin"));
-    assert!(
-        path.exists(),
-        "{}: no Whisper model; run `callqa model prepare` (scripts/test does) or set CALLQA_MODEL",
-        path.display()
-    );
-    path
 }
 
 fn callqa(args: &[&str]) -> Output {

@@ -198,3 +198,17 @@ pub fn shared() -> PathBuf {
 pub fn speech_dev(rel: &str) -> PathBuf {
     shared().join("data/speech-dev").join(rel)
 }
+
+/// The prepared Whisper model: `CALLQA_MODEL`, else `models/ggml-base-q8_0.bin`. A missing
+/// model fails the test with what to run instead of skipping it.
+pub fn model() -> PathBuf {
+    let path = std::env::var_os("CALLQA_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base-q8_0.bin"));
+    assert!(
+        path.exists(),
+        "{}: no Whisper model; run `callqa model prepare` (scripts/test does) or set CALLQA_MODEL",
+        path.display()
+    );
+    path
+}
