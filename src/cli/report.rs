@@ -28,11 +28,7 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let results: Vec<crate::CallResult> = crate::store::Store::open(&args.out)?
-        .calls()?
-        .into_iter()
-        .map(|c| c.result)
-        .collect();
+    let results = crate::store::results::load(&args.out)?;
     let mut df = rollup::rollup(&results, args.month.as_deref())?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
         .map_err(|e| anyhow::anyhow!(e))?

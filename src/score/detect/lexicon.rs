@@ -77,7 +77,7 @@ pub fn personal_numbers(call: &Call<'_>, _: &Params<'_>) -> Vec<Signal> {
             l.start_ms
                 + (l.end_ms.saturating_sub(l.start_ms)) * c as u64 / chars.len().max(1) as u64
         };
-        for (start, end, kind) in crate::report::redact::personal_numbers(l.text) {
+        for (start, end, kind) in crate::text::redact::personal_numbers(l.text) {
             out.push(Signal {
                 reason: format!("agent spoke a {kind}"),
                 start_ms: at(start),
