@@ -172,7 +172,7 @@ fn main() {
     assert_eq!(summary.scored, n as u64, "every call must be re-scored");
     let results = callqa::batch::export(out.path()).expect("calls.jsonl");
     assert_eq!(results.len(), n);
-    let mut df = callqa::report::rollup::rollup(&results, None).expect("rollup");
+    let mut df = callqa::report::rollup::rollup(&results, &pipeline.rubrics, None).expect("rollup");
     callqa::report::rollup::write(
         &out.path().join("rollup"),
         &mut df,

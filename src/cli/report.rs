@@ -25,6 +25,19 @@ pub struct ReportArgs {
     /// Column headers in Chinese or English.
     #[arg(long, value_enum, default_value = "zh")]
     pub lang: Lang,
+    /// Rubric sheets: the rollup has a column per item of each.
+    #[arg(long, default_value = "rubrics")]
+    pub rubrics: PathBuf,
+    /// Also compute this monthly 考核 scorecard (scorecards/NAME.toml, e.g. 002), written beside
+    /// the rollup as scorecard-NAME.*.
+    #[arg(long, value_name = "NAME")]
+    pub scorecard: Option<String>,
+    /// Folder of scorecard files.
+    #[arg(long, default_value = "scorecards")]
+    pub scorecards: PathBuf,
+    /// The team lead's events (CSV: agent_id,date,event,points,reason) for --scorecard.
+    #[arg(long, value_name = "FILE", requires = "scorecard")]
+    pub events: Option<PathBuf>,
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -33,11 +46,28 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|c| c.result)
         .collect();
-    let mut df = rollup::rollup(&results, args.month.as_deref())?;
+    let rubrics = crate::score::Rubrics::load_dir(&args.rubrics)?;
+    let mut df = rollup::rollup(&results, &rubrics, args.month.as_deref())?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
         .map_err(|e| anyhow::anyhow!(e))?
     {
         println!("{}", path.display());
+    }
+    if let Some(name) = &args.scorecard {
+        use crate::report::scorecard;
+        let card = scorecard::Scorecard::load(&args.scorecards, name)?;
+        let events = match &args.events {
+            Some(path) => scorecard::read_events(path, &card)?,
+            None => Vec::new(),
+        };
+        let rows = scorecard::compute(&card, &results, &events, args.month.as_deref());
+        let mut table = scorecard::table(&rows, args.lang)?;
+        let stem = format!("scorecard-{}", card.name);
+        for path in rollup::write_table(&args.out.join("rollup"), &stem, &mut table, &args.format)
+            .map_err(|e| anyhow::anyhow!(e))?
+        {
+            println!("{}", path.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -136,7 +136,8 @@ pub(super) fn finish(
     rubrics: &crate::score::Rubrics,
 ) -> anyhow::Result<()> {
     let results = batch::export(out).map_err(|e| anyhow::anyhow!(e))?;
-    let mut df = crate::report::rollup::rollup(&results, None).context("building the rollup")?;
+    let mut df =
+        crate::report::rollup::rollup(&results, rubrics, None).context("building the rollup")?;
     crate::report::rollup::write(
         &out.join("rollup"),
         &mut df,

@@ -6,6 +6,7 @@ mod files;
 pub mod html;
 pub mod redact;
 pub mod rollup;
+pub mod scorecard;
 
 /// Writes a file so that readers see either the old or the new content, never half of it.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {

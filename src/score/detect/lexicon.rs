@@ -4,27 +4,27 @@
 //! Rates are per minute of agent speech, not of the call, so a long hold does not dilute an
 //! agent's fillers.
 
-use super::{Call, Params, Signal};
+use super::registry::{LexiconHits, LexiconRate, PersonalNumbers};
+use super::{Call, Signal};
 use crate::Role;
 
 /// 4.1 / 4.2 / 4.6 / 5.x / 7.x: hits of the listed lexicons by the given role, at least
 /// `min_count` of them.
-pub fn lexicon_hits(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
-    let hits = call.hits_of(&p.list("categories"), p.role());
-    if hits.len() < p.u64("min_count", 1) as usize || hits.is_empty() {
+pub fn lexicon_hits(call: &Call<'_>, p: &LexiconHits) -> Vec<Signal> {
+    let hits = call.hits_of(&p.categories, p.role.role());
+    if (hits.len() as u64) < p.min_count || hits.is_empty() {
         return Vec::new();
     }
     hits.iter()
         .map(|&i| {
             let h = &call.hits[i];
-            Signal {
-                reason: format!("{} 「{}」 ({})", h.category, h.text, h.rule),
-                start_ms: h.start_ms,
-                end_ms: h.end_ms,
-                words: h.text.clone(),
-                evidence: vec![i],
-                count: 1,
-            }
+            Signal::new(
+                format!("{} 「{}」 ({})", h.category, h.text, h.rule),
+                h.start_ms,
+                h.end_ms,
+                h.text.clone(),
+            )
+            .evidence(vec![i])
         })
         .collect()
 }
@@ -39,37 +39,38 @@ fn agent_minutes(call: &Call<'_>) -> f64 {
 }
 
 /// 2.5 / 3.2 / 8.7: hits of the listed lexicons per minute of agent speech above `per_minute`.
-pub fn lexicon_rate(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
-    let hits = call.hits_of(&p.list("categories"), Some(Role::Agent));
+pub fn lexicon_rate(call: &Call<'_>, p: &LexiconRate) -> Vec<Signal> {
+    let hits = call.hits_of(&p.categories, Some(Role::Agent));
     let minutes = agent_minutes(call);
     let rate = hits.len() as f64 / minutes;
-    let limit = p.f64("per_minute", 3.0);
+    let limit = p.per_minute;
     if hits.is_empty() || rate <= limit {
         return Vec::new();
     }
     let first = &call.hits[hits[0]];
     let last = &call.hits[hits[hits.len() - 1]];
-    vec![Signal {
-        reason: format!(
-            "{} per agent minute (limit {limit})",
-            (rate * 10.0).round() / 10.0
+    let rate = (rate * 10.0).round() / 10.0;
+    let mut signal = Signal::new(
+        call.say(
+            format!("坐席每分钟 {rate} 次（上限 {limit}）"),
+            format!("{rate} per agent minute (limit {limit})"),
         ),
-        start_ms: first.start_ms,
-        end_ms: last.end_ms,
-        words: hits
-            .iter()
+        first.start_ms,
+        last.end_ms,
+        hits.iter()
             .map(|&i| call.hits[i].text.as_str())
             .collect::<Vec<_>>()
             .join("、"),
-        evidence: hits.clone(),
-        count: hits.len(),
-    }]
+    )
+    .evidence(hits.clone());
+    signal.count = hits.len();
+    vec![signal]
 }
 
 /// 9.2: the agent reads out an 11-digit mobile number, an ID-card number or a bank-card number.
 /// The number's time is interpolated by character position within its segment: external
 /// transcripts carry no token times, and a segment is short enough for that to land on it.
-pub fn personal_numbers(call: &Call<'_>, _: &Params<'_>) -> Vec<Signal> {
+pub fn personal_numbers(call: &Call<'_>, _: &PersonalNumbers) -> Vec<Signal> {
     let mut out = Vec::new();
     for l in call.lines(Role::Agent) {
         let chars: Vec<char> = l.text.chars().collect();
@@ -78,14 +79,17 @@ pub fn personal_numbers(call: &Call<'_>, _: &Params<'_>) -> Vec<Signal> {
                 + (l.end_ms.saturating_sub(l.start_ms)) * c as u64 / chars.len().max(1) as u64
         };
         for (start, end, kind) in crate::report::redact::personal_numbers(l.text) {
-            out.push(Signal {
-                reason: format!("agent spoke a {kind}"),
-                start_ms: at(start),
-                end_ms: at(end),
-                words: chars[start..end].iter().collect(),
-                evidence: Vec::new(),
-                count: 1,
-            });
+            let zh = match kind {
+                "mobile number" => "手机号",
+                "ID-card number" => "身份证号",
+                _ => "银行卡号",
+            };
+            out.push(Signal::new(
+                call.say(format!("坐席报出{zh}"), format!("agent spoke a {kind}")),
+                at(start),
+                at(end),
+                chars[start..end].iter().collect(),
+            ));
         }
     }
     out
