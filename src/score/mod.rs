@@ -293,23 +293,37 @@ pub fn score_call(
             if signals.is_empty() {
                 continue;
             }
-            if rule.check != Check::Auto || mono || item.bonus {
-                for s in signals {
-                    result.findings.push(Finding {
-                        rule: rule.id.clone(),
-                        reason: if mono {
-                            format!("mono recording, roles unknown: {}", s.reason)
-                        } else {
-                            s.reason
-                        },
-                        words: s.words,
-                        credits: rule.credits,
-                        fine_yuan: rule.fine_yuan,
-                        evidence: s.evidence,
-                        start_ms: s.start_ms,
-                        end_ms: s.end_ms,
-                    });
-                }
+            // Signals resting only on hits marked for review (near phonetic matches) never deduct.
+            let review_only = |s: &detect::Signal| {
+                !s.evidence.is_empty()
+                    && s.evidence
+                        .iter()
+                        .all(|&i| seen_hits.get(i).is_some_and(|h| h.review))
+            };
+            let for_review = rule.check != Check::Auto || mono || item.bonus;
+            let (findings, signals): (Vec<_>, Vec<_>) = signals
+                .into_iter()
+                .partition(|s| for_review || review_only(s));
+            for s in findings {
+                let reason = if mono {
+                    format!("mono recording, roles unknown: {}", s.reason)
+                } else if review_only(&s) {
+                    format!("near match, listen before deducting: {}", s.reason)
+                } else {
+                    s.reason
+                };
+                result.findings.push(Finding {
+                    rule: rule.id.clone(),
+                    reason,
+                    words: s.words,
+                    credits: rule.credits,
+                    fine_yuan: rule.fine_yuan,
+                    evidence: s.evidence,
+                    start_ms: s.start_ms,
+                    end_ms: s.end_ms,
+                });
+            }
+            if signals.is_empty() {
                 continue;
             }
             let occurrences: usize = signals.iter().map(|s| s.count).sum();
