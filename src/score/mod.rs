@@ -275,12 +275,23 @@ pub fn score_call(
                 result.manual.push(manual_line(item, rule));
                 continue;
             };
+            // Signals resting only on hits marked for review (near phonetic matches) never deduct.
+            let near = |s: &detect::Signal| {
+                !s.evidence.is_empty()
+                    && s.evidence
+                        .iter()
+                        .all(|&i| seen_hits.get(i).is_some_and(|h| h.review))
+            };
+            let for_review = rule.check != Check::Auto || mono || item.bonus;
             let (review, deduct): (Vec<_>, Vec<_>) = detector
                 .run(&call)
                 .into_iter()
-                .partition(|s| s.review || rule.check != Check::Auto || mono || item.bonus);
+                .partition(|s| s.review || for_review || near(s));
             for s in review {
-                result.findings.push(finding(rule, s, mono, rubrics.lang));
+                let near = near(&s);
+                result
+                    .findings
+                    .push(finding(rule, s, mono, near, rubrics.lang));
             }
             if !deduct.is_empty() {
                 total += deduct_rule(
@@ -338,11 +349,13 @@ fn manual_line(item: &Item, rule: &Rule) -> String {
     }
 }
 
-fn finding(rule: &Rule, s: detect::Signal, mono: bool, lang: Lang) -> Finding {
-    let reason = match (mono, lang) {
-        (false, _) => s.reason,
-        (true, Lang::Zh) => format!("单声道录音，无法区分坐席与客户：{}", s.reason),
-        (true, Lang::En) => format!("mono recording, roles unknown: {}", s.reason),
+fn finding(rule: &Rule, s: detect::Signal, mono: bool, near: bool, lang: Lang) -> Finding {
+    let reason = match (mono, near, lang) {
+        (true, _, Lang::Zh) => format!("单声道录音，无法区分坐席与客户：{}", s.reason),
+        (true, _, Lang::En) => format!("mono recording, roles unknown: {}", s.reason),
+        (false, true, Lang::Zh) => format!("近音匹配，请先听录音再扣分：{}", s.reason),
+        (false, true, Lang::En) => format!("near match, listen before deducting: {}", s.reason),
+        (false, false, _) => s.reason,
     };
     Finding {
         rule: rule.id.clone(),

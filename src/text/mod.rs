@@ -13,6 +13,8 @@
 //! as 一下 and 一样, and Whisper writes both forms, so a lexicon that cares uses a `re:` entry.
 //! Everything is a precomputed 64 Ki-entry table lookup with an ASCII fast path.
 
+pub mod phonetic;
+
 use std::sync::OnceLock;
 
 /// Text ready for matching, with the map back to the text it came from.

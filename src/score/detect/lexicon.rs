@@ -18,15 +18,36 @@ pub fn lexicon_hits(call: &Call<'_>, p: &LexiconHits) -> Vec<Signal> {
     hits.iter()
         .map(|&i| {
             let h = &call.hits[i];
-            Signal::new(
-                format!("{} 「{}」 ({})", h.category, h.text, h.rule),
-                h.start_ms,
-                h.end_ms,
-                h.text.clone(),
-            )
-            .evidence(vec![i])
+            Signal::new(hit_reason(call, h), h.start_ms, h.end_ms, h.text.clone()).evidence(vec![i])
         })
         .collect()
+}
+
+/// `反问 「你听懂了吗」 (反问:6)`; a phonetic hit also names the phrase it sounds like:
+/// `愤怒 「信不信有你」 (愤怒:29, homophone of 「信不信由你。」, similarity 1.00)`.
+fn hit_reason(call: &Call<'_>, h: &crate::Hit) -> String {
+    if h.kind == crate::scan::MatchKind::Exact {
+        return format!("{} 「{}」 ({})", h.category, h.text, h.rule);
+    }
+    let zh_kind = match h.kind {
+        crate::scan::MatchKind::Homophone => "同音",
+        _ => "近音",
+    };
+    call.say(
+        format!(
+            "{} 「{}」 ({}，与「{}」{zh_kind}，相似度 {:.2})",
+            h.category, h.text, h.rule, h.phrase, h.similarity
+        ),
+        format!(
+            "{} 「{}」 ({}, {} of 「{}」, similarity {:.2})",
+            h.category,
+            h.text,
+            h.rule,
+            h.kind.as_str(),
+            h.phrase,
+            h.similarity
+        ),
+    )
 }
 
 fn agent_minutes(call: &Call<'_>) -> f64 {
@@ -163,5 +184,63 @@ mod tests {
         assert_eq!((span[0].start_ms, span[0].end_ms), (400, 1866));
         let customer = Scene::new(WEDNESDAY, &[(C, 0, 5000, "我的手机号是13812345678。")]);
         assert!(customer.run("personal_numbers", "").is_empty());
+    }
+
+    /// Exact and homophone hits of 服务禁语 deduct item 4; a near hit only becomes a finding
+    /// naming the phrase it sounds like (shipped rubric and lexicons).
+    #[test]
+    fn near_hits_are_findings_homophones_deduct() {
+        use crate::scan::{Lexicons, Scanner};
+        use crate::score::{score_call, Calendar, Rubrics};
+        use crate::{AgentChannel, CallMeta, CallMetrics, Direction, Role, Segment, Transcript};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let lex = Lexicons::load_dir(&root.join("lexicons")).expect("shipped lexicons");
+        let scanner = Scanner::new(&lex).expect("scanner");
+        let rubrics = Rubrics::load_dir(&root.join("rubrics")).expect("shipped rubrics");
+        let meta = CallMeta {
+            call_id: "t".into(),
+            audio: "t.wav".into(),
+            agent_id: "A1".into(),
+            started_at: chrono::DateTime::parse_from_rfc3339(WEDNESDAY).expect("time"),
+            direction: Direction::Inbound,
+            agent_channel: AgentChannel::Left,
+            extra: Default::default(),
+        };
+        let score = |said: &str| {
+            let transcripts =
+                Transcript::by_role([(Role::Agent, Segment::text_only(1000, 4000, said))]);
+            let hits = transcripts
+                .iter()
+                .flat_map(|t| scanner.scan_transcript(t))
+                .collect();
+            let metrics = CallMetrics {
+                duration_ms: 5000,
+                ..CallMetrics::default()
+            };
+            score_call(
+                &meta,
+                &transcripts,
+                &metrics,
+                hits,
+                &rubrics,
+                &Calendar::default(),
+            )
+        };
+        let deducted = |r: &crate::CallResult| r.deductions.iter().any(|d| d.rule == "4.1");
+        let flagged = |r: &crate::CallResult| r.findings.iter().find(|f| f.rule == "4.1").cloned();
+
+        let homophone = score("信不信有你。");
+        assert!(deducted(&homophone), "{:#?}", homophone.deductions);
+
+        let near = score("不买一你可以投诉我啊。");
+        assert!(!deducted(&near), "{:#?}", near.deductions);
+        let finding = flagged(&near).expect("near hit becomes a finding");
+        assert!(
+            finding
+                .reason
+                .contains("与「不满意你可以投诉我啊。」近音"),
+            "{}",
+            finding.reason
+        );
     }
 }

@@ -269,6 +269,9 @@ pub(crate) mod testkit {
                     end_segment: 0,
                     end: 0,
                 },
+                kind: Default::default(),
+                similarity: 1.0,
+                review: false,
             });
             self
         }
