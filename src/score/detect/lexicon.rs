@@ -236,9 +236,7 @@ mod tests {
         assert!(!deducted(&near), "{:#?}", near.deductions);
         let finding = flagged(&near).expect("near hit becomes a finding");
         assert!(
-            finding
-                .reason
-                .contains("与「不满意你可以投诉我啊。」近音"),
+            finding.reason.contains("与「不满意你可以投诉我啊。」近音"),
             "{}",
             finding.reason
         );

@@ -16,6 +16,7 @@
 
 use super::calendar::Calendar;
 use super::Lang;
+use crate::text::phonetic;
 use crate::{CallMeta, CallMetrics, Hit, Role, SpeechRegion, Transcript};
 
 mod dialogue;
@@ -162,6 +163,30 @@ impl<'a> Call<'a> {
             Lang::En => en,
         }
     }
+}
+
+/// How far from a phrase a check that *expects* it still hears it. A phrase expected at a
+/// known place (the opening, around a hold) that Whisper half-heard must not cost the agent
+/// points, and hearing it where it was not said only spares a deduction, so this is looser than
+/// the scanner's tolerance for 服务禁语: 您好 and 再见 as homophones, one confusable syllable
+/// from 3 syllables, any one syllable from 4 (请您收等 for 请您稍等, 劳动节快论 for 劳动节快乐).
+const EXPECTED: phonetic::Tolerance = phonetic::Tolerance {
+    homophone_min: 2,
+    one_confusable_min: 3,
+    one_any_min: 4,
+    one_any_edge_min: 4,
+    two_min: 6,
+};
+
+/// Whether `said` contains one of `phrases`, exactly or by sound ([`EXPECTED`]); a phrase may
+/// list alternatives as `a|b`.
+fn heard(said: &str, phrases: &[String]) -> bool {
+    let norm = crate::text::normalized(said);
+    phrases.iter().flat_map(|p| p.split('|')).any(|alt| {
+        let alt_norm = crate::text::normalized(alt);
+        !alt_norm.is_empty()
+            && (norm.contains(&alt_norm) || phonetic::find_with(said, alt, &EXPECTED).is_some())
+    })
 }
 
 /// Milliseconds of `regions` inside [from, to).

@@ -12,7 +12,7 @@ use chrono::Timelike;
 use serde::{Deserialize, Serialize};
 
 use super::registry::{fraction, one_or_many, Params};
-use super::{miao, secs, Call, Line, Signal};
+use super::{heard, miao, secs, Call, Line, Signal};
 use crate::text::normalized;
 use crate::Role;
 
@@ -40,18 +40,17 @@ pub fn similarity(said: &str, standard: &str) -> f64 {
     prev[b.len()] as f64 / b.len() as f64
 }
 
+/// The best likeness to any standard, on characters or on sound (刻服中心 for 客服中心).
 fn best_similarity(said: &str, standards: &[String]) -> f64 {
     standards
         .iter()
-        .map(|s| similarity(said, s))
+        .map(|s| similarity(said, s).max(crate::text::phonetic::similarity(said, s)))
         .fold(0.0, f64::max)
 }
 
-/// Whether `said` contains `part`, where `part` may list alternatives as `a|b`.
+/// Whether `said` contains `part` (alternatives as `a|b`), exactly or by sound.
 fn contains_part(said: &str, part: &str) -> bool {
-    let said = normalized(said);
-    part.split('|')
-        .any(|alt| !alt.is_empty() && said.contains(&normalized(alt)))
+    heard(said, std::slice::from_ref(&part.to_string()))
 }
 
 /// Agent lines that start in [from, until), joined: the opening as said.
@@ -249,6 +248,8 @@ pub struct GreetingForDay {
     /// The 欢迎语 lexicon: 早上好 must come before it (001:138 「在欢迎语前」).
     pub opening: String,
     pub window_ms: u64,
+    /// 早上好 as heard, for when Whisper half-heard it and the lexicon has no hit.
+    pub morning_sounds: Vec<String>,
 }
 
 impl Default for GreetingForDay {
@@ -259,6 +260,7 @@ impl Default for GreetingForDay {
             holiday_lexicon: "节日问候".into(),
             opening: "开头语".into(),
             window_ms: 15_000,
+            morning_sounds: vec!["早上好".into()],
         }
     }
 }
@@ -314,6 +316,9 @@ pub fn greeting_for_day(call: &Call<'_>, p: &GreetingForDay) -> Vec<Signal> {
     }
     let clock = local.format("%H:%M").to_string();
     let morning = call.hits_in(&p.lexicon, Role::Agent, 0, until);
+    if morning.is_empty() && heard(&said, &p.morning_sounds) {
+        return Vec::new();
+    }
     let Some(&m) = morning.first() else {
         return vec![Signal::new(
             call.say(
@@ -847,6 +852,47 @@ mod tests {
             plain.run("opening_closing", P).len(),
             1,
             "新年好 on an ordinary day is no 您好"
+        );
+    }
+
+    /// What Whisper half-heard (issue 12: 劳动节快论, 刻服中心, 在见) is still the expected phrase.
+    #[test]
+    fn expected_phrases_are_heard_through_asr_slips() {
+        let mut cal = Calendar::default();
+        cal.add(
+            std::path::Path::new("calendars/t.toml"),
+            "[[holiday]]\nname = \"劳动节\"\ndates = [\"2027-05-01\"]\ngreetings = [\"劳动节快乐\", \"五一快乐\"]\n",
+        )
+        .expect("calendar");
+        let may_day = |opening: &'static str| {
+            Scene::new("2027-05-01T15:00:00+08:00", &[(A, 800, 3500, opening)])
+                .calendar(cal.clone())
+        };
+        let cases = [
+            ("劳动节快论！客服中心，请问有什么可以帮您！", 0),
+            ("劳动节快乐！客服中心，请问有什么可以帮您！", 0),
+            ("客服中心，请问有什么可以帮您！", 1),
+        ];
+        for (opening, want) in cases {
+            let got = may_day(opening).run("greeting_for_day", "");
+            assert_eq!(got.len(), want, "{opening}: {got:?}");
+        }
+        const P: &str = "standard_opening = [\"您好，客服中心，请问有什么可以帮您？\"]\nstandard_closing = [\"祝您心情愉快，再见！\"]";
+        let slips = Scene::new(
+            WEDNESDAY,
+            &[
+                (A, 800, 3500, "您好，刻服中心，请问有什么可以帮您？"),
+                (A, 9000, 12000, "祝您心情愉快，在见！"),
+            ],
+        );
+        assert!(slips.run("opening_closing", P).is_empty());
+        let morning = Scene::new(
+            "2026-11-18T09:00:00+08:00",
+            &[(A, 800, 3500, "早尚好！您好，客服中心，请问有什么可以帮您？")],
+        );
+        assert!(
+            morning.run("greeting_for_day", "").is_empty(),
+            "早尚好 is 早上好 on sound"
         );
     }
 

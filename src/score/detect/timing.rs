@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::registry::Params;
-use super::{gaps, miao, secs, talk_within, Call, Line, Signal};
+use super::{gaps, heard, miao, secs, talk_within, Call, Line, Signal};
 use crate::text::normalized;
 use crate::{Role, SpeechRegion};
 
@@ -56,6 +56,15 @@ fn around<'a>(agent: &[Line<'a>], at_ms: u64, until_ms: u64) -> (Option<&'a str>
     (before, after)
 }
 
+/// Whether an agent line starting in [from, to) says one of `phrases`, exactly or by sound.
+fn said_between(agent: &[Line<'_>], from: u64, to: u64, phrases: &[String]) -> bool {
+    !phrases.is_empty()
+        && agent
+            .iter()
+            .filter(|l| l.end_ms >= from && l.start_ms < to)
+            .any(|l| heard(l.text, phrases))
+}
+
 fn hits_near(call: &Call<'_>, lexicons: &[String], role: Role, from: u64, to: u64) -> Vec<usize> {
     lexicons
         .iter()
@@ -71,6 +80,8 @@ pub struct DeadAir {
     /// Lexicons of a request to wait, polite or not, by either party.
     pub request: Vec<String>,
     pub look_ms: u64,
+    /// The request as heard, for when Whisper half-heard it (请您收等).
+    pub request_sounds: Vec<String>,
 }
 
 impl Default for DeadAir {
@@ -79,6 +90,7 @@ impl Default for DeadAir {
             min_silence_ms: 15_000,
             request: vec!["请稍等".into(), "等待请求".into()],
             look_ms: 15_000,
+            request_sounds: vec!["请您稍等".into(), "请稍等".into()],
         }
     }
 }
@@ -100,7 +112,8 @@ pub fn dead_air(call: &Call<'_>, p: &DeadAir) -> Vec<Signal> {
         let from = g.start_ms.saturating_sub(p.look_ms);
         let asked = hits_near(call, &p.request, Role::Agent, from, g.start_ms + 500);
         let customer_asked = hits_near(call, &p.request, Role::Customer, from, g.start_ms + 500);
-        if !asked.is_empty() || !customer_asked.is_empty() {
+        let asked_by_sound = said_between(&agent, from, g.start_ms + 500, &p.request_sounds);
+        if !asked.is_empty() || !customer_asked.is_empty() || asked_by_sound {
             continue;
         }
         let agent_last = agent_speech.iter().any(|r| r.end_ms == g.start_ms);
@@ -273,6 +286,9 @@ pub struct HoldEtiquette {
     /// The customer's thanks, and the agent's 「不客气」 that should answer it (review only).
     pub thanks: String,
     pub welcome: String,
+    /// `before` and `after` as heard, for when Whisper half-heard them (请您收等).
+    pub before_sounds: Vec<String>,
+    pub after_sounds: Vec<String>,
 }
 
 impl Default for HoldEtiquette {
@@ -285,6 +301,8 @@ impl Default for HoldEtiquette {
             look_ms: 15_000,
             thanks: "客户致谢".into(),
             welcome: "不客气".into(),
+            before_sounds: vec!["请您稍等".into(), "请稍等".into()],
+            after_sounds: vec!["让您久等了".into(), "耐心等待".into()],
         }
     }
 }
@@ -321,16 +339,16 @@ pub fn hold_etiquette(call: &Call<'_>, p: &HoldEtiquette) -> Vec<Signal> {
         }
         let requested = hits_near(call, &p.request, Role::Agent, from, g.start_ms + 500);
         let polite = call.hits_in(&p.before, Role::Agent, from, g.start_ms + 500);
-        let thanked = call.hits_in(
-            &p.after,
-            Role::Agent,
-            g.end_ms.saturating_sub(500),
-            g.end_ms + p.look_ms,
-        );
-        if requested.is_empty() && thanked.is_empty() {
+        let back = g.end_ms.saturating_sub(500);
+        let thanked = call.hits_in(&p.after, Role::Agent, back, g.end_ms + p.look_ms);
+        let polite_heard =
+            !polite.is_empty() || said_between(&agent, from, g.start_ms + 500, &p.before_sounds);
+        let thanks_heard = !thanked.is_empty()
+            || said_between(&agent, back, g.end_ms + p.look_ms, &p.after_sounds);
+        if requested.is_empty() && !polite_heard && !thanks_heard {
             continue;
         }
-        let (zh, en) = match (polite.is_empty(), thanked.is_empty()) {
+        let (zh, en) = match (!polite_heard, !thanks_heard) {
             (false, false) => continue,
             (true, false) => (
                 "请客户等待时未说「对不起，请您稍等」",
@@ -846,6 +864,36 @@ mod tests {
                 assert!(g.reason.starts_with(w), "{name}: {}", g.reason);
             }
         }
+    }
+
+    /// 请您收等 is 请您稍等 misheard (issue 12): no 1.2, no 2.4.
+    #[test]
+    fn a_half_heard_request_to_wait_still_counts() {
+        let turns = [
+            (A, 1000, 3000, "对不起，请您收等，我查一下。"),
+            (A, 22000, 24000, "对不起，让您久等了。"),
+        ];
+        let scene = Scene::new(WEDNESDAY, &turns)
+            .hit(A, "等待请求", 2000, 3000, "我查一下")
+            .hit(A, "久等致谢", 22000, 24000, "对不起，让您久等了");
+        assert!(
+            scene.run("hold_etiquette", "").is_empty(),
+            "{:?}",
+            scene.run("hold_etiquette", "")
+        );
+        let silent = Scene::new(
+            WEDNESDAY,
+            &[
+                (A, 1000, 3000, "对不起，请您收等。"),
+                (A, 22000, 24000, "对不起，让您久等了。"),
+            ],
+        );
+        assert!(silent.run("dead_air", "").is_empty());
+        let nothing = Scene::new(
+            WEDNESDAY,
+            &[(A, 1000, 3000, "好的。"), (A, 22000, 24000, "查到了。")],
+        );
+        assert_eq!(nothing.run("dead_air", "").len(), 1);
     }
 
     #[test]
