@@ -167,7 +167,9 @@ fn first_run_scores_every_call_with_evidence() {
         .iter()
         .map(|d| d["rule"].as_str().unwrap_or(""))
         .collect();
-    for expected in ["1.1", "2.3", "2.4", "4.1", "4.6"] {
+    // The 13.5 s silence after 这是我们公司的规定 was announced by nobody: dead air for 1.2
+    // (below its 15 s threshold), not a 2.4 hold.
+    for expected in ["1.1", "2.3", "4.1", "4.6"] {
         assert!(
             rules.contains(&expected),
             "C002 lacks {expected}: {rules:?}"

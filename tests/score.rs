@@ -243,7 +243,7 @@ fn check_passes_the_shipped_config_and_names_each_mistake() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert_eq!(bad.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("客服.toml:80: rule 2.4 names lexicon \"请稍后\""),
+        stderr.contains("客服.toml:44: rule 1.2 names lexicon \"请稍后\""),
         "{stderr}"
     );
     assert!(stderr.contains("cn.toml:"), "{stderr}");

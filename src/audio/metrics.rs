@@ -50,6 +50,8 @@ pub fn metrics(activity: &[RoleActivity], duration_ms: u64, dead_air_min_ms: u64
         dead_air,
         first_agent_speech_ms: agent.first().map(|r| r.start_ms),
         longest_silence_ms: gaps.iter().map(len).max().unwrap_or(0),
+        agent_speech: agent,
+        customer_speech: customer,
     }
 }
 

@@ -128,4 +128,11 @@ pub struct CallMetrics {
     pub first_agent_speech_ms: Option<u64>,
     /// Longest stretch in which neither party speaks.
     pub longest_silence_ms: u64,
+    /// Where each party speaks (voice activity, merged): holds, dead air and an agent who
+    /// stops answering are judged on these, not on transcript segments. Absent in results
+    /// stored before they were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_speech: Vec<SpeechRegion>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_speech: Vec<SpeechRegion>,
 }

@@ -627,15 +627,16 @@ pub fn lock(out: &Path) -> Result<Lock, RunError> {
 }
 
 /// What every command that writes results does last: `calls.jsonl` from the store, the
-/// rollup, and (when asked) the inspector's report, all redacted when `redact` says so. A
-/// rollup failure does not skip the report; it is returned after the report is written.
-pub fn finish(out: &Path, html: Option<&Rubrics>, redact: bool) -> Result<(), RunError> {
+/// rollup (a column per item of `rubrics`), and (when asked) the inspector's report, all
+/// redacted when `redact` says so. A rollup failure does not skip the report; it is returned
+/// after the report is written.
+pub fn finish(out: &Path, rubrics: &Rubrics, html: bool, redact: bool) -> Result<(), RunError> {
     let store = Store::open(out)?;
     results::export(&store, out, redact)?;
     drop(store);
     let all = results::load(out)?;
-    let rollup = write_rollup(out, &all);
-    if let Some(rubrics) = html {
+    let rollup = write_rollup(out, &all, rubrics);
+    if html {
         let opts = crate::report::html::Options {
             redact,
             ..Default::default()
@@ -645,14 +646,14 @@ pub fn finish(out: &Path, html: Option<&Rubrics>, redact: bool) -> Result<(), Ru
     rollup
 }
 
-fn write_rollup(out: &Path, all: &[CallResult]) -> Result<(), RunError> {
+fn write_rollup(out: &Path, all: &[CallResult], rubrics: &Rubrics) -> Result<(), RunError> {
     use crate::report::rollup::{self, Format, Lang};
     let dir = out.join("rollup");
     let fail = |detail: String| RunError::Rollup {
         path: dir.clone(),
         detail,
     };
-    let mut df = rollup::rollup(all, None).map_err(|e| fail(e.to_string()))?;
+    let mut df = rollup::rollup(all, rubrics, None).map_err(|e| fail(e.to_string()))?;
     rollup::write(
         &dir,
         &mut df,

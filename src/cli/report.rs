@@ -25,15 +25,50 @@ pub struct ReportArgs {
     /// Column headers in Chinese or English.
     #[arg(long, value_enum, default_value = "zh")]
     pub lang: Lang,
+    /// Rubric sheets (the rollup has a column per item of each) and the settings file.
+    #[command(flatten)]
+    pub rubrics: super::RubricArgs,
+    /// Also compute this monthly 考核 scorecard (scorecards/NAME.toml, e.g. 002), written beside
+    /// the rollup as scorecard-NAME.*.
+    #[arg(long, value_name = "NAME")]
+    pub scorecard: Option<String>,
+    /// Folder of scorecard files [default: settings, else the shipped scorecards].
+    #[arg(long)]
+    pub scorecards: Option<PathBuf>,
+    /// The team lead's events (CSV: agent_id,date,event,points,reason) for --scorecard.
+    #[arg(long, value_name = "FILE", requires = "scorecard")]
+    pub events: Option<PathBuf>,
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let results = crate::store::results::load(&args.out)?;
-    let mut df = rollup::rollup(&results, args.month.as_deref())?;
+    let rubrics = args.rubrics.load()?;
+    let mut df = rollup::rollup(&results, &rubrics, args.month.as_deref())?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
         .map_err(|e| anyhow::anyhow!(e))?
     {
         println!("{}", path.display());
+    }
+    if let Some(name) = &args.scorecard {
+        use crate::report::scorecard;
+        let settings = crate::settings::Settings::find(args.rubrics.config.as_deref())?;
+        let folder = settings.folder(
+            args.scorecards.as_deref(),
+            crate::settings::Folder::Scorecards,
+        )?;
+        let card = scorecard::Scorecard::load(&folder.path, name)?;
+        let events = match &args.events {
+            Some(path) => scorecard::read_events(path, &card)?,
+            None => Vec::new(),
+        };
+        let rows = scorecard::compute(&card, &results, &events, args.month.as_deref());
+        let mut table = scorecard::table(&rows, args.lang)?;
+        let stem = format!("scorecard-{}", card.name);
+        for path in rollup::write_table(&args.out.join("rollup"), &stem, &mut table, &args.format)
+            .map_err(|e| anyhow::anyhow!(e))?
+        {
+            println!("{}", path.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

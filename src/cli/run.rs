@@ -101,7 +101,7 @@ impl OutputArgs {
         rubrics: &crate::score::Rubrics,
     ) -> anyhow::Result<()> {
         let redact = self.redact || super::settings_redact(config.config.as_deref())?;
-        batch::finish(out, (!self.no_html).then_some(rubrics), redact)?;
+        batch::finish(out, rubrics, !self.no_html, redact)?;
         Ok(())
     }
 

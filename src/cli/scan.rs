@@ -49,6 +49,11 @@ struct OutputLine<'a> {
     text: String,
     start: usize,
     end: usize,
+    #[serde(rename = "match")]
+    kind: crate::scan::MatchKind,
+    similarity: f32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    review: bool,
 }
 
 /// Runs the command: 0 all lines read, 1 some lines bad; an error (lexicons or input unusable)
@@ -113,6 +118,9 @@ fn scan(args: &ScanArgs) -> anyhow::Result<usize> {
                     .collect(),
                 start: hit.start,
                 end: hit.end,
+                kind: hit.kind,
+                similarity: hit.similarity,
+                review: hit.review,
             };
             serde_json::to_writer(&mut out, &row)?;
             out.write_all(b"\n")?;

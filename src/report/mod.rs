@@ -6,3 +6,4 @@ pub mod clips;
 mod files;
 pub mod html;
 pub mod rollup;
+pub mod scorecard;

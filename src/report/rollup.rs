@@ -5,16 +5,15 @@
 //! Months are taken in the call's own local time (the offset in `started_at`), because that is
 //! the month the centre books the call in.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::score::{Check, Detector, Rubrics};
 use crate::{CallResult, Role};
 
-/// 服务禁语 categories counted per agent.
-pub const FORBIDDEN: [&str; 6] = ["机械", "愤怒", "反问", "质问", "散漫", "讽刺"];
-/// Rubric items whose deductions are counted (both sheets use ids 1–11).
-const ITEMS: [&str; 11] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"];
+pub use crate::score::Lang;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -24,61 +23,105 @@ pub enum Format {
     Xlsx,
 }
 
-/// Header language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
+/// The fixed columns: (column, Chinese header) in output order.
+const FIXED: [(&str, &str); 15] = [
+    ("month", "月份"),
+    ("team", "班组"),
+    ("agent_id", "坐席工号"),
+    ("calls", "通话数"),
+    ("failed", "处理失败"),
+    ("audio_minutes", "录音分钟"),
+    ("avg_score", "平均得分"),
+    ("min_score", "最低得分"),
+    ("flagged", "待复核通话"),
+    ("avg_dead_air_s", "平均静音秒"),
+    ("total_dead_air_s", "静音总秒"),
+    ("talk_ratio", "坐席说话占比"),
+    ("avg_handle_s", "平均通话秒"),
+    ("credits", "扣积分"),
+    ("fine_yuan", "罚款元"),
+];
+
+/// The columns the rubric decides: one per item of each sheet (calls that lost points on it;
+/// the two sheets number their items differently, so a column is a sheet's item, never a bare
+/// number), and one per lexicon an `auto` rule charges the agent for (服务禁语 and the like).
+struct RubricColumns {
+    /// (sheet, item id, item name)
+    items: Vec<(String, String, String)>,
+    categories: Vec<String>,
 }
 
-/// (column, Chinese header) in output order.
-fn columns() -> Vec<(String, String)> {
-    let mut c: Vec<(String, String)> = [
-        ("month", "月份"),
-        ("team", "班组"),
-        ("agent_id", "坐席工号"),
-        ("calls", "通话数"),
-        ("failed", "处理失败"),
-        ("audio_minutes", "录音分钟"),
-        ("avg_score", "平均得分"),
-        ("min_score", "最低得分"),
-        ("flagged", "待复核通话"),
-        ("greeting_ok_pct", "开头语及问候合规率%"),
-        ("open_close_ok_pct", "开头语结束语完整率%"),
-        ("hold_ok_pct", "等待礼仪合规率%"),
-        ("avg_dead_air_s", "平均静音秒"),
-        ("total_dead_air_s", "静音总秒"),
-        ("talk_ratio", "坐席说话占比"),
-        ("avg_handle_s", "平均通话秒"),
-        ("credits", "扣积分"),
-        ("fine_yuan", "罚款元"),
-    ]
-    .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
-    for f in FORBIDDEN {
-        c.push((format!("禁语_{f}"), format!("禁语·{f}")));
+impl RubricColumns {
+    fn of(rubrics: &Rubrics) -> RubricColumns {
+        let mut items = Vec::new();
+        let mut categories: Vec<String> = Vec::new();
+        for sheet in &rubrics.sheets {
+            for item in sheet
+                .items
+                .iter()
+                .filter(|i| !i.bonus && !i.rules.is_empty())
+            {
+                items.push((sheet.name.clone(), item.id.clone(), item.name.clone()));
+                for rule in item.rules.iter().filter(|r| r.check == Check::Auto) {
+                    if let Some(Detector::LexiconHits(p)) = &rule.detect {
+                        if p.role == crate::score::Speaker::Agent {
+                            for c in &p.categories {
+                                if !categories.contains(c) {
+                                    categories.push(c.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        RubricColumns { items, categories }
     }
-    for i in ITEMS {
-        c.push((format!("item_{i}"), format!("第{i}项扣分通话")));
+
+    fn item_column(sheet: &str, id: &str, name: &str) -> String {
+        format!("{sheet}·{id}·{name}")
     }
-    c
+
+    fn category_column(category: &str) -> String {
+        format!("禁语_{category}")
+    }
+}
+
+/// The header of column `c` in `lang`: fixed columns by the table, rubric columns by their
+/// shape (`禁语_反问`, `客服·1·及时应答`).
+fn header(c: &str, lang: Lang) -> String {
+    if let Some((_, zh)) = FIXED.iter().find(|(name, _)| *name == c) {
+        return match lang {
+            Lang::Zh => zh.to_string(),
+            Lang::En => c.to_string(),
+        };
+    }
+    if let Some(cat) = c.strip_prefix("禁语_") {
+        return match lang {
+            Lang::Zh => format!("禁语·{cat}"),
+            Lang::En => format!("agent_hits_{cat}"),
+        };
+    }
+    let parts: Vec<&str> = c.splitn(3, '·').collect();
+    match (parts.as_slice(), lang) {
+        ([sheet, _, name], Lang::Zh) => format!("{sheet}·{name}扣分通话"),
+        ([sheet, id, name], Lang::En) => format!("calls_deducted_{sheet}_{id}_{name}"),
+        _ => c.to_string(),
+    }
 }
 
 /// One row per call, the input of the aggregation.
-fn per_call(results: &[CallResult], month: Option<&str>) -> PolarsResult<DataFrame> {
+fn per_call(
+    results: &[CallResult],
+    cols_of: &RubricColumns,
+    month: Option<&str>,
+) -> PolarsResult<DataFrame> {
     let rows: Vec<&CallResult> = results
         .iter()
         .filter(|r| month.is_none_or(|m| r.started_at.format("%Y-%m").to_string() == m))
         .collect();
     let ok = |r: &CallResult| r.status == crate::score::Status::Ok;
     let flag = |b: bool| if b { 1i64 } else { 0 };
-    let has = |r: &CallResult, rules: &[&str]| {
-        r.deductions
-            .iter()
-            .any(|d| rules.contains(&d.rule.as_str()))
-    };
     let mut cols: Vec<Column> = vec![
         Column::new(
             "month".into(),
@@ -119,24 +162,6 @@ fn per_call(results: &[CallResult], month: Option<&str>) -> PolarsResult<DataFra
                 .collect::<Vec<_>>(),
         ),
         Column::new(
-            "greeting_ok".into(),
-            rows.iter()
-                .map(|r| ok(r).then(|| flag(!has(r, &["1.1", "2.2"]))))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "open_close_ok".into(),
-            rows.iter()
-                .map(|r| ok(r).then(|| flag(!has(r, &["2.3"]))))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "hold_ok".into(),
-            rows.iter()
-                .map(|r| ok(r).then(|| flag(!has(r, &["2.4"]))))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
             "dead_air_s".into(),
             rows.iter()
                 .map(|r| r.metrics.dead_air_total_ms as f64 / 1000.0)
@@ -163,32 +188,40 @@ fn per_call(results: &[CallResult], month: Option<&str>) -> PolarsResult<DataFra
             rows.iter().map(|r| r.fine_yuan).collect::<Vec<_>>(),
         ),
     ];
-    for f in FORBIDDEN {
+    for f in &cols_of.categories {
         let counts: Vec<i64> = rows
             .iter()
             .map(|r| {
                 r.hits
                     .iter()
-                    .filter(|h| h.category == f && h.role == Role::Agent)
+                    .filter(|h| &h.category == f && h.role == Role::Agent)
                     .count() as i64
             })
             .collect();
-        cols.push(Column::new(format!("禁语_{f}").into(), counts));
+        cols.push(Column::new(
+            RubricColumns::category_column(f).into(),
+            counts,
+        ));
     }
-    for i in ITEMS {
+    for (sheet, id, name) in &cols_of.items {
         let counts: Vec<i64> = rows
             .iter()
-            .map(|r| flag(r.deductions.iter().any(|d| d.item == i && d.points > 0.0)))
+            .map(|r| {
+                flag(
+                    &r.rubric == sheet
+                        && r.deductions.iter().any(|d| &d.item == id && d.points > 0.0),
+                )
+            })
             .collect();
-        cols.push(Column::new(format!("item_{i}").into(), counts));
+        cols.push(Column::new(
+            RubricColumns::item_column(sheet, id, name).into(),
+            counts,
+        ));
     }
     DataFrame::new_infer_height(cols)
 }
 
-fn aggregate(lf: LazyFrame, keys: &[&str]) -> LazyFrame {
-    let pct = |c: &str| {
-        col(c).sum().cast(DataType::Float64) * lit(100.0) / col(c).count().cast(DataType::Float64)
-    };
+fn aggregate(lf: LazyFrame, keys: &[&str], counted: &[String]) -> LazyFrame {
     let mut aggs = vec![
         len().cast(DataType::Int64).alias("calls"),
         col("failed").sum().alias("failed"),
@@ -196,9 +229,6 @@ fn aggregate(lf: LazyFrame, keys: &[&str]) -> LazyFrame {
         col("score").mean().alias("avg_score"),
         col("score").min().alias("min_score"),
         col("flagged").sum().alias("flagged"),
-        pct("greeting_ok").alias("greeting_ok_pct"),
-        pct("open_close_ok").alias("open_close_ok_pct"),
-        pct("hold_ok").alias("hold_ok_pct"),
         col("dead_air_s").mean().alias("avg_dead_air_s"),
         col("dead_air_s").sum().alias("total_dead_air_s"),
         (col("agent_talk_s").sum() / (col("agent_talk_s").sum() + col("customer_talk_s").sum()))
@@ -207,26 +237,45 @@ fn aggregate(lf: LazyFrame, keys: &[&str]) -> LazyFrame {
         col("credits").sum().alias("credits"),
         col("fine_yuan").sum().alias("fine_yuan"),
     ];
-    for f in FORBIDDEN {
-        aggs.push(col(format!("禁语_{f}")).sum());
-    }
-    for i in ITEMS {
-        aggs.push(col(format!("item_{i}")).sum());
+    for c in counted {
+        aggs.push(col(c.as_str()).sum());
     }
     lf.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
         .agg(aggs)
 }
 
 /// The rollup table: agents, then a row per team (agent_id = the team's name in brackets) and
-/// an overall row (agent_id = 全部) per month.
-pub fn rollup(results: &[CallResult], month: Option<&str>) -> PolarsResult<DataFrame> {
-    let calls = per_call(results, month)?.lazy();
-    let order: Vec<Expr> = columns().iter().map(|(c, _)| col(c.as_str())).collect();
-    let agents = aggregate(calls.clone(), &["month", "team", "agent_id"]).select(order.clone());
-    let teams = aggregate(calls.clone(), &["month", "team"])
+/// an overall row (agent_id = 全部) per month. Columns after the fixed ones come from
+/// `rubrics`: agent hits per charged lexicon, then calls deducted per sheet item.
+pub fn rollup(
+    results: &[CallResult],
+    rubrics: &Rubrics,
+    month: Option<&str>,
+) -> PolarsResult<DataFrame> {
+    let cols_of = RubricColumns::of(rubrics);
+    let counted: Vec<String> = cols_of
+        .categories
+        .iter()
+        .map(|c| RubricColumns::category_column(c))
+        .chain(
+            cols_of
+                .items
+                .iter()
+                .map(|(s, i, n)| RubricColumns::item_column(s, i, n)),
+        )
+        .collect();
+    let calls = per_call(results, &cols_of, month)?.lazy();
+    let order: Vec<Expr> = FIXED
+        .iter()
+        .map(|(c, _)| col(*c))
+        .chain(counted.iter().map(|c| col(c.as_str())))
+        .collect();
+    let agents =
+        aggregate(calls.clone(), &["month", "team", "agent_id"], &counted).select(order.clone());
+    let teams = aggregate(calls.clone(), &["month", "team"], &counted)
         .with_column((lit("(") + col("team") + lit(")")).alias("agent_id"))
         .select(order.clone());
-    let overall = aggregate(calls, &["month"])
+    let overall = aggregate(calls, &["month"], &counted)
         .with_columns([lit("全部").alias("team"), lit("全部").alias("agent_id")])
         .select(order);
     let agents = agents
@@ -256,45 +305,106 @@ pub fn write(
 ) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut headers = df.clone();
-    if lang == Lang::Zh {
-        for (c, zh) in columns() {
-            headers.rename(&c, zh.into()).map_err(|e| e.to_string())?;
-        }
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    for c in names {
+        headers
+            .rename(&c, header(&c, lang).into())
+            .map_err(|e| e.to_string())?;
     }
+    write_table(dir, "rollup", &mut headers, formats)
+}
+
+/// Writes a table whose first column is the month as `dir/STEM.{csv,parquet,xlsx}` (XLSX: one
+/// sheet per month), atomically per file; the scorecard is written beside the rollup this way.
+pub fn write_table(
+    dir: &Path,
+    stem: &str,
+    headers: &mut DataFrame,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
     for f in formats {
-        let path = dir.join(match f {
-            Format::Csv => "rollup.csv",
-            Format::Parquet => "rollup.parquet",
-            Format::Xlsx => "rollup.xlsx",
-        });
-        let tmp = path.with_extension("tmp");
+        let path = dir.join(format!(
+            "{stem}.{}",
+            match f {
+                Format::Csv => "csv",
+                Format::Parquet => "parquet",
+                Format::Xlsx => "xlsx",
+            }
+        ));
         let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
         match f {
             Format::Csv => {
-                let mut file = std::fs::File::create(&tmp).map_err(|e| fail(&e))?;
-                std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())
-                    .map_err(|e| fail(&e))?;
-                CsvWriter::new(&mut file)
-                    .with_float_precision(Some(2))
-                    .finish(&mut headers)
-                    .map_err(|e| fail(&e))?;
+                let mut safe = spreadsheet_safe(headers).map_err(|e| fail(&e))?;
+                crate::util::write_atomic_with(&path, |w| {
+                    w.write_all("\u{feff}".as_bytes())?;
+                    CsvWriter::new(w)
+                        .with_float_precision(Some(2))
+                        .finish(&mut safe)
+                        .map_err(std::io::Error::other)
+                })
+                .map_err(|e| fail(&e))?;
             }
-            Format::Parquet => {
-                let file = std::fs::File::create(&tmp).map_err(|e| fail(&e))?;
-                ParquetWriter::new(file)
-                    .finish(&mut headers)
-                    .map_err(|e| fail(&e))?;
+            Format::Parquet => crate::util::write_atomic_with(&path, |w| {
+                ParquetWriter::new(w)
+                    .finish(headers)
+                    .map(drop)
+                    .map_err(std::io::Error::other)
+            })
+            .map_err(|e| fail(&e))?,
+            Format::Xlsx => {
+                let bytes = xlsx_bytes(headers).map_err(|e| fail(&e))?;
+                crate::util::write_atomic(&path, &bytes).map_err(|e| fail(&e))?;
             }
-            Format::Xlsx => write_xlsx(&tmp, &headers).map_err(|e| fail(&e))?,
         }
-        std::fs::rename(&tmp, &path).map_err(|e| fail(&e))?;
         written.push(path);
     }
     Ok(written)
 }
 
-fn write_xlsx(path: &Path, df: &DataFrame) -> Result<(), String> {
+/// The table with every text cell that Excel or WPS would run as a formula defused: manifest
+/// columns such as the team come from outside.
+fn spreadsheet_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut safe = df.clone();
+    for col in df.columns() {
+        if col.dtype() != &DataType::String {
+            continue;
+        }
+        let cleaned: StringChunked = col
+            .str()?
+            .iter()
+            .map(|v| v.map(|s| crate::util::spreadsheet_cell(s).into_owned()))
+            .collect();
+        safe.replace(
+            col.name(),
+            cleaned.with_name(col.name().clone()).into_column(),
+        )?;
+    }
+    Ok(safe)
+}
+
+/// Longest text an XLSX cell holds; longer text is cut with a marker instead of failing the
+/// whole rollup.
+const XLSX_CELL_MAX: usize = 32_767;
+
+fn xlsx_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    const MARK: &str = "…（已截断）";
+    if s.chars().count() <= XLSX_CELL_MAX {
+        return s.into();
+    }
+    let kept: String = s
+        .chars()
+        .take(XLSX_CELL_MAX - MARK.chars().count())
+        .collect();
+    (kept + MARK).into()
+}
+
+fn xlsx_bytes(df: &DataFrame) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format as XFormat, Workbook};
     let mut book = Workbook::new();
     let bold = XFormat::new().set_bold();
@@ -346,8 +456,10 @@ fn write_xlsx(path: &Path, df: &DataFrame) -> Result<(), String> {
                 let c = c as u16;
                 match v {
                     AnyValue::Null => Ok(()),
-                    AnyValue::String(s) => sheet.write_string(row, c, s).map(|_| ()),
-                    AnyValue::StringOwned(s) => sheet.write_string(row, c, s.as_str()).map(|_| ()),
+                    AnyValue::String(s) => sheet.write_string(row, c, xlsx_cell(s)).map(|_| ()),
+                    AnyValue::StringOwned(s) => sheet
+                        .write_string(row, c, xlsx_cell(s.as_str()))
+                        .map(|_| ()),
                     other => match other.extract::<f64>() {
                         Some(n) => sheet
                             .write_number_with_format(row, c, n, &number)
@@ -365,5 +477,101 @@ fn write_xlsx(path: &Path, df: &DataFrame) -> Result<(), String> {
             .set_name("空")
             .map_err(|e| e.to_string())?;
     }
-    book.save(path).map_err(|e| e.to_string())
+    book.save_to_buffer().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::Deduction;
+    use crate::{AgentChannel, CallMeta, Direction};
+
+    fn result(call_id: &str, rubric: &str, item: &str) -> CallResult {
+        let meta = CallMeta {
+            call_id: call_id.into(),
+            audio: "a.wav".into(),
+            agent_id: "A1".into(),
+            started_at: chrono::DateTime::parse_from_rfc3339("2026-10-13T14:20:00+08:00")
+                .expect("time"),
+            direction: if rubric == "客服" {
+                Direction::Inbound
+            } else {
+                Direction::Outbound
+            },
+            agent_channel: AgentChannel::Left,
+            extra: Default::default(),
+        };
+        let mut r = CallResult::for_call(&meta);
+        r.rubric = rubric.into();
+        r.score = 90.0;
+        r.deductions.push(Deduction {
+            item: item.into(),
+            rule: format!("{item}.1"),
+            points: 10.0,
+            reason: String::new(),
+            words: String::new(),
+            evidence: Vec::new(),
+            start_ms: 0,
+            end_ms: 0,
+        });
+        r
+    }
+
+    /// Item 5 is 推诿客户 on the 客服 sheet and 服务技巧 on the 营销 sheet: two columns named by
+    /// the sheets' own item names, never one column 「第5项」.
+    #[test]
+    fn item_columns_come_from_each_sheets_names() {
+        let rubrics = Rubrics::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rubrics"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let results = [
+            result("c1", "客服", "5"),
+            result("c2", "营销", "5"),
+            result("c3", "营销", "5"),
+        ];
+        let df = rollup(&results, &rubrics, None).expect("rollup");
+        let agent_row = |c: &str| {
+            df.column(c)
+                .expect(c)
+                .get(0)
+                .expect("row")
+                .extract::<i64>()
+                .expect("count")
+        };
+        assert_eq!(agent_row("客服·5·推诿客户"), 1);
+        assert_eq!(agent_row("营销·5·服务技巧"), 2);
+        assert!(df
+            .get_column_names()
+            .iter()
+            .all(|c| !c.starts_with("item_")));
+        assert!(
+            df.column("禁语_反问").is_ok(),
+            "charged lexicons come from the rubric"
+        );
+        assert_eq!(header("营销·5·服务技巧", Lang::Zh), "营销·服务技巧扣分通话");
+        assert_eq!(header("禁语_反问", Lang::Zh), "禁语·反问");
+        assert_eq!(header("avg_score", Lang::Zh), "平均得分");
+        assert_eq!(header("avg_score", Lang::En), "avg_score");
+    }
+
+    /// A manifest value that Excel or WPS would run as a formula reaches the CSV defused, and
+    /// an over-long one is cut in the XLSX instead of failing the rollup.
+    #[test]
+    fn hostile_and_huge_cells_are_written_safely() {
+        let rubrics = Rubrics::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rubrics"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut hostile = result("c1", "客服", "5");
+        hostile.agent_id = "=HYPERLINK(\"http://x\",\"y\")".into();
+        let mut huge = result("c2", "客服", "5");
+        huge.agent_id = "长".repeat(40_000);
+        let mut df = rollup(&[hostile, huge], &rubrics, None).expect("rollup");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let written = write_table(dir.path(), "rollup", &mut df, &[Format::Csv, Format::Xlsx])
+            .expect("written");
+        let csv = std::fs::read_to_string(&written[0]).expect("csv");
+        assert!(csv.contains("'=HYPERLINK"), "{csv}");
+        for unsafe_start in [",=HYPERLINK", "\"=HYPERLINK", "\n=HYPERLINK"] {
+            assert!(!csv.contains(unsafe_start), "{csv}");
+        }
+        assert!(written[1].metadata().expect("xlsx").len() > 0);
+    }
 }

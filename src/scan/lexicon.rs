@@ -2,13 +2,15 @@
 //!
 //! Takes `lexicons/*.txt` (or any `(name, text)` pair) and returns [`Lexicons`], or every bad line
 //! at once as [`LexiconErrors`]. The format is documented in `lexicons/README.md`: one phrase a
-//! line, `#` comments, `re:` regexes, and conditions after `|` (`除外 <context>`, `引述除外`).
+//! line, `#` comments, `re:` regexes, `A ~N B` proximity patterns, conditions after `|`
+//! (`除外 <context>`, `引述除外`) and the file directives `@引述除外` and `@phonetic`.
 //! Loading never half-succeeds: one bad line anywhere and no lexicon is returned, because a
 //! silently missing phrase would score calls wrongly for a whole month.
 
 use std::path::{Path, PathBuf};
 
 use crate::text::normalize;
+use crate::text::phonetic::MatchKind;
 
 /// All entries of all lexicon files, in file-name then line order.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +34,41 @@ pub struct Entry {
     pub(crate) exclusions: Vec<String>,
     /// Not a hit when the speaker is quoting the other party (你说…, 你的意思是…).
     pub(crate) skip_quoted: bool,
+    /// What hits that only sound like the entry do (the file's `@phonetic`).
+    pub(crate) phonetic: PhoneticMode,
+}
+
+impl Entry {
+    /// A plain phrase (not `re:` and not `A ~N B`).
+    pub fn is_literal(&self) -> bool {
+        matches!(self.pattern, Pattern::Literal(_))
+    }
+}
+
+/// A lexicon file's `@phonetic` line: what to do with words that sound like an entry but are
+/// written differently (Whisper's slips).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PhoneticMode {
+    /// Exact matches only.
+    Off,
+    /// No `@phonetic` line: homophones count as exact hits, near matches go to the inspector.
+    #[default]
+    Auto,
+    /// Every homophone and near hit goes to the inspector; none deducts.
+    Review,
+    /// Homophone and near hits count as exact hits.
+    Deduct,
+}
+
+impl PhoneticMode {
+    /// Whether a hit of this kind is for the inspector to judge rather than to deduct.
+    pub fn review(self, kind: MatchKind) -> bool {
+        match (self, kind) {
+            (_, MatchKind::Exact) | (PhoneticMode::Deduct, _) => false,
+            (PhoneticMode::Auto, MatchKind::Homophone) => false,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -40,7 +77,17 @@ pub(crate) enum Pattern {
     Literal(String),
     /// Applied to normalised text; `anchor` is a normalised word every match contains.
     Regex { re: regex::Regex, anchor: String },
+    /// One of `before`, then one of `after` starting at most `within` chars after it ends
+    /// (normalised words): `到底 ~6 懂/明白/想`.
+    Near {
+        before: Vec<String>,
+        within: usize,
+        after: Vec<String>,
+    },
 }
+
+/// Largest gap a proximity pattern may ask for: the scanner looks this far past its first word.
+pub const MAX_WITHIN: usize = 32;
 
 /// One bad line of a lexicon file.
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +183,15 @@ impl Lexicons {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// The same lexicons with every file's `@phonetic` replaced by `mode`: to measure what
+    /// phonetic matching would do everywhere.
+    pub fn with_phonetic_mode(mut self, mode: PhoneticMode) -> Lexicons {
+        for e in &mut self.entries {
+            e.phonetic = mode;
+        }
+        self
+    }
 }
 
 fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Vec<LexiconError>) {
@@ -145,6 +201,7 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
         .unwrap_or_default();
     let mut seen: std::collections::HashMap<String, usize> = Default::default();
     let mut file_skip_quoted = false;
+    let mut phonetic = PhoneticMode::Auto;
     let mut bad = |line: usize, what: String, fix: &'static str| {
         errors.push(LexiconError::Line {
             path: path.to_path_buf(),
@@ -160,12 +217,23 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
             continue;
         }
         if let Some(directive) = raw.strip_prefix('@') {
-            match directive.trim() {
-                "引述除外" => file_skip_quoted = true,
-                other => bad(
+            let mut words = directive.split_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some("引述除外"), None, _) => file_skip_quoted = true,
+                (Some("phonetic"), Some(mode), None) => match mode {
+                    "off" => phonetic = PhoneticMode::Off,
+                    "review" => phonetic = PhoneticMode::Review,
+                    "deduct" => phonetic = PhoneticMode::Deduct,
+                    _ => bad(
+                        line,
+                        format!("unknown @phonetic mode `{mode}`"),
+                        "write @phonetic off, @phonetic review or @phonetic deduct",
+                    ),
+                },
+                _ => bad(
                     line,
-                    format!("unknown directive @{other}"),
-                    "the only file directive is @引述除外; remove the line or fix the spelling",
+                    format!("unknown directive @{}", directive.trim()),
+                    "the file directives are @引述除外 and @phonetic off|review|deduct; remove the line or fix the spelling",
                 ),
             }
             continue;
@@ -202,6 +270,14 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
         }
         let pattern = if let Some(re) = head.strip_prefix("re:") {
             match parse_regex(re.trim()) {
+                Ok(p) => p,
+                Err((what, fix)) => {
+                    bad(line, what, fix);
+                    continue;
+                }
+            }
+        } else if let Some(parsed) = parse_near(head) {
+            match parsed {
                 Ok(p) => p,
                 Err((what, fix)) => {
                     bad(line, what, fix);
@@ -247,8 +323,44 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
                 pattern,
                 exclusions,
                 skip_quoted,
+                phonetic,
             });
         }
+    }
+}
+
+/// Parses `A ~N B` (alternatives separated by `/`); `None` when the line is not of that shape.
+fn parse_near(head: &str) -> Option<Result<Pattern, (String, &'static str)>> {
+    let words: Vec<&str> = head.split_whitespace().collect();
+    let [a, gap, b] = words.as_slice() else {
+        return None;
+    };
+    let within = gap.strip_prefix('~')?;
+    const FIX: &str = "write the first words, ~ and the largest gap in characters, then the second words, e.g. `到底 ~6 懂/明白/想`";
+    let Ok(within) = within.parse::<usize>() else {
+        return Some(Err((format!("`{gap}` is not ~ and a number"), FIX)));
+    };
+    if within > MAX_WITHIN {
+        return Some(Err((
+            format!("gap {within} is larger than {MAX_WITHIN} characters"),
+            "use a gap of at most 32; farther words are rarely one phrase",
+        )));
+    }
+    let alternatives = |side: &str| -> Option<Vec<String>> {
+        side.split('/')
+            .map(|w| Some(normalize(w).as_str().to_owned()).filter(|n| !n.is_empty()))
+            .collect()
+    };
+    match (alternatives(a), alternatives(b)) {
+        (Some(before), Some(after)) => Some(Ok(Pattern::Near {
+            before,
+            within,
+            after,
+        })),
+        _ => Some(Err((
+            format!("`{head}` has an empty word before or after ~"),
+            FIX,
+        ))),
     }
 }
 
@@ -428,5 +540,46 @@ mod tests {
         assert_eq!(e.exclusions, ["请讲清楚一点", "请讲清楚一些"]);
         assert!(e.skip_quoted);
         assert_eq!(e.phrase, "请讲清楚");
+    }
+
+    #[test]
+    fn proximity_and_phonetic_lines() {
+        let lex = parse("@phonetic review\n你到底 ~6 懂/明白\n凭什么 ~0 说\n").expect("valid");
+        let e = &lex.entries()[0];
+        assert!(!e.is_literal());
+        assert_eq!(e.phonetic, PhoneticMode::Review);
+        let Pattern::Near {
+            before,
+            within,
+            after,
+        } = &e.pattern
+        else {
+            panic!("not a proximity pattern: {:?}", e.pattern);
+        };
+        assert_eq!(
+            (before.as_slice(), *within),
+            (["你到底".to_string()].as_slice(), 6)
+        );
+        assert_eq!(after, &["懂", "明白"]);
+        assert_eq!(
+            parse("信不信由你\n").expect("valid").entries()[0].phonetic,
+            PhoneticMode::Auto
+        );
+    }
+
+    #[test]
+    fn bad_proximity_and_phonetic_lines_are_named() {
+        let err = parse("到底 ~x 懂\n到底 ~99 懂\n到底 ~3 /\n@phonetic loud\n@phonetic\n")
+            .expect_err("five bad lines");
+        let msg = err.to_string();
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(lines.len(), 5, "{msg}");
+        for (got, line) in lines.iter().zip(1..) {
+            assert!(
+                got.starts_with(&format!("lexicons/反问.txt:{line}: ")),
+                "{got}"
+            );
+        }
+        assert!(lines[3].contains("@phonetic off, @phonetic review or @phonetic deduct"));
     }
 }

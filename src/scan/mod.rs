@@ -11,16 +11,27 @@
 //! longer phrase wins and its prefix is not reported again. A shorter phrase of a *different*
 //! lexicon inside a longer one is still reported (precomputed per pattern, so it costs nothing
 //! until the longer phrase occurs). `re:` entries are not run over the text: each has a fixed word
-//! (its anchor) in the same automaton, and the regex runs only in a window around an anchor.
+//! (its anchor) in the same automaton, and the regex runs only in a window around an anchor;
+//! proximity entries (`到底 ~6 懂/明白/想`) likewise look for their second word only after their
+//! first.
+//!
+//! Whisper's slips (信不信有你 for 信不信由你) are found on sound by a second automaton over
+//! toneless pinyin (see `phonetic`); every hit says how it matched ([`MatchKind`]). Where an
+//! exact hit and a phonetic one of the same lexicon overlap, the exact one is kept, then the
+//! homophone, then the nearest.
 
 mod lexicon;
+mod phonetic;
 
-pub use lexicon::{Entry, LexiconError, LexiconErrors, Lexicons};
+pub use crate::text::phonetic::{MatchKind, Tolerance};
+pub use lexicon::{Entry, LexiconError, LexiconErrors, Lexicons, PhoneticMode};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
 use lexicon::Pattern;
+use phonetic::PhoneticIndex;
 
 use crate::asr::{Segment, Transcript};
+use crate::text::phonetic::SoundStream;
 use crate::text::Normalized;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +53,20 @@ pub struct Hit {
     pub phrase: String,
     /// Where `text` sits: index of the segment in its transcript and char offsets within it.
     pub span: HitSpan,
+    /// How `text` matched `phrase`; results written before phonetic matching read as `exact`.
+    #[serde(rename = "match", default)]
+    pub kind: MatchKind,
+    /// Similarity of `text` to `phrase` on toneless pinyin, 0–1 (1 for exact and homophone).
+    #[serde(default = "full_similarity")]
+    pub similarity: f32,
+    /// For the inspector to judge, never deducted: near hits, or any phonetic hit of a
+    /// `@phonetic review` lexicon.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub review: bool,
+}
+
+fn full_similarity() -> f32 {
+    1.0
 }
 
 /// Location of a hit in the transcript it came from. A phrase split across two segments
@@ -79,6 +104,8 @@ pub enum BuildError {
 enum Target {
     Entry(u32),
     Regex(u32),
+    /// The first word of a proximity entry.
+    Near(u32),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -91,12 +118,26 @@ struct PatternInfo {
     simple: Option<u32>,
 }
 
-/// A match in normalised text: entry index and byte range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A match in normalised text: entry index, byte range and how it matched.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NormMatch {
     pub start: usize,
     pub end: usize,
     pub entry: usize,
+    pub kind: MatchKind,
+    pub similarity: f32,
+}
+
+impl NormMatch {
+    fn exact(start: usize, end: usize, entry: usize) -> NormMatch {
+        NormMatch {
+            start,
+            end,
+            entry,
+            kind: MatchKind::Exact,
+            similarity: 1.0,
+        }
+    }
 }
 
 /// A hit in plain text: char offsets into the text given to [`Scanner::scan_text`].
@@ -105,6 +146,10 @@ pub struct TextHit<'s> {
     pub entry: &'s Entry,
     pub start: usize,
     pub end: usize,
+    pub kind: MatchKind,
+    pub similarity: f32,
+    /// For the inspector only (see [`Hit::review`]).
+    pub review: bool,
 }
 
 /// Compiled lexicons: build once, share by reference across threads.
@@ -118,11 +163,27 @@ pub struct Scanner {
     targets: Vec<Target>,
     /// `(target, byte offset inside the outer pattern, byte length)`.
     nested: Vec<(Target, u32, u32)>,
+    /// Regex and proximity entries: their matches are found around anchors and deduplicated.
     regexes: Vec<u32>,
+    phonetic: Option<PhoneticIndex>,
 }
 
 impl Scanner {
+    /// Exact and phonetic matching with the default [`Tolerance`].
     pub fn new(lexicons: &Lexicons) -> Result<Scanner, BuildError> {
+        Scanner::with_phonetic(lexicons, Some(Tolerance::default()))
+    }
+
+    /// Exact matching only, whatever the lexicons' `@phonetic` lines say.
+    pub fn exact_only(lexicons: &Lexicons) -> Result<Scanner, BuildError> {
+        Scanner::with_phonetic(lexicons, None)
+    }
+
+    /// Phonetic matching with `tolerance`, or none.
+    pub fn with_phonetic(
+        lexicons: &Lexicons,
+        tolerance: Option<Tolerance>,
+    ) -> Result<Scanner, BuildError> {
         if lexicons.is_empty() {
             return Err(BuildError::Empty);
         }
@@ -138,25 +199,35 @@ impl Scanner {
                     regexes.push(i as u32);
                     (anchor, Target::Regex(i as u32))
                 }
+                Pattern::Near { before, .. } => {
+                    regexes.push(i as u32);
+                    for word in before {
+                        add_word(
+                            &mut words,
+                            &mut index,
+                            &mut per_pattern,
+                            word,
+                            Target::Near(i as u32),
+                        );
+                    }
+                    continue;
+                }
             };
-            let id = *index.entry(word.clone()).or_insert_with(|| {
-                words.push(word.clone());
-                per_pattern.push(Vec::new());
-                words.len() - 1
-            });
-            per_pattern[id].push(target);
+            add_word(&mut words, &mut index, &mut per_pattern, word, target);
         }
         // Lexicons hit often (fillers are single chars), so time goes into state transitions
         // and a DFA is about 2x faster than the NFAs while it fits in cache (the shipped
         // lexicons: 2 MiB); at 10k phrases it takes 48 MiB and is 4x slower than the NFA.
         let kind = (words.len() <= DFA_MAX_PATTERNS).then_some(AhoCorasickKind::DFA);
         let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(AcMatchKind::LeftmostLongest)
             .kind(kind)
             .build(&words)?;
         let overlapping = AhoCorasick::new(&words)?;
         let category = |t: &Target| match *t {
-            Target::Entry(i) | Target::Regex(i) => entries[i as usize].category.as_str(),
+            Target::Entry(i) | Target::Regex(i) | Target::Near(i) => {
+                entries[i as usize].category.as_str()
+            }
         };
         let mut patterns = Vec::with_capacity(words.len());
         let mut targets = Vec::new();
@@ -172,7 +243,7 @@ impl Scanner {
                 }
                 for t in &per_pattern[m.pattern().as_usize()] {
                     let other_lexicon = own.iter().all(|o| category(o) != category(t));
-                    if matches!(t, Target::Regex(_)) || other_lexicon {
+                    if matches!(t, Target::Regex(_) | Target::Near(_)) || other_lexicon {
                         nested.push((*t, m.start() as u32, (m.end() - m.start()) as u32));
                     }
                 }
@@ -190,7 +261,12 @@ impl Scanner {
                 simple,
             });
         }
+        let phonetic = match tolerance {
+            Some(tol) => PhoneticIndex::new(&entries, tol)?,
+            None => None,
+        };
         Ok(Scanner {
+            phonetic,
             lexicons: Lexicons {
                 entries,
                 version: lexicons.version.clone(),
@@ -238,11 +314,7 @@ impl Scanner {
         for m in self.ac.find_iter(norm) {
             let info = &self.patterns[m.pattern().as_usize()];
             if let Some(entry) = info.simple {
-                f(NormMatch {
-                    start: m.start(),
-                    end: m.end(),
-                    entry: entry as usize,
-                });
+                f(NormMatch::exact(m.start(), m.end(), entry as usize));
                 continue;
             }
             for t in &self.targets[info.targets.0 as usize..info.targets.1 as usize] {
@@ -268,11 +340,20 @@ impl Scanner {
             Target::Entry(e) => {
                 let entry = &self.lexicons.entries[e as usize];
                 if !self.excluded(norm, entry, start, end) {
-                    f(NormMatch {
-                        start,
-                        end,
-                        entry: e as usize,
-                    });
+                    f(NormMatch::exact(start, end, e as usize));
+                }
+            }
+            Target::Near(e) => {
+                let entry = &self.lexicons.entries[e as usize];
+                let Pattern::Near { within, after, .. } = &entry.pattern else {
+                    return;
+                };
+                let Some(t) = second_word(norm, end, *within, after) else {
+                    return;
+                };
+                if start >= regex_end[e as usize] && !self.excluded(norm, entry, start, t) {
+                    regex_end[e as usize] = t;
+                    f(NormMatch::exact(start, t, e as usize));
                 }
             }
             Target::Regex(e) => {
@@ -290,11 +371,7 @@ impl Scanner {
                         && !self.excluded(norm, entry, s, t)
                     {
                         regex_end[e as usize] = t;
-                        f(NormMatch {
-                            start: s,
-                            end: t,
-                            entry: e as usize,
-                        });
+                        f(NormMatch::exact(s, t, e as usize));
                     }
                 }
             }
@@ -318,6 +395,52 @@ impl Scanner {
     /// overlapping text (a seed phrase and a regex for its variants), only the first and longest
     /// is kept: one utterance is one offence, and 反问 counts change the score.
     pub fn scan_normalized(&self, norm: &str) -> Vec<NormMatch> {
+        let mut kept = self.scan_exact(norm);
+        if let Some(index) = &self.phonetic {
+            let mut sounds = SoundStream::default();
+            let found = index.find(norm, &mut sounds, &self.lexicons.entries);
+            self.merge_phonetic(&sounds, found, &mut kept);
+        }
+        kept
+    }
+
+    /// Adds phonetic matches that overlap no kept hit of their lexicon: homophones before near
+    /// matches, the most similar first.
+    fn merge_phonetic(
+        &self,
+        sounds: &SoundStream,
+        mut found: Vec<phonetic::Candidate>,
+        kept: &mut Vec<NormMatch>,
+    ) {
+        found.sort_by(|a, b| {
+            let key = |c: &phonetic::Candidate| (c.compared.kind, -c.compared.similarity, c.start);
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        for c in found {
+            let m = NormMatch {
+                start: sounds.bytes[c.start] as usize,
+                end: sounds.bytes[c.end] as usize,
+                entry: c.entry,
+                kind: c.compared.kind,
+                similarity: c.compared.similarity,
+            };
+            let category = &self.lexicons.entries[m.entry].category;
+            let before_end = kept.partition_point(|k| k.start < m.end);
+            let overlaps =
+                kept[..before_end].iter().rev().take(32).any(|k| {
+                    k.end > m.start && self.lexicons.entries[k.entry].category == *category
+                });
+            if !overlaps {
+                let at = kept.partition_point(|k| (k.start, m.end) <= (m.start, k.end));
+                kept.insert(at, m);
+            }
+        }
+    }
+
+    /// Exact hits only, sorted by position, one per overlapping run of one lexicon.
+    fn scan_exact(&self, norm: &str) -> Vec<NormMatch> {
         let mut out = Vec::new();
         self.for_each_normalized(norm, |m| out.push(m));
         out.sort_unstable_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.entry));
@@ -343,10 +466,14 @@ impl Scanner {
             .into_iter()
             .map(|m| {
                 let (start, end) = norm.orig_span(m.start, m.end);
+                let entry = &self.lexicons.entries[m.entry];
                 TextHit {
-                    entry: &self.lexicons.entries[m.entry],
+                    entry,
                     start,
                     end,
+                    kind: m.kind,
+                    similarity: m.similarity,
+                    review: entry.phonetic.review(m.kind),
                 }
             })
             .collect()
@@ -395,10 +522,45 @@ impl Scanner {
                         end_segment,
                         end: last + 1,
                     },
+                    kind: m.kind,
+                    similarity: m.similarity,
+                    review: entry.phonetic.review(m.kind),
                 })
             })
             .collect()
     }
+}
+
+fn add_word(
+    words: &mut Vec<String>,
+    index: &mut std::collections::HashMap<String, usize>,
+    per_pattern: &mut Vec<Vec<Target>>,
+    word: &str,
+    target: Target,
+) {
+    let id = *index.entry(word.to_owned()).or_insert_with(|| {
+        words.push(word.to_owned());
+        per_pattern.push(Vec::new());
+        words.len() - 1
+    });
+    per_pattern[id].push(target);
+}
+
+/// End of the nearest of `after` that starts at most `within` chars after byte `from`.
+fn second_word(norm: &str, from: usize, within: usize, after: &[String]) -> Option<usize> {
+    let limit = norm[from..]
+        .char_indices()
+        .nth(within)
+        .map_or(norm.len(), |(i, _)| from + i);
+    after
+        .iter()
+        .filter_map(|w| {
+            let hi = ceil_boundary(norm, limit + w.len());
+            let at = norm[from..hi].find(w.as_str())?;
+            Some((from + at, from + at + w.len()))
+        })
+        .min_by_key(|&(s, e)| (s, std::cmp::Reverse(e)))
+        .map(|(_, e)| e)
 }
 
 /// Start and end time of char `c` of a segment: from its token when the tokens spell the
@@ -426,7 +588,7 @@ fn char_time(seg: &Segment, c: usize) -> (u64, u64) {
 
 /// True when the words right before `start` introduce a quotation of the other party. Only a cue
 /// that ends exactly where the phrase starts counts: "不是跟你说了吗？你听懂了吗" is two offences.
-fn quoted(norm: &str, start: usize) -> bool {
+pub(crate) fn quoted(norm: &str, start: usize) -> bool {
     let before = &norm[floor_boundary(norm, start.saturating_sub(QUOTE_WINDOW))..start];
     QUOTE_CUES.iter().any(|cue| before.ends_with(cue))
 }

@@ -1,4 +1,4 @@
-//! Scanner behaviour on small lexicons made in code, and properties on real helpdesk text.
+//! Scanner behaviour on small lexicons made in code, and properties on helpdesk-like text.
 
 use std::path::Path;
 
@@ -218,14 +218,13 @@ fn oracle(words: &[String], text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// Self-written helpdesk lines (fixtures/scan/helpdesk.txt): hosts for inserted phrases.
 fn real_lines() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/cs-text-dev/mobilecs_phone_transcripts.jsonl");
-    let text = std::fs::read_to_string(&path).expect("shared data beside the repo");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scan/helpdesk.txt");
+    let text = std::fs::read_to_string(&path).expect("fixtures/scan/helpdesk.txt");
     text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_owned))
         .filter(|t| t.chars().count() > 4)
+        .map(str::to_owned)
         .collect()
 }
 
@@ -236,7 +235,7 @@ fn seed_phrases() -> Vec<String> {
         .entries()
         .iter()
         .filter(|e| FORBIDDEN.contains(&e.category.as_str()))
-        .filter(|e| !e.phrase.starts_with("re:") && e.exclusions.is_empty())
+        .filter(|e| e.is_literal() && e.exclusions.is_empty())
         .map(|e| e.phrase.clone())
         .collect()
 }
@@ -315,4 +314,135 @@ fn single_lexicon(phrases: &[String]) -> Scanner {
         .map(|p| format!("{p}\n"))
         .collect();
     scanner(&[("x/测试.txt", &text)])
+}
+
+/// `(rule, words, kind, review)` of every hit but fillers (啊, 嗯 are everywhere).
+fn kinds(s: &Scanner, text: &str) -> Vec<(String, String, MatchKind, bool)> {
+    s.scan_text(text)
+        .into_iter()
+        .filter(|h| h.entry.category != "语气词")
+        .map(|h| {
+            let t: String = text.chars().skip(h.start).take(h.end - h.start).collect();
+            (h.entry.rule.clone(), t, h.kind, h.review)
+        })
+        .collect()
+}
+
+#[test]
+fn phonetic_hits_say_how_they_matched() {
+    use MatchKind::{Exact, Homophone, Near};
+    let s = shipped();
+    let cases: [(&str, &[(&str, &str, MatchKind, bool)]); 6] = [
+        (
+            "嗯，信不信有你。",
+            &[("愤怒:29", "信不信有你", Homophone, false)],
+        ),
+        ("信不信由你", &[("愤怒:29", "信不信由你", Exact, false)]),
+        (
+            "不买一你可以投诉我啊",
+            &[("散漫:5", "不买一你可以投诉我啊", Near, true)],
+        ),
+        (
+            "你明不明白我的衣服？",
+            &[("质问:16", "你明不明白我的衣服", Near, true)],
+        ),
+        // The exact hit of the same lexicon wins over the homophone of the longer seed.
+        (
+            "已经说这么多了我无话可说",
+            &[("散漫:19", "我无话可说", Exact, false)],
+        ),
+        // 4 syllables: a homophone counts, a near miss does not.
+        ("请您收等", &[]),
+    ];
+    for (text, want) in cases {
+        let want: Vec<(String, String, MatchKind, bool)> = want
+            .iter()
+            .map(|(r, w, k, v)| (r.to_string(), w.to_string(), *k, *v))
+            .collect();
+        assert_eq!(kinds(&s, text), want, "{text}");
+    }
+}
+
+#[test]
+fn phonetic_directive_changes_what_deducts() {
+    let text = "信不信有你，不买一你可以投诉我啊";
+    let got = |directive: &str| {
+        let lexicon = format!("{directive}\n信不信由你\n不满意你可以投诉我啊\n");
+        let s = scanner(&[("l/散漫.txt", &lexicon)]);
+        kinds(&s, text)
+            .into_iter()
+            .map(|(_, _, k, review)| (k, review))
+            .collect::<Vec<_>>()
+    };
+    use MatchKind::{Homophone, Near};
+    assert_eq!(got(""), [(Homophone, false), (Near, true)]);
+    assert_eq!(got("@phonetic review"), [(Homophone, true), (Near, true)]);
+    assert_eq!(got("@phonetic deduct"), [(Homophone, false), (Near, false)]);
+    assert_eq!(got("@phonetic off"), []);
+    let exact = Scanner::exact_only(
+        &Lexicons::from_sources([(Path::new("l/散漫.txt"), "信不信由你\n")]).expect("valid"),
+    )
+    .expect("builds");
+    assert!(exact.scan_text(text).is_empty());
+}
+
+#[test]
+fn exclusions_apply_to_what_sounds_like_them() {
+    let s = scanner(&[("l/愤怒.txt", "请讲清楚 | 除外 请讲清楚一点\n")]);
+    assert!(hits(&s, "请讲青楚一点好吗").is_empty());
+    assert_eq!(hits(&s, "请讲青楚！").len(), 1);
+    let quoted = scanner(&[("l/反问.txt", "@引述除外\n你到底想怎么样\n")]);
+    assert!(hits(&quoted, "您是说你到底想怎么养对吗").is_empty());
+    assert_eq!(hits(&quoted, "你到底想怎么养").len(), 1);
+}
+
+#[test]
+fn proximity_patterns_on_paraphrases_and_polite_sentences() {
+    let s = scanner(&[
+        ("l/反问.txt", "你到底 ~6 懂/明白\n"),
+        ("l/质问.txt", "凭什么 ~6 说\n"),
+    ]);
+    let cases = [
+        ("您到底听懂了没有？", Some(("反问:1", "您到底听懂"))),
+        ("你到底明白没明白", Some(("反问:1", "你到底明白"))),
+        ("你凭什么说是我们的问题", Some(("质问:1", "凭什么说"))),
+        ("凭什么你说不办就不办", Some(("质问:1", "凭什么你说"))),
+        // Too far apart, or the second word missing.
+        ("你到底是哪一天办理的业务，我们一定帮你弄明白", None),
+        ("您放心，我们一定会负责到底的，明白您的心情", None),
+        ("凭您的身份证就可以办理，不用担心", None),
+    ];
+    for (text, want) in cases {
+        let got = hits(&s, text);
+        let want: Vec<(String, String)> = want
+            .map(|(r, w)| (r.to_string(), w.to_string()))
+            .into_iter()
+            .collect();
+        assert_eq!(got, want, "{text}");
+    }
+}
+
+#[test]
+fn hits_written_before_phonetic_matching_read_as_exact() {
+    let old = r#"{"rule":"愤怒:29","category":"愤怒","role":"agent","start_ms":0,"end_ms":900,
+        "text":"信不信由你","phrase":"信不信由你。","span":{"segment":0,"start":0,"end_segment":0,"end":5}}"#;
+    let hit: Hit = serde_json::from_str(old).expect("old hit JSON reads");
+    assert_eq!(
+        (hit.kind, hit.similarity, hit.review),
+        (MatchKind::Exact, 1.0, false)
+    );
+    let t = Transcript {
+        role: Role::Agent,
+        segments: vec![seg(0, 1000, "不买一你可以投诉我啊")],
+    };
+    let near = &shipped().scan_transcript(&t)[0];
+    let json = serde_json::to_value(near).expect("serialises");
+    assert_eq!(json["match"], "near");
+    assert_eq!(json["review"], true);
+    assert!(
+        json["similarity"]
+            .as_f64()
+            .is_some_and(|x| x > 0.8 && x < 1.0),
+        "{json}"
+    );
 }

@@ -55,7 +55,7 @@ pub struct Calendar {
 
 /// A calendar problem, `file:line: what`.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {message}", super::location(path, *line))]
+#[error("{}: {message}", crate::util::location(path, *line))]
 pub struct CalendarError {
     pub path: PathBuf,
     pub line: usize,
@@ -90,13 +90,7 @@ impl Calendar {
     pub fn add(&mut self, path: &Path, text: &str) -> Result<(), CalendarError> {
         let file: File = toml::from_str(text).map_err(|e| CalendarError {
             path: path.to_path_buf(),
-            line: e.span().map_or(0, |s| {
-                text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1
-            }),
+            line: e.span().map_or(0, |s| crate::util::line_at(text, s.start)),
             message: format!("{}; dates are written 2026-10-01", e.message()),
         })?;
         for h in file.holidays {

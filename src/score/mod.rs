@@ -15,10 +15,22 @@ mod rubric;
 use serde::{Deserialize, Serialize};
 
 pub use calendar::{Calendar, CalendarError, DayGreeting};
-pub use detect::similarity;
-pub use rubric::{Check, Item, Modifier, Rubric, RubricError, Rubrics, Rule, DETECTORS};
+pub use detect::{docs as detector_docs, similarity, Detector, DetectorDoc, Speaker};
+pub use rubric::{Check, Item, Modifier, Rubric, RubricError, Rubrics, Rule};
 
 use crate::{CallMeta, CallMetrics, Direction, Hit, Role, Transcript};
+
+/// Language of the reasons and findings inspectors read: Chinese unless asked otherwise. The
+/// words and times that make up the evidence are the same in both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// 中文
+    #[default]
+    Zh,
+    /// English
+    En,
+}
 
 /// Version of the `calls.jsonl` schema; bump on any change to field names or meaning.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -175,15 +187,6 @@ impl CallResult {
     }
 }
 
-/// `file:line`, or just `file` when the problem is with the whole file (line 0).
-fn location(path: &std::path::Path, line: usize) -> String {
-    if line == 0 {
-        path.display().to_string()
-    } else {
-        format!("{}:{line}", path.display())
-    }
-}
-
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
@@ -218,8 +221,13 @@ pub fn score_call(
     let Some(sheet) = rubrics.for_direction(meta.direction) else {
         result.status = Status::Error;
         result.error = Some(format!(
-            "no rubric sheet for direction {:?}",
-            meta.direction
+            "no rubric sheet for direction {:?}; add one with direction = \"{}\" to rubrics/",
+            meta.direction,
+            if meta.direction == Direction::Inbound {
+                "inbound"
+            } else {
+                "outbound"
+            }
         ));
         return result;
     };
@@ -256,117 +264,172 @@ pub fn score_call(
         hits: &seen_hits,
         metrics,
         calendar,
+        lang: rubrics.lang,
     };
     let mut total = 0.0;
     for item in &sheet.items {
         let mut forfeited = false;
         for rule in &item.rules {
-            let mut note = rule.text.clone();
-            if !rule.modifiers.is_empty() {
-                let names: Vec<&str> = rule.modifiers.iter().map(|m| m.as_str()).collect();
-                note = format!("{note} [{}]", names.join("、"));
-            }
-            result
-                .flags
-                .extend(rule.modifiers.iter().map(|&m| AvailableFlag {
-                    rule: rule.id.clone(),
-                    flag: m.into(),
-                    value: m.factor(),
-                }));
-            if item.bonus {
-                result.flags.push(AvailableFlag {
-                    rule: rule.id.clone(),
-                    flag: Flag::Bonus,
-                    value: item.points,
-                });
-            }
-            let Some(detector) = rule.detector.as_deref() else {
-                let label = if item.bonus {
-                    format!("{} (特别加分项 +{})", rule.id, item.points)
-                } else {
-                    rule.id.clone()
-                };
-                result.manual.push(format!("{label} {note}"));
+            offer_flags(&mut result, item, rule);
+            let Some(detector) = &rule.detect else {
+                result.manual.push(manual_line(item, rule));
                 continue;
             };
-            let signals = detect::run(detector, &call, &rule.params);
-            if signals.is_empty() {
-                continue;
+            // Signals resting only on hits marked for review (near phonetic matches) never deduct.
+            let near = |s: &detect::Signal| {
+                !s.evidence.is_empty()
+                    && s.evidence
+                        .iter()
+                        .all(|&i| seen_hits.get(i).is_some_and(|h| h.review))
+            };
+            let for_review = rule.check != Check::Auto || mono || item.bonus;
+            let (review, deduct): (Vec<_>, Vec<_>) = detector
+                .run(&call)
+                .into_iter()
+                .partition(|s| s.review || for_review || near(s));
+            for s in review {
+                let near = near(&s);
+                result
+                    .findings
+                    .push(finding(rule, s, mono, near, rubrics.lang));
             }
-            if rule.check != Check::Auto || mono || item.bonus {
-                for s in signals {
-                    result.findings.push(Finding {
-                        rule: rule.id.clone(),
-                        reason: if mono {
-                            format!("mono recording, roles unknown: {}", s.reason)
-                        } else {
-                            s.reason
-                        },
-                        words: s.words,
-                        credits: rule.credits,
-                        fine_yuan: rule.fine_yuan,
-                        evidence: s.evidence,
-                        start_ms: s.start_ms,
-                        end_ms: s.end_ms,
-                    });
-                }
-                continue;
-            }
-            let occurrences: usize = signals.iter().map(|s| s.count).sum();
-            result.credits += rule.credits * occurrences as f64;
-            result.fine_yuan += rule.fine_yuan * occurrences as f64;
-            for s in &signals {
-                let points = if item.per_occurrence {
-                    item.points * s.count as f64
-                } else if !forfeited {
-                    forfeited = true;
-                    item.points
-                } else {
-                    0.0
-                };
-                total += points;
-                result.deductions.push(Deduction {
-                    item: item.id.clone(),
-                    rule: rule.id.clone(),
-                    points,
-                    reason: s.reason.clone(),
-                    words: s.words.clone(),
-                    evidence: s.evidence.clone(),
-                    start_ms: s.start_ms,
-                    end_ms: s.end_ms,
-                });
-            }
-            if let Some(extra) = &rule.extra {
-                if occurrences >= extra.min_count {
-                    let first = &signals[0];
-                    let last = &signals[signals.len() - 1];
-                    total += extra.points;
-                    result.deductions.push(Deduction {
-                        item: item.id.clone(),
-                        rule: rule.id.clone(),
-                        points: extra.points,
-                        reason: format!(
-                            "{occurrences} occurrences (≥{}): extra {} points",
-                            extra.min_count, extra.points
-                        ),
-                        words: signals
-                            .iter()
-                            .map(|s| s.words.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" / "),
-                        evidence: signals
-                            .iter()
-                            .flat_map(|s| s.evidence.iter().copied())
-                            .collect(),
-                        start_ms: first.start_ms,
-                        end_ms: last.end_ms,
-                    });
-                }
+            if !deduct.is_empty() {
+                total += deduct_rule(
+                    &mut result,
+                    item,
+                    rule,
+                    &deduct,
+                    &mut forfeited,
+                    rubrics.lang,
+                );
             }
         }
     }
     result.score = (sheet.max_score - total).clamp(0.0, sheet.max_score);
     result
+}
+
+/// The 特别加分 and modifier flags an inspector may set for `rule`; a rule that `modifies`
+/// another offers its modifiers on that one.
+fn offer_flags(result: &mut CallResult, item: &Item, rule: &Rule) {
+    let target = rule.modifies.as_ref().unwrap_or(&rule.id);
+    for &m in &rule.modifiers {
+        let flag = AvailableFlag {
+            rule: target.clone(),
+            flag: m.into(),
+            value: m.factor(),
+        };
+        if !result.flags.contains(&flag) {
+            result.flags.push(flag);
+        }
+    }
+    if item.bonus {
+        result.flags.push(AvailableFlag {
+            rule: rule.id.clone(),
+            flag: Flag::Bonus,
+            value: item.points,
+        });
+    }
+}
+
+/// A checklist line: the rule, its text, and what an inspector may set on it.
+fn manual_line(item: &Item, rule: &Rule) -> String {
+    let mut note = rule.text.clone();
+    if !rule.modifiers.is_empty() {
+        let names: Vec<&str> = rule.modifiers.iter().map(|m| m.as_str()).collect();
+        note = match &rule.modifies {
+            Some(target) => format!("{note} [{}：修正 {target} 的扣分]", names.join("、")),
+            None => format!("{note} [{}]", names.join("、")),
+        };
+    }
+    if item.bonus {
+        format!("{} (特别加分项 +{}) {note}", rule.id, item.points)
+    } else {
+        format!("{} {note}", rule.id)
+    }
+}
+
+fn finding(rule: &Rule, s: detect::Signal, mono: bool, near: bool, lang: Lang) -> Finding {
+    let reason = match (mono, near, lang) {
+        (true, _, Lang::Zh) => format!("单声道录音，无法区分坐席与客户：{}", s.reason),
+        (true, _, Lang::En) => format!("mono recording, roles unknown: {}", s.reason),
+        (false, true, Lang::Zh) => format!("近音匹配，请先听录音再扣分：{}", s.reason),
+        (false, true, Lang::En) => format!("near match, listen before deducting: {}", s.reason),
+        (false, false, _) => s.reason,
+    };
+    Finding {
+        rule: rule.id.clone(),
+        reason,
+        words: s.words,
+        credits: rule.credits,
+        fine_yuan: rule.fine_yuan,
+        evidence: s.evidence,
+        start_ms: s.start_ms,
+        end_ms: s.end_ms,
+    }
+}
+
+/// Deducts an `auto` rule's signals: the item's points once (or per occurrence), each signal
+/// listed, the `extra` on repeats. Returns the points taken.
+fn deduct_rule(
+    result: &mut CallResult,
+    item: &Item,
+    rule: &Rule,
+    signals: &[detect::Signal],
+    forfeited: &mut bool,
+    lang: Lang,
+) -> f64 {
+    let occurrences: usize = signals.iter().map(|s| s.count).sum();
+    result.credits += rule.credits * occurrences as f64;
+    result.fine_yuan += rule.fine_yuan * occurrences as f64;
+    let mut total = 0.0;
+    for s in signals {
+        let points = if item.per_occurrence {
+            item.points * s.count as f64
+        } else if !*forfeited {
+            *forfeited = true;
+            item.points
+        } else {
+            0.0
+        };
+        total += points;
+        result.deductions.push(Deduction {
+            item: item.id.clone(),
+            rule: rule.id.clone(),
+            points,
+            reason: s.reason.clone(),
+            words: s.words.clone(),
+            evidence: s.evidence.clone(),
+            start_ms: s.start_ms,
+            end_ms: s.end_ms,
+        });
+    }
+    if let Some(extra) = rule.extra.as_ref().filter(|e| occurrences >= e.min_count) {
+        let (first, last) = (&signals[0], &signals[signals.len() - 1]);
+        total += extra.points;
+        let (n, min, pts) = (occurrences, extra.min_count, extra.points);
+        result.deductions.push(Deduction {
+            item: item.id.clone(),
+            rule: rule.id.clone(),
+            points: extra.points,
+            reason: match lang {
+                Lang::Zh => format!("出现 {n} 次（≥{min}）：加扣 {pts} 分"),
+                Lang::En => format!("{n} occurrences (≥{min}): extra {pts} points"),
+            },
+            words: signals
+                .iter()
+                .map(|s| s.words.as_str())
+                .collect::<Vec<_>>()
+                .join(" / "),
+            evidence: signals
+                .iter()
+                .flat_map(|s| s.evidence.iter().copied())
+                .collect(),
+            start_ms: first.start_ms,
+            end_ms: last.end_ms,
+        });
+    }
+    total
 }
 
 fn segments(transcripts: &[Transcript]) -> Vec<ResultSegment> {

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::detect::Detector;
+use super::Lang;
+use crate::util::line_at;
 use crate::Direction;
 
 /// How a sub-rule is checked.
@@ -19,7 +22,7 @@ use crate::Direction;
 pub enum Check {
     /// A detector deducts on its own.
     Auto,
-    /// A detector flags the call for an inspector; deducts only past a configured threshold.
+    /// A detector flags the call for an inspector; never deducts.
     Assist,
     /// No machine signal: a checklist item for the inspector.
     Manual,
@@ -47,9 +50,16 @@ pub struct Rule {
     /// Modifiers an inspector may apply (扣分加倍, 扣分减半, 不扣分).
     #[serde(default)]
     pub modifiers: Vec<Modifier>,
+    /// The rule whose deduction these modifiers change, when it is another one (8.4 and 8.5
+    /// modify 8.1's deduction).
+    #[serde(default)]
+    pub modifies: Option<String>,
     /// Line of the rule's `params` (or its `id`) in its file, for messages found after parsing.
     #[serde(skip)]
     pub line: usize,
+    /// The detector with its parameters, parsed at load time.
+    #[serde(skip)]
+    pub detect: Option<Detector>,
 }
 
 /// A change to a rule's deduction that only an inspector can decide on, because its condition
@@ -128,78 +138,20 @@ pub struct Rubric {
 #[derive(Clone, Debug, Default)]
 pub struct Rubrics {
     pub sheets: Vec<Rubric>,
-    /// sha256 over the files: part of a result's cache key.
+    /// sha256 over the files (and the language, when not Chinese): part of a result's cache key.
     pub version: String,
+    /// Language of deduction reasons and findings; set with [`Rubrics::with_lang`].
+    pub lang: Lang,
 }
 
 /// A rubric problem, `file:line: what — what to do`.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {message}", super::location(path, *line))]
+#[error("{}: {message}", crate::util::location(path, *line))]
 pub struct RubricError {
     pub path: PathBuf,
     pub line: usize,
     pub message: String,
 }
-
-/// Detectors callqa knows, with the parameters each accepts.
-pub const DETECTORS: &[(&str, &[&str])] = &[
-    (
-        "opening_latency",
-        &[
-            "within_ms",
-            "lexicon",
-            "standard",
-            "min_similarity",
-            "hello_count",
-        ],
-    ),
-    ("no_agent_speech", &[]),
-    ("unanswered_question", &["min_silence_ms", "until_end"]),
-    (
-        "greeting_for_day",
-        &["morning_before_hour", "lexicon", "window_ms"],
-    ),
-    (
-        "opening_closing",
-        &[
-            "opening",
-            "closing",
-            "standard_opening",
-            "standard_closing",
-            "min_similarity",
-            "last_turns",
-        ],
-    ),
-    (
-        "hold_etiquette",
-        &["min_hold_ms", "before", "after", "look_ms"],
-    ),
-    ("lexicon_hits", &["categories", "role", "min_count"]),
-    ("lexicon_rate", &["categories", "per_minute"]),
-    ("speech_rate", &["min_cps", "max_cps", "max_cv"]),
-    (
-        "interruptions",
-        &["min_overlap_ms", "backchannels", "min_count"],
-    ),
-    ("personal_numbers", &[]),
-    ("fee_disclosure", &["offer", "fee", "trial"]),
-    ("order_without_consent", &["order", "refusal", "consent"]),
-];
-
-/// Detector parameters whose values are lexicon names (file stems in `lexicons/`).
-const LEXICON_PARAMS: &[&str] = &[
-    "lexicon",
-    "categories",
-    "opening",
-    "closing",
-    "before",
-    "after",
-    "offer",
-    "fee",
-    "trial",
-    "order",
-    "refusal",
-];
 
 /// Where each item and rule sits in the file: a second, lenient read with `toml::Spanned`, so
 /// checks made after parsing can name the line of the value at fault.
@@ -207,6 +159,11 @@ const LEXICON_PARAMS: &[&str] = &[
 struct SheetSpans {
     #[serde(default, rename = "item")]
     items: Vec<ItemSpans>,
+}
+
+#[derive(Deserialize)]
+struct SheetHead {
+    max_score: toml::Spanned<f64>,
 }
 
 #[derive(Deserialize)]
@@ -225,13 +182,83 @@ struct RuleSpans {
     params: Option<toml::Spanned<toml::Table>>,
 }
 
-/// 1-based line of byte offset `at`.
-fn line_at(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// A rule's detector, parameters and numbers, as `(line, message)`.
+fn check_rule(rule: &mut Rule, spans: &RuleSpans, text: &str) -> Result<(), (usize, String)> {
+    let line = line_at(text, spans.id.span().start);
+    let detector_line = spans
+        .detector
+        .as_ref()
+        .map_or(line, |d| line_at(text, d.span().start));
+    let params_line = spans
+        .params
+        .as_ref()
+        .map_or(line, |p| line_at(text, p.span().start));
+    rule.line = params_line;
+    let numbers = [("credits", rule.credits), ("fine_yuan", rule.fine_yuan)]
+        .into_iter()
+        .chain(rule.extra.as_ref().map(|e| ("extra.points", e.points)));
+    for (key, v) in numbers {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err((
+                line,
+                format!(
+                    "{key} of rule {} must be a finite number of 0 or more",
+                    rule.id
+                ),
+            ));
+        }
+    }
+    match (&rule.detector, rule.check) {
+        (None, Check::Auto | Check::Assist) => Err((
+            line,
+            format!(
+                "rule {} is {:?} but names no detector; add detector = \"…\" or make it manual",
+                rule.id, rule.check
+            ),
+        )),
+        (Some(d), _) => {
+            let parsed = Detector::parse(d, &rule.params).map_err(|e| {
+                let at = match e {
+                    super::detect::ParamError::UnknownDetector(_) => detector_line,
+                    _ => params_line,
+                };
+                (at, format!("rule {}: {e}", rule.id))
+            })?;
+            rule.detect = Some(parsed);
+            Ok(())
+        }
+        (None, Check::Manual) if !rule.params.is_empty() => Err((
+            params_line,
+            format!(
+                "rule {} has params but no detector; add detector = \"…\" or remove params",
+                rule.id
+            ),
+        )),
+        (None, Check::Manual) => Ok(()),
+    }
+}
+
+/// `modifies` names a rule of the same sheet and comes with modifiers.
+fn check_modifies(rubric: &Rubric) -> Result<(), (String, String)> {
+    let rules: Vec<&Rule> = rubric.items.iter().flat_map(|i| &i.rules).collect();
+    for rule in &rules {
+        let Some(target) = &rule.modifies else {
+            continue;
+        };
+        if !rules.iter().any(|r| &r.id == target) {
+            return Err((
+                rule.id.clone(),
+                format!(
+                    "rule {} modifies {target}, which is not in this sheet",
+                    rule.id
+                ),
+            ));
+        }
+        if rule.modifiers.is_empty() {
+            return Err((rule.id.clone(), format!("rule {} modifies {target} but lists no modifiers; add modifiers = [\"扣分减半\"]", rule.id)));
+        }
+    }
+    Ok(())
 }
 
 impl Rubric {
@@ -250,26 +277,27 @@ impl Rubric {
         };
         let mut rubric: Rubric = toml::from_str(text).map_err(parse_error)?;
         let spans: SheetSpans = toml::from_str(text).map_err(parse_error)?;
+        let head: SheetHead = toml::from_str(text).map_err(parse_error)?;
         rubric.path = path.to_path_buf();
+        if !(rubric.max_score.is_finite() && rubric.max_score > 0.0) {
+            return Err(err(
+                line_at(text, head.max_score.span().start),
+                "max_score must be a finite number above 0, e.g. 100".into(),
+            ));
+        }
         let mut seen = BTreeMap::new();
         for (item, item_spans) in rubric.items.iter_mut().zip(&spans.items) {
-            if item.points < 0.0 {
+            if !(item.points.is_finite() && item.points >= 0.0) {
                 return Err(err(
                     line_at(text, item_spans.points.span().start),
-                    format!("item {} points must be 0 or more, e.g. 10", item.id),
+                    format!(
+                        "item {} points must be a finite number of 0 or more, e.g. 10",
+                        item.id
+                    ),
                 ));
             }
             for (rule, rule_spans) in item.rules.iter_mut().zip(&item_spans.rules) {
                 let line = line_at(text, rule_spans.id.span().start);
-                let detector_line = rule_spans
-                    .detector
-                    .as_ref()
-                    .map_or(line, |d| line_at(text, d.span().start));
-                let params_line = rule_spans
-                    .params
-                    .as_ref()
-                    .map_or(line, |p| line_at(text, p.span().start));
-                rule.line = params_line;
                 if seen.insert(rule.id.clone(), line).is_some() {
                     return Err(err(
                         line,
@@ -279,56 +307,27 @@ impl Rubric {
                         ),
                     ));
                 }
-                match (&rule.detector, rule.check) {
-                    (None, Check::Auto | Check::Assist) => {
-                        return Err(err(line, format!("rule {} is {:?} but names no detector; add detector = \"…\" or make it manual", rule.id, rule.check)))
-                    }
-                    (Some(d), _) => {
-                        let Some((_, keys)) = DETECTORS.iter().find(|(n, _)| n == d) else {
-                            let known: Vec<&str> = DETECTORS.iter().map(|(n, _)| *n).collect();
-                            return Err(err(detector_line, format!("unknown detector {d:?} in rule {}; use one of {}", rule.id, known.join(", "))));
-                        };
-                        for key in rule.params.keys() {
-                            if !keys.contains(&key.as_str()) {
-                                return Err(err(params_line, format!("detector {d} has no parameter {key:?}; it takes {}", keys.join(", "))));
-                            }
-                        }
-                        for (key, value) in &rule.params {
-                            if key.ends_with("_ms") || key.starts_with("min_") || key.starts_with("max_") || key == "per_minute" {
-                                let ok = value.as_float().map(|f| f >= 0.0).or(value.as_integer().map(|i| i >= 0)).unwrap_or(false);
-                                if !ok {
-                                    return Err(err(params_line, format!("{key} in rule {} must be a number of 0 or more", rule.id)));
-                                }
-                            }
-                        }
-                    }
-                    (None, Check::Manual) => {}
-                }
+                check_rule(rule, rule_spans, text).map_err(|(line, message)| err(line, message))?;
             }
         }
+        check_modifies(&rubric)
+            .map_err(|(rule, message)| err(seen.get(&rule).copied().unwrap_or(0), message))?;
         Ok(rubric)
     }
 
-    /// Every lexicon a rule's parameters name, as `(line, rule id, lexicon)`, so `callqa check` can
-    /// tell a misspelt list from one that merely found nothing.
+    /// Every lexicon a rule's detector uses, its defaults included, as `(line, rule id,
+    /// lexicon)`, so `callqa check` can tell a misspelt list from one that merely found nothing.
     pub fn lexicons_named(&self) -> Vec<(usize, String, String)> {
-        let mut out = Vec::new();
-        for rule in self.items.iter().flat_map(|i| &i.rules) {
-            for key in LEXICON_PARAMS {
-                match rule.params.get(*key) {
-                    Some(toml::Value::String(s)) => {
-                        out.push((rule.line, rule.id.clone(), s.clone()))
-                    }
-                    Some(toml::Value::Array(a)) => out.extend(
-                        a.iter()
-                            .filter_map(toml::Value::as_str)
-                            .map(|s| (rule.line, rule.id.clone(), s.to_string())),
-                    ),
-                    _ => {}
-                }
-            }
-        }
-        out
+        self.items
+            .iter()
+            .flat_map(|i| &i.rules)
+            .flat_map(|rule| {
+                rule.detect
+                    .iter()
+                    .flat_map(Detector::lexicons)
+                    .map(|l| (rule.line, rule.id.clone(), l))
+            })
+            .collect()
     }
 
     pub fn items_total(&self) -> f64 {
@@ -384,7 +383,21 @@ impl Rubrics {
         Ok(Rubrics {
             sheets,
             version: hex::encode(hash.finalize()),
+            lang: Lang::Zh,
         })
+    }
+
+    /// The same sheets writing reasons in `lang`. The language is part of the cache key, so a
+    /// rescore in another language rewrites the reasons.
+    pub fn with_lang(mut self, lang: Lang) -> Rubrics {
+        if lang != self.lang {
+            self.version = match lang {
+                Lang::Zh => self.version.trim_end_matches(":en").to_string(),
+                Lang::En => format!("{}:en", self.version),
+            };
+            self.lang = lang;
+        }
+        self
     }
 
     /// The sheet that scores calls of `direction`.
@@ -412,7 +425,7 @@ mod tests {
         let e = parse(&unknown).expect_err("unknown detector");
         assert!(
             e.to_string()
-                .contains("rubrics/t.toml:13: unknown detector"),
+                .contains("rubrics/t.toml:13: rule 1.1: unknown detector"),
             "{e}"
         );
         let dup = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"1.1\"\ntext = \"t\"\ncheck = \"manual\"\n[[item.rule]]\nid = \"1.1\"\ntext = \"u\"\ncheck = \"manual\"\n");
@@ -425,7 +438,45 @@ mod tests {
         let bad = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"1.1\"\ntext = \"t\"\ncheck = \"auto\"\ndetector = \"opening_latency\"\nparams = {{ within_ms = -5 }}\n");
         let e = parse(&bad).expect_err("negative threshold");
         assert!(
-            e.to_string().starts_with("rubrics/t.toml:14: within_ms"),
+            e.to_string()
+                .starts_with("rubrics/t.toml:14: rule 1.1: detector opening_latency:"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("within_ms"), "{e}");
+        let role = format!("{HEAD}[[item]]\nid = \"4\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"4.1\"\ntext = \"t\"\ncheck = \"auto\"\ndetector = \"lexicon_hits\"\nparams = {{ categories = [\"机械\"], role = \"agnet\" }}\n");
+        let e = parse(&role).expect_err("misspelt role");
+        assert!(
+            e.to_string().starts_with("rubrics/t.toml:14:") && e.to_string().contains("agnet"),
+            "{e}"
+        );
+        for bad in ["nan", "inf", "-inf"] {
+            let points = format!("{HEAD}[[item]]\nid = \"1\"\nname = \"x\"\npoints = {bad}\n");
+            let e = parse(&points).expect_err(bad);
+            assert!(
+                e.to_string()
+                    .starts_with("rubrics/t.toml:8: item 1 points must be a finite number"),
+                "{e}"
+            );
+            let param = format!("{HEAD}[[item]]\nid = \"2\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"2.5\"\ntext = \"t\"\ncheck = \"assist\"\ndetector = \"lexicon_rate\"\nparams = {{ categories = [\"语气词\"], per_minute = {bad} }}\n");
+            let e = parse(&param).expect_err(bad);
+            assert!(
+                e.to_string().starts_with("rubrics/t.toml:14:")
+                    && e.to_string().contains("per_minute must be a finite number"),
+                "{e}"
+            );
+        }
+        let credits = format!("{HEAD}[[item]]\nid = \"6\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"6.3\"\ntext = \"t\"\ncheck = \"manual\"\ncredits = nan\n");
+        let e = parse(&credits).expect_err("nan credits");
+        assert!(
+            e.to_string()
+                .contains("credits of rule 6.3 must be a finite number"),
+            "{e}"
+        );
+        let stray = format!("{HEAD}[[item]]\nid = \"8\"\nname = \"x\"\npoints = 5\n[[item.rule]]\nid = \"8.4\"\ntext = \"t\"\ncheck = \"manual\"\nmodifiers = [\"不扣分\"]\nmodifies = \"8.9\"\n");
+        let e = parse(&stray).expect_err("modifies a missing rule");
+        assert!(
+            e.to_string()
+                .starts_with("rubrics/t.toml:10: rule 8.4 modifies 8.9"),
             "{e}"
         );
         // Lines come from the parser's spans, not from searching the text for `id = "…"`.

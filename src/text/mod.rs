@@ -13,6 +13,7 @@
 //! as 一下 and 一样, and Whisper writes both forms, so a lexicon that cares uses a `re:` entry.
 //! Everything is a precomputed 64 Ki-entry table lookup with an ASCII fast path.
 
+pub mod phonetic;
 pub mod redact;
 
 use std::sync::OnceLock;

@@ -4,29 +4,50 @@
 //! Rates are per minute of agent speech, not of the call, so a long hold does not dilute an
 //! agent's fillers.
 
-use super::{Call, Params, Signal};
+use super::registry::{LexiconHits, LexiconRate, PersonalNumbers};
+use super::{Call, Signal};
 use crate::Role;
 
 /// 4.1 / 4.2 / 4.6 / 5.x / 7.x: hits of the listed lexicons by the given role, at least
 /// `min_count` of them.
-pub fn lexicon_hits(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
-    let hits = call.hits_of(&p.list("categories"), p.role());
-    if hits.len() < p.u64("min_count", 1) as usize || hits.is_empty() {
+pub fn lexicon_hits(call: &Call<'_>, p: &LexiconHits) -> Vec<Signal> {
+    let hits = call.hits_of(&p.categories, p.role.role());
+    if (hits.len() as u64) < p.min_count || hits.is_empty() {
         return Vec::new();
     }
     hits.iter()
         .map(|&i| {
             let h = &call.hits[i];
-            Signal {
-                reason: format!("{} 「{}」 ({})", h.category, h.text, h.rule),
-                start_ms: h.start_ms,
-                end_ms: h.end_ms,
-                words: h.text.clone(),
-                evidence: vec![i],
-                count: 1,
-            }
+            Signal::new(hit_reason(call, h), h.start_ms, h.end_ms, h.text.clone()).evidence(vec![i])
         })
         .collect()
+}
+
+/// `反问 「你听懂了吗」 (反问:6)`; a phonetic hit also names the phrase it sounds like:
+/// `愤怒 「信不信有你」 (愤怒:29, homophone of 「信不信由你。」, similarity 1.00)`.
+fn hit_reason(call: &Call<'_>, h: &crate::Hit) -> String {
+    if h.kind == crate::scan::MatchKind::Exact {
+        return format!("{} 「{}」 ({})", h.category, h.text, h.rule);
+    }
+    let zh_kind = match h.kind {
+        crate::scan::MatchKind::Homophone => "同音",
+        _ => "近音",
+    };
+    call.say(
+        format!(
+            "{} 「{}」 ({}，与「{}」{zh_kind}，相似度 {:.2})",
+            h.category, h.text, h.rule, h.phrase, h.similarity
+        ),
+        format!(
+            "{} 「{}」 ({}, {} of 「{}」, similarity {:.2})",
+            h.category,
+            h.text,
+            h.rule,
+            h.kind.as_str(),
+            h.phrase,
+            h.similarity
+        ),
+    )
 }
 
 fn agent_minutes(call: &Call<'_>) -> f64 {
@@ -39,37 +60,38 @@ fn agent_minutes(call: &Call<'_>) -> f64 {
 }
 
 /// 2.5 / 3.2 / 8.7: hits of the listed lexicons per minute of agent speech above `per_minute`.
-pub fn lexicon_rate(call: &Call<'_>, p: &Params<'_>) -> Vec<Signal> {
-    let hits = call.hits_of(&p.list("categories"), Some(Role::Agent));
+pub fn lexicon_rate(call: &Call<'_>, p: &LexiconRate) -> Vec<Signal> {
+    let hits = call.hits_of(&p.categories, Some(Role::Agent));
     let minutes = agent_minutes(call);
     let rate = hits.len() as f64 / minutes;
-    let limit = p.f64("per_minute", 3.0);
+    let limit = p.per_minute;
     if hits.is_empty() || rate <= limit {
         return Vec::new();
     }
     let first = &call.hits[hits[0]];
     let last = &call.hits[hits[hits.len() - 1]];
-    vec![Signal {
-        reason: format!(
-            "{} per agent minute (limit {limit})",
-            (rate * 10.0).round() / 10.0
+    let rate = (rate * 10.0).round() / 10.0;
+    let mut signal = Signal::new(
+        call.say(
+            format!("坐席每分钟 {rate} 次（上限 {limit}）"),
+            format!("{rate} per agent minute (limit {limit})"),
         ),
-        start_ms: first.start_ms,
-        end_ms: last.end_ms,
-        words: hits
-            .iter()
+        first.start_ms,
+        last.end_ms,
+        hits.iter()
             .map(|&i| call.hits[i].text.as_str())
             .collect::<Vec<_>>()
             .join("、"),
-        evidence: hits.clone(),
-        count: hits.len(),
-    }]
+    )
+    .evidence(hits.clone());
+    signal.count = hits.len();
+    vec![signal]
 }
 
 /// 9.2: the agent reads out an 11-digit mobile number, an ID-card number or a bank-card number.
 /// The number's time is interpolated by character position within its segment: external
 /// transcripts carry no token times, and a segment is short enough for that to land on it.
-pub fn personal_numbers(call: &Call<'_>, _: &Params<'_>) -> Vec<Signal> {
+pub fn personal_numbers(call: &Call<'_>, _: &PersonalNumbers) -> Vec<Signal> {
     let mut out = Vec::new();
     for l in call.lines(Role::Agent) {
         let chars: Vec<char> = l.text.chars().collect();
@@ -78,14 +100,17 @@ pub fn personal_numbers(call: &Call<'_>, _: &Params<'_>) -> Vec<Signal> {
                 + (l.end_ms.saturating_sub(l.start_ms)) * c as u64 / chars.len().max(1) as u64
         };
         for (start, end, kind) in crate::text::redact::personal_numbers(l.text) {
-            out.push(Signal {
-                reason: format!("agent spoke a {kind}"),
-                start_ms: at(start),
-                end_ms: at(end),
-                words: chars[start..end].iter().collect(),
-                evidence: Vec::new(),
-                count: 1,
-            });
+            let zh = match kind {
+                "mobile number" => "手机号",
+                "ID-card number" => "身份证号",
+                _ => "银行卡号",
+            };
+            out.push(Signal::new(
+                call.say(format!("坐席报出{zh}"), format!("agent spoke a {kind}")),
+                at(start),
+                at(end),
+                chars[start..end].iter().collect(),
+            ));
         }
     }
     out
@@ -159,5 +184,61 @@ mod tests {
         assert_eq!((span[0].start_ms, span[0].end_ms), (400, 1866));
         let customer = Scene::new(WEDNESDAY, &[(C, 0, 5000, "我的手机号是13812345678。")]);
         assert!(customer.run("personal_numbers", "").is_empty());
+    }
+
+    /// Exact and homophone hits of 服务禁语 deduct item 4; a near hit only becomes a finding
+    /// naming the phrase it sounds like (shipped rubric and lexicons).
+    #[test]
+    fn near_hits_are_findings_homophones_deduct() {
+        use crate::scan::{Lexicons, Scanner};
+        use crate::score::{score_call, Calendar, Rubrics};
+        use crate::{AgentChannel, CallMeta, CallMetrics, Direction, Role, Segment, Transcript};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let lex = Lexicons::load_dir(&root.join("lexicons")).expect("shipped lexicons");
+        let scanner = Scanner::new(&lex).expect("scanner");
+        let rubrics = Rubrics::load_dir(&root.join("rubrics")).expect("shipped rubrics");
+        let meta = CallMeta {
+            call_id: "t".into(),
+            audio: "t.wav".into(),
+            agent_id: "A1".into(),
+            started_at: chrono::DateTime::parse_from_rfc3339(WEDNESDAY).expect("time"),
+            direction: Direction::Inbound,
+            agent_channel: AgentChannel::Left,
+            extra: Default::default(),
+        };
+        let score = |said: &str| {
+            let transcripts =
+                Transcript::by_role([(Role::Agent, Segment::text_only(1000, 4000, said))]);
+            let hits = transcripts
+                .iter()
+                .flat_map(|t| scanner.scan_transcript(t))
+                .collect();
+            let metrics = CallMetrics {
+                duration_ms: 5000,
+                ..CallMetrics::default()
+            };
+            score_call(
+                &meta,
+                &transcripts,
+                &metrics,
+                hits,
+                &rubrics,
+                &Calendar::default(),
+            )
+        };
+        let deducted = |r: &crate::CallResult| r.deductions.iter().any(|d| d.rule == "4.1");
+        let flagged = |r: &crate::CallResult| r.findings.iter().find(|f| f.rule == "4.1").cloned();
+
+        let homophone = score("信不信有你。");
+        assert!(deducted(&homophone), "{:#?}", homophone.deductions);
+
+        let near = score("不买一你可以投诉我啊。");
+        assert!(!deducted(&near), "{:#?}", near.deductions);
+        let finding = flagged(&near).expect("near hit becomes a finding");
+        assert!(
+            finding.reason.contains("与「不满意你可以投诉我啊。」近音"),
+            "{}",
+            finding.reason
+        );
     }
 }

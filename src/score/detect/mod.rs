@@ -1,12 +1,33 @@
-//! Detectors: one function per kind of check the rubric can name.
+//! Detectors: one function per kind of check the rubric can name, and the one registry of them.
 //!
-//! Each takes the call (metadata, transcripts, hits, metrics) and its parameters from the
-//! rubric, and returns what it saw: zero or more [`Signal`]s, each with the time and words that
-//! justify it. Whether a signal deducts, flags or only informs is the rubric's business, not the
-//! detector's.
+//! Each takes the call (metadata, transcripts, hits, metrics) and its typed parameters, and
+//! returns what it saw: zero or more [`Signal`]s, each with the time and words that justify it.
+//! Whether a signal deducts, flags or only informs is the rubric's business, not the
+//! detector's — except that a detector may mark a signal `review` when what it saw can never
+//! justify a deduction on its own (a missing step of the 营销 opening order, a 不客气 not said).
+//!
+//! [`registry`] lists every detector once: its name, its parameter struct (defaults in the
+//! struct's `Default`, unknown keys rejected), the function that runs it and a line of docs.
+//! The rubric loader, `callqa check`, the dispatch and the README table all come from it.
+//! Times for silences and holds come from both channels' voice activity
+//! ([`CallMetrics::agent_speech`] / [`CallMetrics::customer_speech`]), not from transcript
+//! segments: Whisper writes nothing for unintelligible speech, and a customer who is talking
+//! is not waiting on a hold.
 
 use super::calendar::Calendar;
-use crate::{CallMeta, CallMetrics, Hit, Role, Transcript};
+use super::Lang;
+use crate::text::phonetic;
+use crate::{CallMeta, CallMetrics, Hit, Role, SpeechRegion, Transcript};
+
+mod dialogue;
+mod lexicon;
+mod opening;
+mod registry;
+mod sales;
+mod timing;
+
+pub use opening::similarity;
+pub use registry::{docs, Detector, DetectorDoc, ParamError, Speaker};
 
 /// What a detector found: why, when, the words, and the hits that show it.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +39,32 @@ pub struct Signal {
     pub evidence: Vec<usize>,
     /// How many occurrences this signal stands for (反问 counts for 4.6's extra).
     pub count: usize,
+    /// For the inspector only, even under an `auto` rule.
+    pub review: bool,
+}
+
+impl Signal {
+    fn new(reason: String, start_ms: u64, end_ms: u64, words: String) -> Signal {
+        Signal {
+            reason,
+            start_ms,
+            end_ms,
+            words,
+            evidence: Vec::new(),
+            count: 1,
+            review: false,
+        }
+    }
+
+    fn evidence(mut self, evidence: Vec<usize>) -> Signal {
+        self.evidence = evidence;
+        self
+    }
+
+    fn for_review(mut self) -> Signal {
+        self.review = true;
+        self
+    }
 }
 
 /// Everything a detector may look at.
@@ -27,6 +74,8 @@ pub struct Call<'a> {
     pub hits: &'a [Hit],
     pub metrics: &'a CallMetrics,
     pub calendar: &'a Calendar,
+    /// Language of reasons.
+    pub lang: Lang,
 }
 
 /// A time-ordered line of speech.
@@ -66,6 +115,13 @@ impl<'a> Call<'a> {
             .collect()
     }
 
+    fn hits_in(&self, lexicon: &str, role: Role, from_ms: u64, to_ms: u64) -> Vec<usize> {
+        self.hits_of(&[lexicon.to_string()], Some(role))
+            .into_iter()
+            .filter(|&i| self.hits[i].start_ms >= from_ms && self.hits[i].start_ms <= to_ms)
+            .collect()
+    }
+
     fn duration_ms(&self) -> u64 {
         let end = self
             .transcripts
@@ -75,96 +131,98 @@ impl<'a> Call<'a> {
             .unwrap_or(0);
         self.metrics.duration_ms.max(end)
     }
+
+    /// Where `role` speaks, from voice activity; from transcript segments only for results
+    /// stored before the metrics carried the regions (both lists empty).
+    fn speech(&self, role: Role) -> Vec<SpeechRegion> {
+        let m = self.metrics;
+        if !m.agent_speech.is_empty() || !m.customer_speech.is_empty() {
+            return match role {
+                Role::Agent => m.agent_speech.clone(),
+                Role::Customer => m.customer_speech.clone(),
+                Role::Unknown => Vec::new(),
+            };
+        }
+        let mut out: Vec<SpeechRegion> = Vec::new();
+        for l in self.lines(role) {
+            match out.last_mut() {
+                Some(last) if l.start_ms <= last.end_ms => last.end_ms = last.end_ms.max(l.end_ms),
+                _ => out.push(SpeechRegion {
+                    start_ms: l.start_ms,
+                    end_ms: l.end_ms,
+                }),
+            }
+        }
+        out
+    }
+
+    /// The reason in the inspector's language: both texts carry the same words and times.
+    fn say(&self, zh: String, en: String) -> String {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
 }
 
-/// Parameters of one rule, read with defaults.
-pub struct Params<'a>(pub &'a toml::Table);
+/// How far from a phrase a check that *expects* it still hears it. A phrase expected at a
+/// known place (the opening, around a hold) that Whisper half-heard must not cost the agent
+/// points, and hearing it where it was not said only spares a deduction, so this is looser than
+/// the scanner's tolerance for 服务禁语: 您好 and 再见 as homophones, one confusable syllable
+/// from 3 syllables, any one syllable from 4 (请您收等 for 请您稍等, 劳动节快论 for 劳动节快乐).
+const EXPECTED: phonetic::Tolerance = phonetic::Tolerance {
+    homophone_min: 2,
+    one_confusable_min: 3,
+    one_any_min: 4,
+    one_any_edge_min: 4,
+    two_min: 6,
+};
 
-impl Params<'_> {
-    fn u64(&self, key: &str, default: u64) -> u64 {
-        match self.0.get(key) {
-            Some(toml::Value::Integer(i)) => (*i).max(0) as u64,
-            Some(toml::Value::Float(f)) => f.max(0.0) as u64,
-            _ => default,
-        }
-    }
-    fn f64(&self, key: &str, default: f64) -> f64 {
-        match self.0.get(key) {
-            Some(toml::Value::Integer(i)) => *i as f64,
-            Some(toml::Value::Float(f)) => *f,
-            _ => default,
-        }
-    }
-    fn bool(&self, key: &str, default: bool) -> bool {
-        self.0
-            .get(key)
-            .and_then(toml::Value::as_bool)
-            .unwrap_or(default)
-    }
-    fn str(&self, key: &str, default: &str) -> String {
-        self.0
-            .get(key)
-            .and_then(toml::Value::as_str)
-            .unwrap_or(default)
-            .to_string()
-    }
-    fn list(&self, key: &str) -> Vec<String> {
-        match self.0.get(key) {
-            Some(toml::Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
-            Some(toml::Value::String(s)) => vec![s.clone()],
-            _ => Vec::new(),
-        }
-    }
-    fn role(&self) -> Option<Role> {
-        match self.str("role", "agent").as_str() {
-            "customer" => Some(Role::Customer),
-            "any" => None,
-            _ => Some(Role::Agent),
-        }
-    }
+/// Whether `said` contains one of `phrases`, exactly or by sound ([`EXPECTED`]); a phrase may
+/// list alternatives as `a|b`.
+fn heard(said: &str, phrases: &[String]) -> bool {
+    let norm = crate::text::normalized(said);
+    phrases.iter().flat_map(|p| p.split('|')).any(|alt| {
+        let alt_norm = crate::text::normalized(alt);
+        !alt_norm.is_empty()
+            && (norm.contains(&alt_norm) || phonetic::find_with(said, alt, &EXPECTED).is_some())
+    })
+}
+
+/// Milliseconds of `regions` inside [from, to).
+fn talk_within(regions: &[SpeechRegion], from: u64, to: u64) -> u64 {
+    regions
+        .iter()
+        .map(|r| r.end_ms.min(to).saturating_sub(r.start_ms.max(from)))
+        .sum()
+}
+
+/// Gaps of at least `min_ms` between consecutive regions.
+fn gaps(regions: &[SpeechRegion], min_ms: u64) -> Vec<SpeechRegion> {
+    regions
+        .windows(2)
+        .map(|w| SpeechRegion {
+            start_ms: w[0].end_ms,
+            end_ms: w[1].start_ms,
+        })
+        .filter(|g| g.end_ms.saturating_sub(g.start_ms) >= min_ms)
+        .collect()
 }
 
 fn secs(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
 
-mod lexicon;
-mod opening;
-mod sales;
-mod timing;
-
-pub use opening::similarity;
-
-/// Runs the named detector.
-pub fn run(name: &str, call: &Call<'_>, params: &toml::Table) -> Vec<Signal> {
-    let p = Params(params);
-    match name {
-        "opening_latency" => opening::opening_latency(call, &p),
-        "no_agent_speech" => opening::no_agent_speech(call, &p),
-        "unanswered_question" => timing::unanswered_question(call, &p),
-        "greeting_for_day" => opening::greeting_for_day(call, &p),
-        "opening_closing" => opening::opening_closing(call, &p),
-        "hold_etiquette" => timing::hold_etiquette(call, &p),
-        "lexicon_hits" => lexicon::lexicon_hits(call, &p),
-        "lexicon_rate" => lexicon::lexicon_rate(call, &p),
-        "speech_rate" => timing::speech_rate(call, &p),
-        "interruptions" => timing::interruptions(call, &p),
-        "personal_numbers" => lexicon::personal_numbers(call, &p),
-        "fee_disclosure" => sales::fee_disclosure(call, &p),
-        "order_without_consent" => sales::order_without_consent(call, &p),
-        _ => Vec::new(),
-    }
+fn miao(ms: u64) -> String {
+    format!("{:.1} 秒", ms as f64 / 1000.0)
 }
 
 /// Calls built in a test, hits constructed directly (not by the scanner) so each detector is
 /// tested on exactly the evidence it is given.
 #[cfg(test)]
 pub(crate) mod testkit {
-    use super::{run, Call, Signal};
-    use crate::score::Calendar;
+    use super::{Call, Detector, Signal};
+    use crate::score::{Calendar, Lang};
     use crate::{AgentChannel, CallMeta, CallMetrics, Direction, Hit, HitSpan, Role, Segment};
     use crate::{SpeechRegion, Transcript};
 
@@ -179,6 +237,7 @@ pub(crate) mod testkit {
         hits: Vec<Hit>,
         metrics: CallMetrics,
         calendar: Calendar,
+        lang: Lang,
     }
 
     impl Scene {
@@ -208,6 +267,7 @@ pub(crate) mod testkit {
                     ..CallMetrics::default()
                 },
                 calendar: Calendar::default(),
+                lang: Lang::Zh,
             }
         }
 
@@ -234,6 +294,9 @@ pub(crate) mod testkit {
                     end_segment: 0,
                     end: 0,
                 },
+                kind: Default::default(),
+                similarity: 1.0,
+                review: false,
             });
             self
         }
@@ -243,17 +306,43 @@ pub(crate) mod testkit {
             self
         }
 
+        /// Voice activity of both channels, (start ms, end ms), in place of the transcript's
+        /// segment times; `duration_ms` is where the recording stops.
+        pub fn activity(
+            mut self,
+            agent: &[(u64, u64)],
+            customer: &[(u64, u64)],
+            end: u64,
+        ) -> Scene {
+            let regions = |rs: &[(u64, u64)]| {
+                rs.iter()
+                    .map(|&(start_ms, end_ms)| SpeechRegion { start_ms, end_ms })
+                    .collect::<Vec<_>>()
+            };
+            self.metrics.agent_speech = regions(agent);
+            self.metrics.customer_speech = regions(customer);
+            self.metrics.duration_ms = end;
+            self
+        }
+
+        pub fn english(mut self) -> Scene {
+            self.lang = Lang::En;
+            self
+        }
+
         /// Runs `detector` with `params` written as the inside of a TOML inline table.
         pub fn run(&self, detector: &str, params: &str) -> Vec<Signal> {
             let params: toml::Table = toml::from_str(params).expect("params");
+            let detector = Detector::parse(detector, &params).expect("valid params");
             let call = Call {
                 meta: &self.meta,
                 transcripts: &self.transcripts,
                 hits: &self.hits,
                 metrics: &self.metrics,
                 calendar: &self.calendar,
+                lang: self.lang,
             };
-            run(detector, &call, &params)
+            detector.run(&call)
         }
     }
 }
