@@ -64,6 +64,57 @@ fn score_then_report_gives_the_rollup_and_rescore_keeps_every_call() {
 }
 
 #[test]
+fn absurd_times_are_a_named_bad_line_and_the_rest_is_scored() {
+    let env = TestEnv::new();
+    let mut lines = transcripts(2);
+    lines.push_str(
+        &transcripts(1)
+            .replace("c000", "huge")
+            .replace("\"end_ms\":12000", "\"end_ms\":18446744073709551615"),
+    );
+    env.write("in.jsonl", &lines);
+    let ran = env.callqa([
+        "score",
+        "--out",
+        "res",
+        "--no-html",
+        "--transcripts",
+        "in.jsonl",
+    ]);
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("in.jsonl:3: call huge: times reach"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(env.results("res").len(), 2);
+}
+
+#[test]
+fn a_repeated_call_id_in_the_input_is_refused_line_by_line() {
+    let env = TestEnv::new();
+    let mut lines = transcripts(2);
+    lines.push_str(&transcripts(1));
+    env.write("in.jsonl", &lines);
+    let ran = env.callqa([
+        "score",
+        "--out",
+        "res",
+        "--no-html",
+        "--transcripts",
+        "in.jsonl",
+    ]);
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("in.jsonl:3: call_id \"c000\" appears twice"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(env.results("res").len(), 2);
+}
+
+#[test]
 fn html_and_clips_of_text_only_calls_exit_0() {
     let env = TestEnv::new();
     env.write("in.jsonl", &transcripts(3));

@@ -42,6 +42,8 @@ pub struct ClipsArgs {
 
 pub fn run(args: ClipsArgs) -> anyhow::Result<ExitCode> {
     let results = crate::store::results::load(&args.results)?;
+    // Two trainers cutting into one folder would interleave their index rewrites.
+    let _lock = crate::batch::lock(&args.out)?;
     let opts = ClipOptions {
         category: args.category,
         rule: args.rule,

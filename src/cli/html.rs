@@ -26,6 +26,8 @@ pub struct HtmlArgs {
 
 pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
     let results = crate::store::results::load(&args.out)?;
+    // The report is rewritten in DIR: not while a run writes there.
+    let _lock = crate::batch::lock(&args.out)?;
     let rubrics = args.rubrics.load()?;
     let opts = Options {
         redact: args.redact || super::settings_redact(args.rubrics.config.as_deref())?,

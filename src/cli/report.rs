@@ -42,6 +42,8 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let results = crate::store::results::load(&args.out)?;
+    // The rollup is rewritten in DIR: not while a run writes there.
+    let _lock = crate::batch::lock(&args.out)?;
     let rubrics = args.rubrics.load()?;
     let mut df = rollup::rollup(&results, &rubrics, args.month.as_deref())?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)

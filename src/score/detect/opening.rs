@@ -291,7 +291,7 @@ pub fn greeting_for_day(call: &Call<'_>, p: &GreetingForDay) -> Vec<Signal> {
     };
     let until = first.start_ms + p.window_ms;
     let (said, start, end) = text_between(&agent, 0, until);
-    let local = call.meta.started_at + chrono::Duration::milliseconds(first.start_ms as i64);
+    let local = local_time(call, first.start_ms);
     let day = call.calendar.greeting_for(local.date_naive());
     if let Some(day) = &day {
         let greeted = day.greetings.iter().any(|g| contains_part(&said, g));
@@ -408,7 +408,7 @@ pub fn opening_closing(call: &Call<'_>, p: &OpeningClosing) -> Vec<Signal> {
     let mut out = Vec::new();
     let until = first.start_ms + p.window_ms;
     let (said, start, end) = text_between(&agent, 0, until);
-    let local = call.meta.started_at + chrono::Duration::milliseconds(first.start_ms as i64);
+    let local = local_time(call, first.start_ms);
     let holiday = call
         .calendar
         .greeting_for(local.date_naive())
@@ -550,6 +550,19 @@ fn closing(call: &Call<'_>, p: &OpeningClosing, agent: &[Line<'_>]) -> Option<Si
         )
         .evidence(if in_tail.is_empty() { earlier } else { in_tail }),
     )
+}
+
+/// The local clock time `ms` into the call; the start itself when that is beyond the calendar
+/// (a corrupt time must not stop the scoring).
+fn local_time(call: &Call<'_>, ms: u64) -> chrono::DateTime<chrono::FixedOffset> {
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| {
+            call.meta
+                .started_at
+                .checked_add_signed(chrono::Duration::milliseconds(ms))
+        })
+        .unwrap_or(call.meta.started_at)
 }
 
 #[cfg(test)]
