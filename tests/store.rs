@@ -63,69 +63,32 @@ fn score_then_report_gives_the_rollup_and_rescore_keeps_every_call() {
     assert_eq!(deducted, 3, "the three 反问 calls keep their deduction");
 }
 
+/// Two good calls, then `bad` as line 3: the bad line is named with its reason (exit 1) and
+/// the good calls are scored.
 #[test]
-fn absurd_times_are_a_named_bad_line_and_the_rest_is_scored() {
-    let env = TestEnv::new();
-    let mut lines = transcripts(2);
-    lines.push_str(
-        &transcripts(1)
-            .replace("c000", "huge")
-            .replace("\"end_ms\":12000", "\"end_ms\":18446744073709551615"),
-    );
-    env.write("in.jsonl", &lines);
-    let ran = env.callqa([
-        "score",
-        "--out",
-        "res",
-        "--no-html",
-        "--transcripts",
-        "in.jsonl",
-    ]);
-    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
-    assert!(
-        ran.stderr.contains("in.jsonl:3: call huge: times reach"),
-        "{}",
-        ran.stderr
-    );
-    assert_eq!(env.results("res").len(), 2);
-}
-
-#[test]
-fn a_repeated_call_id_in_the_input_is_refused_line_by_line() {
-    let env = TestEnv::new();
-    let mut lines = transcripts(2);
-    lines.push_str(&transcripts(1));
-    env.write("in.jsonl", &lines);
-    let ran = env.callqa([
-        "score",
-        "--out",
-        "res",
-        "--no-html",
-        "--transcripts",
-        "in.jsonl",
-    ]);
-    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
-    assert!(
-        ran.stderr
-            .contains("in.jsonl:3: call_id \"c000\" appears twice"),
-        "{}",
-        ran.stderr
-    );
-    assert_eq!(env.results("res").len(), 2);
+fn a_bad_third_line_is_named_and_the_rest_is_scored() {
+    let huge = transcripts(1)
+        .replace("c000", "huge")
+        .replace("\"end_ms\":12000", "\"end_ms\":18446744073709551615");
+    for (bad, reason) in [
+        (huge.as_str(), "in.jsonl:3: call huge: times reach"),
+        (
+            &transcripts(1),
+            "in.jsonl:3: call_id \"c000\" appears twice",
+        ),
+    ] {
+        let env = TestEnv::new();
+        let ran = env.score(&(transcripts(2) + bad), "res");
+        assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+        assert!(ran.stderr.contains(reason), "{}", ran.stderr);
+        assert_eq!(env.results("res").len(), 2);
+    }
 }
 
 #[test]
 fn html_and_clips_of_text_only_calls_exit_0() {
     let env = TestEnv::new();
-    env.write("in.jsonl", &transcripts(3));
-    let scored = env.callqa([
-        "score",
-        "--out",
-        "res",
-        "--no-html",
-        "--transcripts",
-        "in.jsonl",
-    ]);
+    let scored = env.score(&transcripts(3), "res");
     assert_eq!(scored.code, Some(0), "{}", scored.stderr);
     let html = env.callqa(["html", "--out", "res"]);
     assert_eq!(html.code, Some(0), "{}", html.stderr);
@@ -167,15 +130,7 @@ fn a_missing_model_stops_the_run_with_exit_2_and_one_line() {
 #[test]
 fn a_calls_jsonl_from_elsewhere_imports_and_bad_lines_are_named() {
     let env = TestEnv::new();
-    env.write("in.jsonl", &transcripts(2));
-    env.callqa([
-        "score",
-        "--out",
-        "a",
-        "--no-html",
-        "--transcripts",
-        "in.jsonl",
-    ]);
+    env.score(&transcripts(2), "a");
     let mut text = std::fs::read_to_string(env.path("a/calls.jsonl")).expect("export");
     text.push_str("{not json\n");
     env.write("moved.jsonl", &text);

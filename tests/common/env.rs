@@ -54,6 +54,19 @@ impl TestEnv {
         ran(cmd.output().expect("run callqa"))
     }
 
+    /// `callqa score` of `lines` (written to `in.jsonl`) into the output folder `out`, no report.
+    pub fn score(&self, lines: &str, out: &str) -> Ran {
+        self.write("in.jsonl", lines);
+        self.callqa([
+            "score",
+            "--out",
+            out,
+            "--no-html",
+            "--transcripts",
+            "in.jsonl",
+        ])
+    }
+
     /// The results of output folder `rel`, one JSON value per call.
     pub fn results(&self, rel: &str) -> Vec<serde_json::Value> {
         read_jsonl(&self.path(rel).join("calls.jsonl"))
