@@ -21,6 +21,14 @@ const REFUSED: &[(&str, &str)] = &[
     ("text_named.wav", "points at a call recording"),
     ("gsm610.wav", "convert it to 16-bit PCM WAV"),
     ("three_channel.wav", "keep the two call channels"),
+    (
+        "promises_19s_holds_0ms.wav",
+        "header promises 19000 ms but it holds 0 ms of audio",
+    ),
+    (
+        "stsc_4g_entries.m4a",
+        "stsc table claims 4294967295 entries",
+    ),
 ];
 
 /// Damaged files that still hold 500 ms of audio.

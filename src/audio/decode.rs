@@ -25,7 +25,7 @@ use symphonia::core::probe::{Hint, Probe};
 use symphonia::default::formats::{self, WavReader};
 use symphonia_metadata::id3v2::Id3v2Reader;
 
-use super::{resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
+use super::{mp4, resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
 use crate::{AgentChannel, Role};
 
 /// Longest recording accepted: decoded samples are held in memory (a 4 h stereo 48 kHz call
@@ -42,6 +42,9 @@ const MAX_RATE: u32 = 384_000;
 /// A stream that delivers fewer frames than its header promised by more than this is
 /// reported as truncated.
 const TRUNCATION_TOLERANCE: f64 = 0.99;
+
+/// Less decoded audio than this is no call: one analysis frame of the voice detector.
+const MIN_AUDIO_MS: u64 = 10;
 
 /// More consecutive undecodable packets than this means the stream is garbage, not damaged.
 const MAX_BAD_PACKETS_IN_A_ROW: usize = 50;
@@ -258,20 +261,30 @@ fn read_head(source: &mut Box<dyn MediaSource>) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Symphonia's probe with the containers callqa promises (MP3, FLAC, Ogg, M4A) and no others:
-/// MKV, CAF and raw ADTS AAC are not call recordings, and every reader is surface for malformed
-/// input (fuzzing found MKV's and ADTS's panicking). WAV is left out too: the probe scans up to 1 MiB for
-/// any known marker, so a `RIFF` found mid-file would reach the WAV reader without
-/// [`check_wav_header`]; a real WAV starts with `RIFF` and is opened directly instead.
+/// Symphonia's probe with the containers callqa promises besides WAV and MP4 (MP3, FLAC, Ogg)
+/// and no others: MKV, CAF and raw ADTS AAC are not call recordings, and every reader is
+/// surface for malformed input (fuzzing found MKV's and ADTS's panicking). WAV and MP4 are left
+/// out too: the probe scans up to 1 MiB for any known marker, so a `RIFF` or `ftyp` found
+/// mid-file would reach their readers without [`check_wav_header`] or [`mp4::check`]; a real
+/// WAV or MP4 starts with its marker and is opened by [`mp4_probe`] or directly instead.
 fn non_wav_probe() -> &'static Probe {
     static PROBE: OnceLock<Probe> = OnceLock::new();
     PROBE.get_or_init(|| {
         let mut probe = Probe::default();
         probe.register_all::<formats::FlacReader>();
         probe.register_all::<formats::MpaReader>();
-        probe.register_all::<formats::IsoMp4Reader>();
         probe.register_all::<formats::OggReader>();
         probe.register_all::<Id3v2Reader>();
+        probe
+    })
+}
+
+/// The MP4 reader alone, for streams [`mp4::check`] has passed.
+fn mp4_probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut probe = Probe::default();
+        probe.register_all::<formats::IsoMp4Reader>();
         probe
     })
 }
@@ -337,6 +350,9 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
     if container == "wav" {
         check_wav_header(path, &head)?;
     }
+    if container == "mp4" {
+        mp4::check(&mut *source).map_err(|reason| corrupt(format!("MP4 header: {reason}")))?;
+    }
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -347,10 +363,14 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         ..Default::default()
     };
     let opened = if container == "wav" {
-        check_wav_header(path, &head)?;
         WavReader::try_new(mss, &format_opts).map(|r| Box::new(r) as Box<dyn FormatReader>)
     } else {
-        non_wav_probe()
+        let probe = if container == "mp4" {
+            mp4_probe()
+        } else {
+            non_wav_probe()
+        };
+        probe
             .format(&hint, mss, &format_opts, &MetadataOptions::default())
             .map(|p| p.format)
     };
@@ -488,6 +508,22 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         };
     }
     let got_ms = frames as u64 * 1000 / u64::from(sample_rate);
+    if got_ms < MIN_AUDIO_MS {
+        let promised = params
+            .n_frames
+            .filter(|&n| n > frames as u64)
+            .map(|n| {
+                format!(
+                    "its header promises {} ms but ",
+                    n * 1000 / u64::from(sample_rate)
+                )
+            })
+            .unwrap_or_default();
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+            reason: format!("{promised}it holds {got_ms} ms of audio ({frames} samples)"),
+        });
+    }
     if let Some(reason) = ended_early {
         notes.push(format!(
             "truncated: decoding stopped at {got_ms} ms ({reason}); the rest is lost"
