@@ -65,9 +65,14 @@ pub fn at_level(x: &[f32], level: f32) -> Vec<f32> {
 /// Every clip cut to its speech and joined without pauses (37 s of one talker who never
 /// stops), at `level` dBFS RMS, with the joined reference text.
 pub fn continuous_speech(level: f32) -> (Vec<f32>, String) {
+    continuous_speech_of(usize::MAX, level)
+}
+
+/// [`continuous_speech`] of the first `n` clips only.
+pub fn continuous_speech_of(n: usize, level: f32) -> (Vec<f32>, String) {
     let mut joined = Vec::new();
     let mut text = String::new();
-    for (path, reference) in clips() {
+    for (path, reference) in clips().into_iter().take(n) {
         joined.extend_from_slice(trimmed(&decode_clip(&path)));
         text.push_str(&reference);
     }
