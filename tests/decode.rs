@@ -341,3 +341,62 @@ fn extensible_wav_with_a_channel_mask_that_overflows_is_corrupt() {
     let e = decode_err(&path);
     assert!(matches!(e, Error::Corrupt { .. }), "{e}");
 }
+
+/// One clip per telephony codec in `fixtures/codecs` (made by `fixtures/make-codecs` from the
+/// same 4.5 s of speech): codec, source rate, and the duration FFmpeg's decoders give (ADPCM
+/// pads its last block).
+const CODEC_FIXTURES: &[(&str, &str, u32, u64)] = &[
+    ("amr_nb.amr", "amr_nb", 8_000, 4_500),
+    ("gsm610.gsm", "gsm", 8_000, 4_500),
+    ("gsm610_ms.wav", "gsm_ms", 8_000, 4_520),
+    ("g722.wav", "adpcm_g722", 16_000, 4_500),
+    ("opus.ogg", "opus", 48_000, 4_500),
+    ("ima_adpcm.wav", "adpcm_ima_wav", 8_000, 4_592),
+    ("ms_adpcm.wav", "adpcm_ms", 8_000, 4_581),
+];
+
+/// With FFmpeg's decoders (`--features ffmpeg`) every telephony codec decodes, to the right
+/// length and with its speech where the WAV original has it.
+#[cfg(feature = "ffmpeg")]
+#[test]
+fn every_telephony_codec_decodes_with_its_duration_and_speech() {
+    let cfg = audio::VadConfig::default();
+    let original = audio::probe(
+        &fixture("asr/5_3039_20231015000.wav"),
+        AgentChannel::Mono,
+        &cfg,
+        5000,
+    )
+    .expect("original");
+    let speech_ms = original.tracks[0].speech_ms;
+    for &(name, codec, rate, duration_ms) in CODEC_FIXTURES {
+        let path = fixture(&format!("codecs/{name}"));
+        let p = audio::probe(&path, AgentChannel::Mono, &cfg, 5000)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(p.source.codec, codec, "{name}");
+        assert_eq!(p.source.sample_rate, rate, "{name}");
+        assert!(
+            p.source.duration_ms.abs_diff(duration_ms) <= 10,
+            "{name}: {} ms",
+            p.source.duration_ms
+        );
+        let heard = p.tracks[0].speech_ms;
+        assert!(
+            heard.abs_diff(speech_ms) * 10 <= speech_ms,
+            "{name}: speech {heard} ms of {speech_ms}"
+        );
+    }
+}
+
+/// Without FFmpeg, the codecs Symphonia lacks are refused by name with the conversion advice.
+#[cfg(not(feature = "ffmpeg"))]
+#[test]
+fn telephony_codecs_symphonia_lacks_are_refused_with_advice() {
+    for &(name, ..) in CODEC_FIXTURES {
+        let path = fixture(&format!("codecs/{name}"));
+        if let Err(e) = audio::decode(&path, AgentChannel::Mono) {
+            assert!(matches!(e, Error::Unsupported { .. }), "{name}: {e}");
+            assert!(e.to_string().contains("convert"), "{name}: {e}");
+        }
+    }
+}

@@ -8,6 +8,9 @@ mod call;
 #[path = "check.rs"]
 mod check;
 
+// The audio source names these as `crate::AgentChannel` and `crate::Role`, as in callqa.
+use call::{AgentChannel, Role};
+
 macro_rules! container_target {
     ($magic:expr, $name:expr) => {
         libfuzzer_sys::fuzz_target!(|data: &[u8]| {

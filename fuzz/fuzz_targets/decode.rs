@@ -16,6 +16,9 @@ mod call;
 #[path = "check.rs"]
 mod check;
 
+// The audio source names these as `crate::AgentChannel` and `crate::Role`, as in callqa.
+use call::{AgentChannel, Role};
+
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: [&str; 7] = ["call.wav", "call.mp3", "call.flac", "call.ogg", "call.m4a", "call", "call.txt"];

@@ -51,6 +51,8 @@ const MAX_BAD_PACKETS_IN_A_ROW: usize = 50;
 
 const CONVERT_HINT: &str =
     "convert it to 16-bit PCM WAV (e.g. `sox in.xxx -e signed-integer -b 16 out.wav`) and run again";
+const UNKNOWN_HINT: &str = "check that the path points at a call recording, or convert the \
+     recording to WAV and run again";
 const CHANNELS_HINT: &str = "callqa takes mono or stereo (agent/customer) recordings: \
      keep the two call channels (e.g. `sox in.wav out.wav remix 1 2`) and run again";
 
@@ -72,7 +74,7 @@ pub fn decode_bytes(
     if bytes.is_empty() {
         return Err(empty(path));
     }
-    guarded(path, agent_channel, Box::new(Cursor::new(bytes))).map(|(audio, _)| audio)
+    guarded(path, agent_channel, Box::new(Cursor::new(bytes)), false).map(|(audio, _)| audio)
 }
 
 /// [`decode`] plus remarks a user should see (truncation, ignored channel choice).
@@ -96,7 +98,7 @@ pub(crate) fn decode_with_notes(
     if meta.len() == 0 {
         return Err(empty(path));
     }
-    guarded(path, agent_channel, Box::new(file))
+    guarded(path, agent_channel, Box::new(file), true)
 }
 
 fn empty(path: &Path) -> Error {
@@ -106,15 +108,17 @@ fn empty(path: &Path) -> Error {
     }
 }
 
+/// Decodes under `catch_unwind`; `is_file`: `path` can be opened again (by the fallback).
 fn guarded(
     path: &Path,
     agent_channel: AgentChannel,
     source: Box<dyn MediaSource>,
+    is_file: bool,
 ) -> Result<(Audio, Vec<String>), Error> {
     quiet_panics_while_decoding();
     DECODING.with(|d| d.set(true));
     let result = catch_unwind(AssertUnwindSafe(|| {
-        decode_source(path, agent_channel, source)
+        decode_source(path, agent_channel, source, is_file)
     }));
     DECODING.with(|d| d.set(false));
     result.unwrap_or_else(|payload| {
@@ -149,25 +153,29 @@ fn quiet_panics_while_decoding() {
 }
 
 /// Samples at the source rate, one `Vec` per channel.
-struct Decoded {
-    container: &'static str,
-    codec: String,
-    sample_rate: u32,
-    channels: Vec<Vec<f32>>,
-    notes: Vec<String>,
+pub(super) struct Decoded {
+    pub(super) container: String,
+    pub(super) codec: String,
+    pub(super) sample_rate: u32,
+    pub(super) channels: Vec<Vec<f32>>,
+    pub(super) notes: Vec<String>,
 }
 
 fn decode_source(
     path: &Path,
     agent_channel: AgentChannel,
     source: Box<dyn MediaSource>,
+    is_file: bool,
 ) -> Result<(Audio, Vec<String>), Error> {
-    let decoded = demux_and_decode(path, source)?;
+    let decoded = match demux_and_decode(path, source) {
+        Err(e) if is_file && refused_encoding(&e) => fallback(path, e)?,
+        other => other?,
+    };
     let mut notes = decoded.notes;
     let frames = decoded.channels.first().map_or(0, Vec::len) as u64;
     let duration_ms = frames * 1000 / u64::from(decoded.sample_rate);
     let info = SourceInfo {
-        container: decoded.container.to_string(),
+        container: decoded.container,
         codec: decoded.codec,
         sample_rate: decoded.sample_rate,
         channels: decoded.channels.len() as u16,
@@ -199,6 +207,44 @@ fn decode_source(
         },
         notes,
     ))
+}
+
+/// Symphonia could not read the container or decode the codec (every such refusal carries
+/// [`CONVERT_HINT`] or [`UNKNOWN_HINT`]; channel, rate and length refusals carry their own).
+fn refused_encoding(e: &Error) -> bool {
+    matches!(e, Error::Unsupported { hint, .. } if *hint == CONVERT_HINT || *hint == UNKNOWN_HINT)
+}
+
+/// FFmpeg's turn at a recording Symphonia refused; without the `ffmpeg` feature, or if FFmpeg
+/// fails too, Symphonia's refusal stands (with FFmpeg's reason added).
+#[cfg(feature = "ffmpeg")]
+fn fallback(path: &Path, refused: Error) -> Result<Decoded, Error> {
+    let decoded =
+        super::ffmpeg::decode_file(path, MAX_DURATION_MS).map_err(|why| match refused {
+            Error::Unsupported { path, reason, hint } => Error::Unsupported {
+                path,
+                reason: format!("{reason}; {why}"),
+                hint,
+            },
+            other => other,
+        })?;
+    check_channels(path, decoded.channels.len())?;
+    check_rate(path, decoded.sample_rate)?;
+    if decoded.channels.first().is_none_or(Vec::is_empty) {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{} file with no audio FFmpeg could decode",
+                decoded.container
+            ),
+        });
+    }
+    Ok(decoded)
+}
+
+#[cfg(not(feature = "ffmpeg"))]
+fn fallback(_path: &Path, refused: Error) -> Result<Decoded, Error> {
+    Err(refused)
 }
 
 fn assign_roles(
@@ -383,8 +429,7 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
                 format!("{container} file with an encoding callqa cannot decode ({what})")
             },
             hint: if container == "unknown" {
-                "check that the path points at a call recording, or convert the recording \
-                 to WAV and run again"
+                UNKNOWN_HINT
             } else {
                 CONVERT_HINT
             },
@@ -540,7 +585,7 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         notes.push(format!("skipped {bad_total} damaged audio packets"));
     }
     Ok(Decoded {
-        container,
+        container: container.to_string(),
         codec,
         sample_rate,
         channels,

@@ -21,6 +21,8 @@
 
 mod activity;
 mod decode;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg;
 mod metrics;
 mod mp4;
 mod probe;
