@@ -2,11 +2,14 @@
 //! audio per second on one core (criterion's "elem/s" with one element per second of audio).
 //!
 //! Inputs: a 60 s stereo call as 8 kHz μ-law WAV (the common recorder format), the same call
-//! as 48 kHz 16-bit WAV, and a real 70 s mono 16 kHz recording from `../shared`.
+//! as 48 kHz 16-bit WAV, and 37 s of real mono 16 kHz speech from `fixtures/speech` (the clips
+//! joined without pauses).
 //! Quick run: `cargo bench --bench audio -- --warm-up-time 1 --measurement-time 3`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/speech/mod.rs"]
+mod speech;
 
 use std::path::Path;
 
@@ -54,12 +57,10 @@ fn audio_stage(c: &mut Criterion) {
     write_pcm_wav(&pcm48, 48_000, &call(48_000), Pcm::Int(16));
     bench_file(c, "stereo 8 kHz mu-law 60 s", &ulaw, AgentChannel::Left);
     bench_file(c, "stereo 48 kHz pcm16 60 s", &pcm48, AgentChannel::Left);
-    bench_file(
-        c,
-        "real mono 16 kHz 70 s",
-        &speech_dev("funasr/vad_example_70s.wav"),
-        AgentChannel::Mono,
-    );
+    let real = dir.path().join("real_16k.wav");
+    let (speech, _) = speech::continuous_speech(-25.0);
+    write_pcm_wav(&real, 16_000, &[speech], Pcm::Int(16));
+    bench_file(c, "real mono 16 kHz 37 s", &real, AgentChannel::Mono);
 }
 
 criterion_group!(benches, audio_stage);

@@ -1,14 +1,18 @@
-//! Accuracy (CER) and speed (RTF) of callqa's Whisper stage on the shared speech-dev clips.
+//! Accuracy (CER) and speed (RTF) of callqa's Whisper stage on clips with reference transcripts.
 //!
-//! Reads `../shared/data/speech-dev/manifest.tsv`, transcribes the clips of one set with the
+//! Reads `DATA/manifest.tsv` (a speech-dev style list: file in the first column, reference in
+//! the sixth) or `DATA/references.tsv` (file, reference), paths relative to `DATA`; `DATA` is
+//! `--data`, by default the clips the repository ships (`fixtures/speech`). Transcribes the
+//! clips of one set with the
 //! same `asr::Transcriber` the pipeline uses and prints one summary line: clips, reference
 //! characters, CER (after Traditional→Simplified and punctuation removal on both sides), audio
 //! seconds, wall seconds and RTF (model load excluded). Clips without a reference count toward
 //! RTF only.
 //!
 //! ```text
-//! cargo run --example asr_eval -- --set hemingwaylee --limit 40
-//! cargo run --example asr_eval -- --set funasr/vad_example_70s --gate vad
+//! cargo run --example asr_eval
+//! cargo run --example asr_eval -- --data path/to/speech-dev --set hemingwaylee --limit 40
+//! cargo run --example asr_eval -- --data path/to/speech-dev --set funasr/vad_example_70s --gate vad
 //! ```
 //!
 //! `--gate whole` sends each clip whole (one region over the clip, the worst case for invented
@@ -27,8 +31,12 @@ use callqa::AgentChannel;
 
 #[derive(Debug, Parser)]
 struct Opts {
-    /// Manifest rows whose file starts with this (`hemingwaylee`, `funasr`, `funasr/vad_example_70s`).
-    #[arg(long, default_value = "hemingwaylee")]
+    /// Folder holding `manifest.tsv` or `references.tsv` and the clips.
+    #[arg(long, default_value = "fixtures/speech")]
+    data: PathBuf,
+    /// Rows whose file starts with this (`hemingwaylee`, `funasr`, `funasr/vad_example_70s`);
+    /// empty: every row.
+    #[arg(long, default_value = "")]
     set: String,
     /// Only the first N matching clips (0 = all).
     #[arg(long, default_value_t = 0)]
@@ -55,23 +63,10 @@ enum Gate {
 
 fn main() -> anyhow::Result<()> {
     let opts = Opts::parse();
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/speech-dev");
-    let manifest_path = data.join("manifest.tsv");
-    let manifest = std::fs::read_to_string(&manifest_path).with_context(|| {
-        format!(
-            "{}: cannot read the speech-dev manifest; the shared data folder must sit beside the repository",
-            manifest_path.display()
-        )
-    })?;
-    let mut clips: Vec<(String, String)> = manifest
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.split('\t').collect();
-            let (file, reference) = (cols.first()?, cols.get(5)?);
-            file.starts_with(&opts.set)
-                .then(|| (file.to_string(), reference.to_string()))
-        })
+    let data = &opts.data;
+    let mut clips: Vec<(String, String)> = references(data)?
+        .into_iter()
+        .filter(|(file, _)| file.starts_with(&opts.set))
         .collect();
     if opts.limit > 0 {
         clips.truncate(opts.limit);
@@ -143,4 +138,28 @@ fn main() -> anyhow::Result<()> {
         opts.model.display()
     );
     Ok(())
+}
+
+/// (file, reference) rows of `data`'s list: `manifest.tsv` (speech-dev columns) if present,
+/// else `references.tsv`.
+fn references(data: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    let (list, reference_column) = match data.join("manifest.tsv") {
+        p if p.exists() => (p, 5),
+        _ => (data.join("references.tsv"), 1),
+    };
+    let text = std::fs::read_to_string(&list).with_context(|| {
+        format!(
+            "{}: cannot read the list of clips; give --data a folder with manifest.tsv or references.tsv",
+            list.display()
+        )
+    })?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (file, reference) = (cols.first()?, cols.get(reference_column)?);
+            Some((file.to_string(), reference.to_string()))
+        })
+        .collect())
 }

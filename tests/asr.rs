@@ -4,11 +4,17 @@
 //! these tests with instructions instead of skipping them.
 
 mod common;
+mod speech;
 
 use common::model;
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
+
+use callqa::asr::{AsrConfig, Model, Segment, Transcriber};
+use callqa::audio::{self, Audio, SourceInfo, SpeechRegion, Track, VadConfig};
+use callqa::Role;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -137,48 +143,9 @@ fn silence_and_noise_produce_no_text() {
     assert_eq!(text_of(&v), "", "text invented from noise: {v}");
 }
 
-/// 16 kHz mono test signals, `secs` long, from a per-sample generator.
-fn signal(secs: usize, f: impl Fn(usize, f32) -> f32) -> Vec<f32> {
-    let mut seed = 0x9e37_79b9_u32;
-    (0..16_000 * secs)
-        .map(|i| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            f(i, (seed as f32 / u32::MAX as f32) * 2.0 - 1.0)
-        })
-        .collect()
-}
-
-fn sine(i: usize, hz: f32) -> f32 {
-    (i as f32 * 2.0 * std::f32::consts::PI * hz / 16_000.0).sin()
-}
-
 #[test]
 fn non_speech_sent_whole_to_whisper_yields_no_text() {
-    use callqa::asr::{AsrConfig, Model, Transcriber};
-    use callqa::audio::{SpeechRegion, Track};
-
-    // Hold music: a four-note melody of 400 ms notes with a soft octave, over and over.
-    let melody = [523.25_f32, 659.25, 783.99, 659.25];
-    let cases = [
-        ("digital silence", signal(10, |_, _| 0.0)),
-        ("hiss at -30 dBFS", signal(10, |_, n| n * 0.03)),
-        (
-            "hold music",
-            signal(20, |i, _| {
-                let hz = melody[(i / 6_400) % melody.len()];
-                0.2 * sine(i, hz) + 0.05 * sine(i, 2.0 * hz)
-            }),
-        ),
-        (
-            "line noise: 50 Hz hum, hiss and clicks",
-            signal(15, |i, n| {
-                let click = if i % 7_919 < 16 { 0.3 } else { 0.0 };
-                0.05 * sine(i, 50.0) + 0.02 * sine(i, 150.0) + 0.01 * n + click
-            }),
-        ),
-    ];
+    let cases = speech::non_speech();
     let _turn = one_at_a_time();
     let model = std::sync::Arc::new(Model::load(&model()).expect("model loads"));
     let mut transcriber = Transcriber::new(&model, &AsrConfig::default()).expect("decoding state");
@@ -205,4 +172,111 @@ fn non_speech_sent_whole_to_whisper_yields_no_text() {
             t.segments
         );
     }
+}
+
+/// The prepared model with the default decoding settings.
+fn transcriber() -> Transcriber {
+    let model = Arc::new(Model::load(&model()).expect("model loads"));
+    Transcriber::new(&model, &AsrConfig::default()).expect("decoding state")
+}
+
+/// A mono recording of `samples` (16 kHz).
+fn mono(samples: Vec<f32>) -> Audio {
+    let duration_ms = samples.len() as u64 / 16;
+    Audio {
+        duration_ms,
+        info: SourceInfo {
+            container: "test".into(),
+            codec: "f32".into(),
+            sample_rate: 16_000,
+            channels: 1,
+            duration_ms,
+        },
+        tracks: vec![Track {
+            role: Role::Unknown,
+            samples,
+        }],
+    }
+}
+
+/// One region over all of `samples`.
+fn everything(samples: &[f32]) -> SpeechRegion {
+    SpeechRegion {
+        start_ms: 0,
+        end_ms: samples.len() as u64 / 16,
+    }
+}
+
+/// A mono track of `samples` through callqa's own voice detector and Whisper.
+fn hear(transcriber: &mut Transcriber, samples: Vec<f32>) -> Vec<Segment> {
+    let audio = mono(samples);
+    let regions = audio::activity(&audio, &VadConfig::default())
+        .remove(0)
+        .regions;
+    transcriber
+        .transcribe(&audio.tracks[0], &regions)
+        .expect("transcribe")
+        .segments
+}
+
+fn cer(reference: &str, segments: &[Segment]) -> f64 {
+    let text: String = segments.iter().map(|s| s.text.as_str()).collect();
+    let (errors, chars) = callqa::asr::char_errors(reference, &text);
+    errors as f64 / chars.max(1) as f64
+}
+
+/// A talker who never pauses, quiet: the voice detector must pass all of it to Whisper. On a
+/// clean line it is heard as well at −40 dBFS as at −20 dBFS; in −50 dBFS line noise, the
+/// detector costs at most 5 points against sending Whisper the whole clip.
+#[test]
+fn continuous_quiet_speech_is_heard_as_well_as_loud_speech() {
+    let _turn = one_at_a_time();
+    let mut t = transcriber();
+    let (loud, reference) = speech::continuous_speech_of(6, -20.0);
+    let (quiet, _) = speech::continuous_speech_of(6, -40.0);
+    let hiss = speech::signal(quiet.len() / 16_000 + 1, |_, n| n * 0.0055);
+    let noisy = speech::mixed(&quiet, &hiss);
+    let loud_cer = cer(&reference, &hear(&mut t, loud));
+    let quiet_cer = cer(&reference, &hear(&mut t, quiet));
+    let whole = t
+        .transcribe(&mono(noisy.clone()).tracks[0], &[everything(&noisy)])
+        .expect("transcribe")
+        .segments;
+    let noisy_whole_cer = cer(&reference, &whole);
+    let noisy_cer = cer(&reference, &hear(&mut t, noisy));
+    eprintln!(
+        "continuous speech CER: -20 dBFS {:.1} %, -40 dBFS {:.1} %; -40 dBFS in -50 dBFS noise {:.1} % (whole clip to Whisper {:.1} %)",
+        loud_cer * 100.0,
+        quiet_cer * 100.0,
+        noisy_cer * 100.0,
+        noisy_whole_cer * 100.0
+    );
+    assert!(loud_cer < 0.35, "loud: CER {loud_cer:.3}");
+    assert!(
+        quiet_cer <= loud_cer + 0.05,
+        "quiet {quiet_cer:.3}, loud {loud_cer:.3}"
+    );
+    assert!(
+        noisy_cer <= noisy_whole_cer + 0.05,
+        "in noise {noisy_cer:.3}, whole clip {noisy_whole_cer:.3}"
+    );
+}
+
+/// The same audio gives the same transcript whatever the worker decoded before it. Speech
+/// in loud hiss makes whisper.cpp fall back to sampling; on a reused decoding state its
+/// random generator went on from the previous call, and decoding the same clip twice gave
+/// 「大家好 我是阿芸今天要分享三十六重害…」 then 「大家好,我是阿芯,今天要分享番石流重海…」.
+#[test]
+fn a_reused_transcriber_gives_the_same_transcript_as_a_fresh_one() {
+    let _turn = one_at_a_time();
+    let (speech, _) = speech::continuous_speech_of(4, -35.0);
+    let hiss = speech::signal(speech.len() / 16_000 + 1, |_, n| n * 0.02);
+    let noisy = speech::mixed(&speech, &hiss);
+    let mut reused = transcriber();
+    let first = hear(&mut reused, noisy.clone());
+    let again = hear(&mut reused, noisy.clone());
+    let fresh = hear(&mut transcriber(), noisy);
+    assert!(!first.is_empty(), "nothing heard");
+    assert_eq!(first, again, "the same transcriber, twice");
+    assert_eq!(first, fresh, "a reused and a fresh transcriber");
 }

@@ -1,9 +1,9 @@
 //! `audio::decode` on files written by the test (every WAV sample format, G.711, rates,
-//! channel layouts), on real clips from `../shared`, and on broken files.
+//! channel layouts), on real clips from `fixtures/`, and on broken files.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use callqa::audio::{self, Audio, Error};
 use callqa::{AgentChannel, Role};
@@ -162,10 +162,19 @@ fn mono_file_is_one_unknown_track_whatever_the_agent_channel() {
     );
 }
 
+/// A real Mandarin clip as MP3 (the WAV is `asr/5_3039_20231015000.wav`).
+const REAL_MP3: &str = "speech/5_3039_20231015000.mp3";
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
 #[test]
 fn real_mp3_and_wav_of_the_same_utterance_agree() {
-    let wav = decode_ok(&speech_dev("funasr/asr_example_zh.wav"), AgentChannel::Mono);
-    let mp3 = decode_ok(&speech_dev("funasr/asr_example_zh.mp3"), AgentChannel::Mono);
+    let wav = decode_ok(&fixture("asr/5_3039_20231015000.wav"), AgentChannel::Mono);
+    let mp3 = decode_ok(&fixture(REAL_MP3), AgentChannel::Mono);
     assert_eq!(mp3.info.codec, "mp3");
     assert_eq!(mp3.info.container, "mp3");
     let diff = wav.duration_ms.abs_diff(mp3.duration_ms);
@@ -181,7 +190,7 @@ fn real_mp3_and_wav_of_the_same_utterance_agree() {
 
 #[test]
 fn real_32_khz_clip_is_resampled_to_16_khz() {
-    let path = speech_dev("hemingwaylee_5_3039/bean.wav_0000276800_0000428480.wav");
+    let path = fixture("speech/bean_0000276800_0000428480.flac");
     let a = decode_ok(&path, AgentChannel::Mono);
     assert_eq!(a.info.sample_rate, 32_000);
     assert_eq!(a.duration_ms, 4740);
@@ -250,7 +259,7 @@ fn truncated_files_decode_as_far_as_they_go() {
         report.notes
     );
 
-    let mp3 = std::fs::read(speech_dev("funasr/asr_example_zh.mp3")).expect("read mp3");
+    let mp3 = std::fs::read(fixture(REAL_MP3)).expect("read mp3");
     let cut = dir.path().join("cut.mp3");
     std::fs::write(&cut, &mp3[..mp3.len() / 2]).expect("write");
     let report = audio::probe(&cut, AgentChannel::Mono, &Default::default(), 5000).expect("probe");
@@ -268,7 +277,7 @@ fn truncated_files_decode_as_far_as_they_go() {
 
 #[test]
 fn decode_bytes_matches_decode() {
-    let path = speech_dev("funasr/asr_example_zh.mp3");
+    let path = fixture(REAL_MP3);
     let bytes = std::fs::read(&path).expect("read");
     let a = audio::decode_bytes(bytes, &path, AgentChannel::Mono).expect("decode_bytes");
     let b = decode_ok(&path, AgentChannel::Mono);
@@ -331,4 +340,63 @@ fn extensible_wav_with_a_channel_mask_that_overflows_is_corrupt() {
     std::fs::write(&path, bytes).expect("write");
     let e = decode_err(&path);
     assert!(matches!(e, Error::Corrupt { .. }), "{e}");
+}
+
+/// One clip per telephony codec in `fixtures/codecs` (made by `fixtures/make-codecs` from the
+/// same 4.5 s of speech): codec, source rate, and the duration FFmpeg's decoders give (ADPCM
+/// pads its last block).
+const CODEC_FIXTURES: &[(&str, &str, u32, u64)] = &[
+    ("amr_nb.amr", "amr_nb", 8_000, 4_500),
+    ("gsm610.gsm", "gsm", 8_000, 4_500),
+    ("gsm610_ms.wav", "gsm_ms", 8_000, 4_520),
+    ("g722.wav", "adpcm_g722", 16_000, 4_500),
+    ("opus.ogg", "opus", 48_000, 4_500),
+    ("ima_adpcm.wav", "adpcm_ima_wav", 8_000, 4_592),
+    ("ms_adpcm.wav", "adpcm_ms", 8_000, 4_581),
+];
+
+/// With FFmpeg's decoders (`--features ffmpeg`) every telephony codec decodes, to the right
+/// length and with its speech where the WAV original has it.
+#[cfg(feature = "ffmpeg")]
+#[test]
+fn every_telephony_codec_decodes_with_its_duration_and_speech() {
+    let cfg = audio::VadConfig::default();
+    let original = audio::probe(
+        &fixture("asr/5_3039_20231015000.wav"),
+        AgentChannel::Mono,
+        &cfg,
+        5000,
+    )
+    .expect("original");
+    let speech_ms = original.tracks[0].speech_ms;
+    for &(name, codec, rate, duration_ms) in CODEC_FIXTURES {
+        let path = fixture(&format!("codecs/{name}"));
+        let p = audio::probe(&path, AgentChannel::Mono, &cfg, 5000)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(p.source.codec, codec, "{name}");
+        assert_eq!(p.source.sample_rate, rate, "{name}");
+        assert!(
+            p.source.duration_ms.abs_diff(duration_ms) <= 10,
+            "{name}: {} ms",
+            p.source.duration_ms
+        );
+        let heard = p.tracks[0].speech_ms;
+        assert!(
+            heard.abs_diff(speech_ms) * 10 <= speech_ms,
+            "{name}: speech {heard} ms of {speech_ms}"
+        );
+    }
+}
+
+/// Without FFmpeg, the codecs Symphonia lacks are refused by name with the conversion advice.
+#[cfg(not(feature = "ffmpeg"))]
+#[test]
+fn telephony_codecs_symphonia_lacks_are_refused_with_advice() {
+    for &(name, ..) in CODEC_FIXTURES {
+        let path = fixture(&format!("codecs/{name}"));
+        if let Err(e) = audio::decode(&path, AgentChannel::Mono) {
+            assert!(matches!(e, Error::Unsupported { .. }), "{name}: {e}");
+            assert!(e.to_string().contains("convert"), "{name}: {e}");
+        }
+    }
 }

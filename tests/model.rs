@@ -143,7 +143,10 @@ fn q8_0_file_quantises_matrices_and_keeps_the_rest() {
 
 #[test]
 fn conversion_is_byte_identical_to_the_reference_conversion() {
-    // sha256s of an independent numpy conversion of the same weights (same tensor order).
+    // sha256s of an independent numpy conversion of the same weights (same tensor order). They
+    // hold on every x86-64 CPU: the converter does no arithmetic whose result depends on the
+    // CPU (pure-Rust log/exp for the mel filters, f16 and q8_0 rounding in plain f32; see
+    // `src/asr/convert.rs`, whose unit tests compare the rounding with ggml's bit for bit).
     for (name, reference) in [
         (
             "ggml-base.bin",

@@ -144,7 +144,11 @@ fn each_bad_file_gets_one_stderr_line_and_the_good_ones_are_still_reported() {
     std::fs::write(p("empty.wav"), b"").expect("write");
     std::fs::write(p("header.wav"), &good[..30]).expect("write");
     std::fs::write(p("notes.wav"), "this is a text file, not a recording\n").expect("write");
-    let mp3 = std::fs::read(speech_dev("funasr/asr_example_zh.mp3")).expect("read mp3");
+    let mp3 = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/speech/5_3039_20231015000.mp3"),
+    )
+    .expect("read mp3");
     std::fs::write(p("cut.mp3"), &mp3[..mp3.len() / 3]).expect("write");
     // WAVE_FORMAT_ADPCM_G723 (0x0014): a real telephony codec nobody decodes any more.
     let mut g723 = good.clone();

@@ -238,23 +238,26 @@ fn dims2(m: &Ct2Model, name: &str) -> Result<(usize, usize), ConvertError> {
 }
 
 /// The slaney-style mel filterbank Whisper was trained with (librosa `mel(sr=16000, n_fft=400,
-/// n_mels, htk=False, norm="slaney")`), row-major `[n_mels][201]`.
+/// n_mels, htk=False, norm="slaney")`), row-major `[n_mels][201]`. Logarithms and exponentials
+/// come from the pure-Rust `libm`, not the system's: glibc picks an FMA variant of `log` and
+/// `exp` on CPUs that have FMA, whose last bits differ, and the model file must be the same on
+/// every CPU.
 pub fn mel_filters(n_mels: usize) -> Vec<f32> {
     const SR: f64 = 16_000.0;
     let f_sp = 200.0 / 3.0;
     let min_log_hz = 1000.0;
     let min_log_mel = min_log_hz / f_sp;
-    let logstep = (6.4f64).ln() / 27.0;
+    let logstep = libm::log(6.4) / 27.0;
     let hz_to_mel = |f: f64| {
         if f >= min_log_hz {
-            min_log_mel + (f / min_log_hz).ln() / logstep
+            min_log_mel + libm::log(f / min_log_hz) / logstep
         } else {
             f / f_sp
         }
     };
     let mel_to_hz = |m: f64| {
         if m >= min_log_mel {
-            min_log_hz * (logstep * (m - min_log_mel)).exp()
+            min_log_hz * libm::exp(logstep * (m - min_log_mel))
         } else {
             f_sp * m
         }
@@ -340,9 +343,27 @@ fn f16_to_f32(bits: u16) -> f32 {
     f32::from_bits(v)
 }
 
+/// f32 → IEEE half, rounding to nearest even: ggml's portable conversion
+/// (`ggml_compute_fp32_to_fp16`, from the FP16 library) in plain f32 arithmetic. ggml's own
+/// entry point may use the CPU's F16C instruction instead; this one gives the same bits on
+/// every CPU, so the model file does too.
 fn f32_to_f16(value: f32) -> u16 {
-    // SAFETY: a pure conversion function of ggml with no preconditions.
-    unsafe { whisper_rs::whisper_rs_sys::ggml_fp32_to_fp16(value) }
+    let scale_to_inf = f32::from_bits(0x7780_0000);
+    let scale_to_zero = f32::from_bits(0x0880_0000);
+    let mut base = (value.abs() * scale_to_inf) * scale_to_zero;
+    let w = value.to_bits();
+    let shl1_w = w.wrapping_add(w);
+    let sign = w & 0x8000_0000;
+    let bias = (shl1_w & 0xff00_0000).max(0x7100_0000);
+    base += f32::from_bits((bias >> 1) + 0x0780_0000);
+    let bits = base.to_bits();
+    let nonsign = ((bits >> 13) & 0x7c00) + (bits & 0x0fff);
+    ((sign >> 16)
+        | if shl1_w > 0xff00_0000 {
+            0x7e00
+        } else {
+            nonsign
+        }) as u16
 }
 
 fn values(name: &str, v: &Variable) -> Result<Vec<f32>, ConvertError> {
@@ -655,7 +676,7 @@ pub fn convert(
                 }
             }
             _ => {
-                let bytes = quantize_q8_0(&t.values, t.ne[0]);
+                let bytes = quantize_q8_0(&t.values);
                 w.put(&bytes).map_err(io)?;
             }
         }
@@ -668,26 +689,22 @@ pub fn convert(
     })
 }
 
-fn quantize_q8_0(values: &[f32], n_per_row: usize) -> Vec<u8> {
-    use whisper_rs::whisper_rs_sys as sys;
-    let nrows = values.len() / n_per_row;
-    // SAFETY: ggml_row_size is a pure size computation for a valid type.
-    let row = unsafe { sys::ggml_row_size(sys::ggml_type_GGML_TYPE_Q8_0, n_per_row as i64) };
-    let mut dst = vec![0u8; row * nrows];
-    // SAFETY: src holds nrows * n_per_row f32s and dst exactly nrows quantised rows, as the
-    // function requires; n_per_row is a multiple of the q8_0 block (32) for every Whisper matrix.
-    unsafe {
-        sys::ggml_quantize_chunk(
-            sys::ggml_type_GGML_TYPE_Q8_0,
-            values.as_ptr(),
-            dst.as_mut_ptr().cast(),
-            0,
-            nrows as i64,
-            n_per_row as i64,
-            std::ptr::null(),
-        );
+/// q8_0 blocks: per 32 values an f16 scale (the largest magnitude / 127) and 32 signed bytes,
+/// exactly ggml's reference quantiser (`quantize_row_q8_0_ref`, which `ggml_quantize_chunk`
+/// runs), here in Rust: the C build may contract or vectorise its arithmetic differently on
+/// another CPU, Rust's f32 arithmetic is the same everywhere. Rows are contiguous, so the
+/// blocks simply run over the whole matrix.
+fn quantize_q8_0(values: &[f32]) -> Vec<u8> {
+    const BLOCK: usize = 32;
+    let mut out = Vec::with_capacity(values.len() / BLOCK * (2 + BLOCK));
+    for block in values.chunks(BLOCK) {
+        let amax = block.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.extend_from_slice(&f32_to_f16(d).to_le_bytes());
+        out.extend(block.iter().map(|v| (v * id).round() as i8 as u8));
     }
-    dst
+    out
 }
 
 struct CountingWriter<'w, W: Write> {
@@ -880,6 +897,58 @@ mod tests {
         assert_eq!(v[1], b" hello");
         assert_eq!(v[2], "你".as_bytes());
         assert!(v[50_256].is_empty());
+    }
+
+    /// Values across the ranges Whisper's weights take, with a zero block and halfway ties.
+    fn awkward_values() -> Vec<f32> {
+        let mut x: u32 = 0x1234_5678;
+        let mut v: Vec<f32> = (0..32 * 4096)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let u = x as f32 / u32::MAX as f32 - 0.5;
+                u * [1e-6f32, 1e-3, 0.05, 1.0, 30.0, 7e4][i % 6]
+            })
+            .collect();
+        v[..32].fill(0.0);
+        // A block whose values land exactly halfway between two steps.
+        v[32] = 127.0;
+        for (j, x) in v[33..64].iter_mut().enumerate() {
+            *x = j as f32 + 0.5;
+        }
+        v
+    }
+
+    #[test]
+    fn half_precision_matches_ggml_bit_for_bit() {
+        for x in awkward_values() {
+            // SAFETY: a pure conversion function of ggml with no preconditions.
+            let ggml = unsafe { whisper_rs::whisper_rs_sys::ggml_fp32_to_fp16(x) };
+            assert_eq!(f32_to_f16(x), ggml, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn q8_0_matches_ggml_reference_quantiser_bit_for_bit() {
+        use whisper_rs::whisper_rs_sys as sys;
+        let values = awkward_values();
+        let n_per_row = 512;
+        let nrows = values.len() / n_per_row;
+        let mut ggml = vec![0u8; nrows * n_per_row / 32 * 34];
+        // SAFETY: `values` holds nrows * n_per_row f32s and `ggml` exactly nrows q8_0 rows.
+        unsafe {
+            sys::ggml_quantize_chunk(
+                sys::ggml_type_GGML_TYPE_Q8_0,
+                values.as_ptr(),
+                ggml.as_mut_ptr().cast(),
+                0,
+                nrows as i64,
+                n_per_row as i64,
+                std::ptr::null(),
+            );
+        }
+        assert_eq!(quantize_q8_0(&values), ggml);
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! What Whisper invents is removed after decoding: a window Whisper itself rates as no speech
 //! (hold music, hiss, silence that VAD let through), subtitle credits and bracketed captions it
 //! learnt from film subtitles, and repetition loops. Temperature fallback is whisper.cpp's
-//! (0.2 steps on high entropy or low log-probability); the time limit aborts through its
-//! abort callback.
+//! (0.2 steps on high entropy or low log-probability), on a fresh decoding state per window so
+//! its sampling starts from the same seed every time; the time limit aborts through its abort
+//! callback.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -250,12 +251,29 @@ impl Transcriber {
         })
     }
 
+    /// Replaces the decoding state with a new one. whisper.cpp seeds the random generator it
+    /// samples with at temperature fallback only when a state is created, and carries it from
+    /// one `full` call to the next: on a reused state a window's words depended on every
+    /// window the worker had decoded before, so the same call could come out differently with
+    /// another `--jobs` or call order. A fresh state per window makes each window's text a
+    /// function of its audio, the model and the parameters alone; creating one costs
+    /// milliseconds against seconds of decoding.
+    fn reset_state(&mut self) -> Result<(), AsrError> {
+        self.state = self
+            .model
+            .context
+            .create_state()
+            .map_err(|e| AsrError::Whisper(format!("creating a decoding state: {e}")))?;
+        Ok(())
+    }
+
     fn decode(
         &mut self,
         samples: &[f32],
         window: &Window,
         deadline: Instant,
     ) -> Result<Vec<Segment>, AsrError> {
+        self.reset_state()?;
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(self.config.threads.max(1) as i32);
         params.set_language(Some(&self.config.language));

@@ -25,7 +25,7 @@ use symphonia::core::probe::{Hint, Probe};
 use symphonia::default::formats::{self, WavReader};
 use symphonia_metadata::id3v2::Id3v2Reader;
 
-use super::{resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
+use super::{mp4, resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
 use crate::{AgentChannel, Role};
 
 /// Longest recording accepted: decoded samples are held in memory (a 4 h stereo 48 kHz call
@@ -43,11 +43,16 @@ const MAX_RATE: u32 = 384_000;
 /// reported as truncated.
 const TRUNCATION_TOLERANCE: f64 = 0.99;
 
+/// Less decoded audio than this is no call: one analysis frame of the voice detector.
+const MIN_AUDIO_MS: u64 = 10;
+
 /// More consecutive undecodable packets than this means the stream is garbage, not damaged.
 const MAX_BAD_PACKETS_IN_A_ROW: usize = 50;
 
 const CONVERT_HINT: &str =
     "convert it to 16-bit PCM WAV (e.g. `sox in.xxx -e signed-integer -b 16 out.wav`) and run again";
+const UNKNOWN_HINT: &str = "check that the path points at a call recording, or convert the \
+     recording to WAV and run again";
 const CHANNELS_HINT: &str = "callqa takes mono or stereo (agent/customer) recordings: \
      keep the two call channels (e.g. `sox in.wav out.wav remix 1 2`) and run again";
 
@@ -69,7 +74,7 @@ pub fn decode_bytes(
     if bytes.is_empty() {
         return Err(empty(path));
     }
-    guarded(path, agent_channel, Box::new(Cursor::new(bytes))).map(|(audio, _)| audio)
+    guarded(path, agent_channel, Box::new(Cursor::new(bytes)), false).map(|(audio, _)| audio)
 }
 
 /// [`decode`] plus remarks a user should see (truncation, ignored channel choice).
@@ -93,7 +98,7 @@ pub(crate) fn decode_with_notes(
     if meta.len() == 0 {
         return Err(empty(path));
     }
-    guarded(path, agent_channel, Box::new(file))
+    guarded(path, agent_channel, Box::new(file), true)
 }
 
 fn empty(path: &Path) -> Error {
@@ -103,15 +108,17 @@ fn empty(path: &Path) -> Error {
     }
 }
 
+/// Decodes under `catch_unwind`; `is_file`: `path` can be opened again (by the fallback).
 fn guarded(
     path: &Path,
     agent_channel: AgentChannel,
     source: Box<dyn MediaSource>,
+    is_file: bool,
 ) -> Result<(Audio, Vec<String>), Error> {
     quiet_panics_while_decoding();
     DECODING.with(|d| d.set(true));
     let result = catch_unwind(AssertUnwindSafe(|| {
-        decode_source(path, agent_channel, source)
+        decode_source(path, agent_channel, source, is_file)
     }));
     DECODING.with(|d| d.set(false));
     result.unwrap_or_else(|payload| {
@@ -146,25 +153,29 @@ fn quiet_panics_while_decoding() {
 }
 
 /// Samples at the source rate, one `Vec` per channel.
-struct Decoded {
-    container: &'static str,
-    codec: String,
-    sample_rate: u32,
-    channels: Vec<Vec<f32>>,
-    notes: Vec<String>,
+pub(super) struct Decoded {
+    pub(super) container: String,
+    pub(super) codec: String,
+    pub(super) sample_rate: u32,
+    pub(super) channels: Vec<Vec<f32>>,
+    pub(super) notes: Vec<String>,
 }
 
 fn decode_source(
     path: &Path,
     agent_channel: AgentChannel,
     source: Box<dyn MediaSource>,
+    is_file: bool,
 ) -> Result<(Audio, Vec<String>), Error> {
-    let decoded = demux_and_decode(path, source)?;
+    let decoded = match demux_and_decode(path, source) {
+        Err(e) if is_file && refused_encoding(&e) => fallback(path, e)?,
+        other => other?,
+    };
     let mut notes = decoded.notes;
     let frames = decoded.channels.first().map_or(0, Vec::len) as u64;
     let duration_ms = frames * 1000 / u64::from(decoded.sample_rate);
     let info = SourceInfo {
-        container: decoded.container.to_string(),
+        container: decoded.container,
         codec: decoded.codec,
         sample_rate: decoded.sample_rate,
         channels: decoded.channels.len() as u16,
@@ -196,6 +207,44 @@ fn decode_source(
         },
         notes,
     ))
+}
+
+/// Symphonia could not read the container or decode the codec (every such refusal carries
+/// [`CONVERT_HINT`] or [`UNKNOWN_HINT`]; channel, rate and length refusals carry their own).
+fn refused_encoding(e: &Error) -> bool {
+    matches!(e, Error::Unsupported { hint, .. } if *hint == CONVERT_HINT || *hint == UNKNOWN_HINT)
+}
+
+/// FFmpeg's turn at a recording Symphonia refused; without the `ffmpeg` feature, or if FFmpeg
+/// fails too, Symphonia's refusal stands (with FFmpeg's reason added).
+#[cfg(feature = "ffmpeg")]
+fn fallback(path: &Path, refused: Error) -> Result<Decoded, Error> {
+    let decoded =
+        super::ffmpeg::decode_file(path, MAX_DURATION_MS).map_err(|why| match refused {
+            Error::Unsupported { path, reason, hint } => Error::Unsupported {
+                path,
+                reason: format!("{reason}; {why}"),
+                hint,
+            },
+            other => other,
+        })?;
+    check_channels(path, decoded.channels.len())?;
+    check_rate(path, decoded.sample_rate)?;
+    if decoded.channels.first().is_none_or(Vec::is_empty) {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{} file with no audio FFmpeg could decode",
+                decoded.container
+            ),
+        });
+    }
+    Ok(decoded)
+}
+
+#[cfg(not(feature = "ffmpeg"))]
+fn fallback(_path: &Path, refused: Error) -> Result<Decoded, Error> {
+    Err(refused)
 }
 
 fn assign_roles(
@@ -258,20 +307,30 @@ fn read_head(source: &mut Box<dyn MediaSource>) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Symphonia's probe with the containers callqa promises (MP3, FLAC, Ogg, M4A) and no others:
-/// MKV, CAF and raw ADTS AAC are not call recordings, and every reader is surface for malformed
-/// input (fuzzing found MKV's and ADTS's panicking). WAV is left out too: the probe scans up to 1 MiB for
-/// any known marker, so a `RIFF` found mid-file would reach the WAV reader without
-/// [`check_wav_header`]; a real WAV starts with `RIFF` and is opened directly instead.
+/// Symphonia's probe with the containers callqa promises besides WAV and MP4 (MP3, FLAC, Ogg)
+/// and no others: MKV, CAF and raw ADTS AAC are not call recordings, and every reader is
+/// surface for malformed input (fuzzing found MKV's and ADTS's panicking). WAV and MP4 are left
+/// out too: the probe scans up to 1 MiB for any known marker, so a `RIFF` or `ftyp` found
+/// mid-file would reach their readers without [`check_wav_header`] or [`mp4::check`]; a real
+/// WAV or MP4 starts with its marker and is opened by [`mp4_probe`] or directly instead.
 fn non_wav_probe() -> &'static Probe {
     static PROBE: OnceLock<Probe> = OnceLock::new();
     PROBE.get_or_init(|| {
         let mut probe = Probe::default();
         probe.register_all::<formats::FlacReader>();
         probe.register_all::<formats::MpaReader>();
-        probe.register_all::<formats::IsoMp4Reader>();
         probe.register_all::<formats::OggReader>();
         probe.register_all::<Id3v2Reader>();
+        probe
+    })
+}
+
+/// The MP4 reader alone, for streams [`mp4::check`] has passed.
+fn mp4_probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut probe = Probe::default();
+        probe.register_all::<formats::IsoMp4Reader>();
         probe
     })
 }
@@ -337,6 +396,9 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
     if container == "wav" {
         check_wav_header(path, &head)?;
     }
+    if container == "mp4" {
+        mp4::check(&mut *source).map_err(|reason| corrupt(format!("MP4 header: {reason}")))?;
+    }
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -347,10 +409,14 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         ..Default::default()
     };
     let opened = if container == "wav" {
-        check_wav_header(path, &head)?;
         WavReader::try_new(mss, &format_opts).map(|r| Box::new(r) as Box<dyn FormatReader>)
     } else {
-        non_wav_probe()
+        let probe = if container == "mp4" {
+            mp4_probe()
+        } else {
+            non_wav_probe()
+        };
+        probe
             .format(&hint, mss, &format_opts, &MetadataOptions::default())
             .map(|p| p.format)
     };
@@ -363,8 +429,7 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
                 format!("{container} file with an encoding callqa cannot decode ({what})")
             },
             hint: if container == "unknown" {
-                "check that the path points at a call recording, or convert the recording \
-                 to WAV and run again"
+                UNKNOWN_HINT
             } else {
                 CONVERT_HINT
             },
@@ -488,6 +553,22 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         };
     }
     let got_ms = frames as u64 * 1000 / u64::from(sample_rate);
+    if got_ms < MIN_AUDIO_MS {
+        let promised = params
+            .n_frames
+            .filter(|&n| n > frames as u64)
+            .map(|n| {
+                format!(
+                    "its header promises {} ms but ",
+                    n * 1000 / u64::from(sample_rate)
+                )
+            })
+            .unwrap_or_default();
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+            reason: format!("{promised}it holds {got_ms} ms of audio ({frames} samples)"),
+        });
+    }
     if let Some(reason) = ended_early {
         notes.push(format!(
             "truncated: decoding stopped at {got_ms} ms ({reason}); the rest is lost"
@@ -504,7 +585,7 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         notes.push(format!("skipped {bad_total} damaged audio packets"));
     }
     Ok(Decoded {
-        container,
+        container: container.to_string(),
         codec,
         sample_rate,
         channels,
