@@ -1,6 +1,8 @@
 //! Re-scoring throughput: N stored calls (default 100 000, `CALLQA_BENCH_CALLS` to change)
-//! built from the real customer-service dialogues in `../shared/data/cs-text-dev`, re-scored
-//! after a rules change and exported (`calls.jsonl` + rollups), as `callqa rescore` does.
+//! built from real customer-service dialogues, re-scored after a rules change and exported
+//! (`calls.jsonl` + rollups), as `callqa rescore` does. The dialogues are the folder named by
+//! `CALLQA_BENCH_DATA` (JSON lines with `dialogue_id, role, text`, as the cs-text-dev set
+//! is written), else the scripts of the fixture calls the repository ships.
 //!
 //! A plain timed run (harness = false), not criterion: one pass over 100 000 calls takes tens
 //! of seconds, and the number that matters is calls per second of that pass. Each call joins
@@ -20,24 +22,57 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use callqa::asr::{Segment, Transcript};
-use callqa::batch::Pipeline;
-use callqa::report::rollup::{Format, Lang};
-use callqa::store::{Store, StoredTranscript};
+use callqa::batch::{ConfigPaths, Pipeline, RunOptions};
+use callqa::store::{Keys, Store, StoredTranscript};
 use callqa::{CallMeta, CallMetrics, Role};
+
+/// The fixture calls' scripts (`fixtures/*.truth.json`), one dialogue each.
+fn fixture_dialogues(repo: &Path) -> Vec<Vec<(Role, String)>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(repo.join("fixtures"))
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let truth: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p).expect("truth")).expect("json");
+            truth["turns"]
+                .as_array()
+                .expect("turns")
+                .iter()
+                .map(|t| {
+                    let role = if t["role"] == "agent" {
+                        Role::Agent
+                    } else {
+                        Role::Customer
+                    };
+                    (role, t["text"].as_str().unwrap_or_default().to_string())
+                })
+                .collect()
+        })
+        .collect()
+}
 
 fn dialogues(data: &Path) -> Vec<Vec<(Role, String)>> {
     let mut out: Vec<Vec<(Role, String)>> = Vec::new();
     let mut last_id = String::new();
-    for name in [
-        "mobilecs_phone_transcripts.jsonl",
-        "stc3_train_helpdesk.jsonl",
-    ] {
-        let text = std::fs::read_to_string(data.join(name)).unwrap_or_else(|e| {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data)
+        .unwrap_or_else(|e| {
             panic!(
-                "{}: {e}; the bench reads ../shared/data",
-                data.join(name).display()
+                "{}: {e}; CALLQA_BENCH_DATA names a folder of .jsonl",
+                data.display()
             )
-        });
+        })
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    for path in files {
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for line in text.lines() {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue;
@@ -115,15 +150,16 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     // No model path: re-scoring must never need one.
-    let pipeline = Pipeline::load(
-        &repo.join("lexicons"),
-        &repo.join("rubrics"),
-        &repo.join("calendars"),
-        PathBuf::new(),
-        Default::default(),
-    )
-    .expect("rules load");
-    let dialogues = dialogues(&repo.join("../shared/data/cs-text-dev"));
+    let config = ConfigPaths {
+        lexicons: repo.join("lexicons"),
+        rubrics: repo.join("rubrics"),
+        calendar: repo.join("calendars"),
+    };
+    let pipeline = Pipeline::load(&config, PathBuf::new(), Default::default()).expect("rules load");
+    let dialogues = match std::env::var_os("CALLQA_BENCH_DATA") {
+        Some(dir) => dialogues(Path::new(&dir)),
+        None => fixture_dialogues(&repo),
+    };
     let out = tempfile::tempdir().expect("tempdir");
 
     let setup = Instant::now();
@@ -155,9 +191,12 @@ fn main() {
         let key = format!("transcript-{i}");
         store.put_transcript(&key, &stored).expect("put transcript");
         let stale = callqa::batch::error_result(&meta, "not scored yet");
-        store
-            .put_result(&meta, "stale", Some(&key), &stale)
-            .expect("put call");
+        let keys = Keys {
+            input: "stale".into(),
+            transcript: Some(key),
+            identity: None,
+        };
+        store.put_result(&meta, &keys, &stale).expect("put call");
     }
     drop(store);
     eprintln!(
@@ -167,19 +206,11 @@ fn main() {
     );
 
     let timed = Instant::now();
-    let summary = callqa::batch::rescore(&pipeline, out.path()).expect("rescore");
+    let summary =
+        callqa::batch::rescore(&pipeline, out.path(), &RunOptions::default()).expect("rescore");
     let rescore_s = timed.elapsed().as_secs_f64();
     assert_eq!(summary.scored, n as u64, "every call must be re-scored");
-    let results = callqa::batch::export(out.path()).expect("calls.jsonl");
-    assert_eq!(results.len(), n);
-    let mut df = callqa::report::rollup::rollup(&results, &pipeline.rubrics, None).expect("rollup");
-    callqa::report::rollup::write(
-        &out.path().join("rollup"),
-        &mut df,
-        &[Format::Csv, Format::Parquet, Format::Xlsx],
-        Lang::Zh,
-    )
-    .expect("rollup files");
+    callqa::batch::finish(out.path(), None, false).expect("calls.jsonl and rollups");
     let total_s = timed.elapsed().as_secs_f64();
     println!(
         "rescore {n} calls: {rescore_s:.1} s ({:.0} calls/s); with calls.jsonl + rollups: {total_s:.1} s ({:.0} calls/s)",

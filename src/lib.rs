@@ -3,8 +3,10 @@
 //! A call flows through the stages in this order, each a function of the previous one's output:
 //! [`call`] (metadata) → [`audio`] (decode, channels, voice activity) → [`asr`] (Whisper) →
 //! [`text`] (normalisation with an offset map) → [`scan`] (lexicon hits) → [`score`]
-//! (rubric deductions with evidence) → [`report`] (calls.jsonl, rollups, HTML, clips).
-//! [`store`] keeps transcripts and results so a rerun does only what is new.
+//! (rubric deductions with evidence). [`batch`] runs the stages over many calls and writes
+//! [`store`], the one source of truth for results; `calls.jsonl` is the store's export
+//! ([`store::results`]), and [`report`] (rollups, HTML, clips) reads results from the store.
+//! [`settings`] says where configuration comes from; [`cli`] only parses and calls.
 
 pub mod asr;
 pub mod audio;
@@ -14,9 +16,10 @@ pub mod cli;
 pub mod report;
 pub mod scan;
 pub mod score;
+pub mod settings;
 pub mod store;
 pub mod text;
-mod util;
+pub mod util;
 
 pub use asr::{Segment, Token, Transcript};
 pub use audio::{Audio, CallMetrics, SpeechRegion};

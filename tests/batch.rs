@@ -25,6 +25,48 @@ fn callqa(args: &[&str]) -> Output {
         .expect("run callqa")
 }
 
+/// `callqa run --manifest MANIFEST --out OUT EXTRA…`.
+fn run_manifest(manifest: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--manifest", manifest.to_str().expect("utf-8")];
+    args.extend(["--out", out.to_str().expect("utf-8")]);
+    args.extend_from_slice(extra);
+    callqa(&args)
+}
+
+/// A `callqa run` in the background, one call at a time, for the tests that stop it.
+fn spawn_run(manifest: &Path, out: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_callqa"))
+        .current_dir(root())
+        .env("CALLQA_MODEL", model())
+        .args(["run", "--manifest", manifest.to_str().expect("utf-8")])
+        .args([
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--jobs",
+            "1",
+            "--no-html",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn callqa run")
+}
+
+/// Waits (up to 5 minutes) until the store in `out` holds at least one row of `table`.
+fn wait_for_stored(out: &Path, table: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let query = format!("SELECT COUNT(*) FROM {table}");
+    while std::time::Instant::now() < deadline {
+        let stored = rusqlite::Connection::open(out.join("callqa.db"))
+            .and_then(|c| c.query_row(&query, [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0);
+        if stored >= 1 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -74,16 +116,7 @@ fn base() -> &'static (tempfile::TempDir, PathBuf, serde_json::Value) {
         let dir = tempfile::tempdir().expect("tempdir");
         let manifest = write_manifest(dir.path(), MANIFEST);
         let out = dir.path().join("out");
-        let o = callqa(&[
-            "run",
-            "--manifest",
-            manifest.to_str().expect("utf-8"),
-            "--out",
-            out.to_str().expect("utf-8"),
-            "--jobs",
-            "2",
-            "--json",
-        ]);
+        let o = run_manifest(&manifest, &out, &["--jobs", "2", "--json"]);
         assert!(o.status.success(), "first run failed: {}", stderr(&o));
         let s = summary(&o);
         (dir, out, s)
@@ -160,14 +193,7 @@ fn first_run_scores_every_call_with_evidence() {
 fn a_rerun_skips_everything_without_loading_the_model() {
     let (dir, out) = copy_of_base("rerun");
     let manifest = write_manifest(dir.path(), MANIFEST);
-    let o = callqa(&[
-        "run",
-        "--manifest",
-        manifest.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--json",
-    ]);
+    let o = run_manifest(&manifest, &out, &["--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = summary(&o);
     assert_eq!(
@@ -220,13 +246,7 @@ fn bad_rows_and_corrupt_recordings_fail_alone() {
         corrupt.display()
     );
     let manifest = write_manifest(dir.path(), &body);
-    let o = callqa(&[
-        "run",
-        "--manifest",
-        manifest.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+    let o = run_manifest(&manifest, &out, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -254,13 +274,7 @@ fn a_second_run_on_the_same_folder_is_refused() {
         .open(out.join(".lock"))
         .expect("lock file");
     lock.try_lock().expect("hold the lock");
-    let o = callqa(&[
-        "run",
-        "--manifest",
-        manifest.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+    let o = run_manifest(&manifest, &out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("another callqa is writing to this folder"),
@@ -296,17 +310,12 @@ fn three_shards_merged_equal_one_run() {
         // Each shard starts from the stored transcripts (as a shared cache would), so no ASR.
         std::fs::create_dir_all(&shard).expect("mkdir");
         std::fs::copy(out.join("callqa.db"), shard.join("callqa.db")).expect("db");
-        let o = callqa(&[
-            "run",
-            "--manifest",
-            manifest.to_str().expect("utf-8"),
-            "--out",
-            shard.to_str().expect("utf-8"),
-            "--shard",
-            &format!("{i}/3"),
-            "--json",
-            "--no-html",
-        ]);
+        let part = format!("{i}/3");
+        let o = run_manifest(
+            &manifest,
+            &shard,
+            &["--shard", &part, "--json", "--no-html"],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         seen += summary(&o)["calls"].as_u64().expect("calls");
         shard_dirs.push(shard);
@@ -331,46 +340,25 @@ fn killed_mid_run_a_rerun_gives_exactly_one_result_per_call() {
     let dir = tempfile::tempdir().expect("tempdir");
     let manifest = write_manifest(dir.path(), MANIFEST);
     let out = dir.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_callqa"))
-        .current_dir(root())
-        .env("CALLQA_MODEL", model())
-        .args([
-            "run",
-            "--manifest",
-            manifest.to_str().expect("utf-8"),
-            "--out",
-            out.to_str().expect("utf-8"),
-            "--jobs",
-            "1",
-            "--quiet",
-        ])
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
-    loop {
-        let stored = rusqlite::Connection::open(out.join("callqa.db"))
-            .and_then(|c| {
-                c.query_row("SELECT COUNT(*) FROM transcripts", [], |r| {
-                    r.get::<_, i64>(0)
-                })
-            })
-            .unwrap_or(0);
-        if stored >= 1 || std::time::Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let mut child = spawn_run(&manifest, &out);
+    wait_for_stored(&out, "transcripts");
     child.kill().expect("kill -9");
     child.wait().expect("reap");
-    let o = callqa(&[
-        "run",
-        "--manifest",
-        manifest.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--json",
-        "--no-html",
-    ]);
+    let rerun = |extra: &[&str]| {
+        let mut args = vec!["--json", "--no-html"];
+        args.extend_from_slice(extra);
+        run_manifest(&manifest, &out, &args)
+    };
+    // A call the killed run was working on is reported, not retried blindly (it might be the
+    // file that killed it); `--retry-failed` finishes it.
+    let o = rerun(&[]);
+    if !o.status.success() {
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--retry-failed"), "{}", stderr(&o));
+        let s = summary(&o);
+        assert_eq!(s["failed"], 1, "only the call in flight: {s}");
+    }
+    let o = rerun(&["--retry-failed"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = summary(&o);
     assert!(
@@ -382,6 +370,7 @@ fn killed_mid_run_a_rerun_gives_exactly_one_result_per_call() {
     ids.sort();
     ids.dedup();
     assert_eq!((rs.len(), ids.len()), (3, 3), "one result per call");
+    assert!(rs.iter().all(|r| r["status"] == "ok"), "{rs:?}");
 }
 
 #[test]
@@ -595,4 +584,93 @@ fn speech_is_shown_as_text_never_as_markup() {
         assert!(!p.contains("\"onerror="), "raw attribute in the report");
         assert!(!p.contains("13812345678"), "--redact hides phone numbers");
     }
+}
+
+#[test]
+fn a_failed_recording_is_remembered_and_retried_only_when_asked() {
+    let (dir, out) = copy_of_base("remembered");
+    let corrupt = dir.path().join("broken.wav");
+    std::fs::write(&corrupt, "this is not audio").expect("corrupt");
+    let body = format!(
+        "{MANIFEST}C009,{},A003,2026-10-16T10:00:00+08:00,inbound,left,二组\n",
+        corrupt.display()
+    );
+    let manifest = write_manifest(dir.path(), &body);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--no-html"];
+        args.extend_from_slice(extra);
+        run_manifest(&manifest, &out, &args)
+    };
+    let first = run(&[]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert!(
+        !stderr(&first).contains("failed before"),
+        "{}",
+        stderr(&first)
+    );
+    let second = run(&[]);
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("C009: ")
+            && stderr(&second).contains("failed before on the same input"),
+        "{}",
+        stderr(&second)
+    );
+    let retried = run(&["--retry-failed"]);
+    assert!(
+        !stderr(&retried).contains("failed before"),
+        "{}",
+        stderr(&retried)
+    );
+    assert_eq!(by_id(&results(&out), "C009")["status"], "error");
+}
+
+#[test]
+fn another_recording_under_a_known_call_id_is_refused_unless_replaced() {
+    let (dir, out) = copy_of_base("identity");
+    let swapped = MANIFEST.replace("C001,good_inbound.wav", "C001,bad_inbound.wav");
+    let manifest = write_manifest(dir.path(), &swapped);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--no-html"];
+        args.extend_from_slice(extra);
+        run_manifest(&manifest, &out, &args)
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("call_id C001 is already stored for another recording"),
+        "{}",
+        stderr(&refused)
+    );
+    // The stored call keeps its result.
+    assert_eq!(by_id(&results(&out), "C001")["score"], 100.0);
+    let replaced = run(&["--replace"]);
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    assert!(by_id(&results(&out), "C001")["score"].as_f64() < Some(100.0));
+}
+
+#[test]
+fn sigterm_stops_taking_calls_writes_the_exports_and_a_rerun_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_manifest(dir.path(), MANIFEST);
+    let out = dir.path().join("out");
+    let child = spawn_run(&manifest, &out);
+    wait_for_stored(&out, "results");
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("stopped by signal 15"),
+        "{}",
+        stderr(&o)
+    );
+    let partial = results(&out);
+    assert!(!partial.is_empty() && partial.len() < 3, "{partial:?}");
+    let rerun = run_manifest(&manifest, &out, &["--no-html"]);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    assert_eq!(results(&out).len(), 3);
 }

@@ -95,13 +95,13 @@ fn tricky_call() -> CallResult {
     serde_json::from_value(value).expect("the tricky call is a CallResult")
 }
 
+/// A results folder whose store holds `calls`, as `callqa import` would leave it.
 fn results_dir(calls: &[CallResult]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    let lines: String = calls
-        .iter()
-        .map(|c| serde_json::to_string(c).expect("serialise") + "\n")
-        .collect();
-    std::fs::write(dir.path().join("calls.jsonl"), lines).expect("write calls.jsonl");
+    let store = callqa::store::Store::open(dir.path()).expect("open the store");
+    for c in calls {
+        store.import(c).expect("store the call");
+    }
     dir
 }
 
@@ -214,20 +214,38 @@ fn redact_hides_personal_numbers_everywhere() {
     call.call_id = format!("呼入_{PHONE}");
     call.extra.insert("caller".into(), PHONE.into());
     let dir = results_dir(&[call]);
+    let report = dir.path().join("report");
+    let names = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.map(|e| e.expect("entry").path().display().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // An earlier, unredacted report whose page names carry the number.
     callqa()
-        .args(["html", "--redact", "--out"])
+        .args(["html", "--audio", "all", "--out"])
         .arg(dir.path())
         .assert()
         .success();
-    let report = dir.path().join("report");
+    assert!(names(&report.join("calls"))
+        .iter()
+        .any(|n| n.contains(PHONE)));
+
+    callqa()
+        .args(["html", "--redact", "--audio", "all", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
     let mut texts = vec![read(&report.join("index.html"))];
-    for entry in std::fs::read_dir(report.join("calls")).expect("calls folder") {
-        let path = entry.expect("entry").path();
-        assert!(
-            !path.to_string_lossy().contains(PHONE),
-            "number in a file name"
-        );
-        texts.push(read(&path));
+    for sub in ["calls", "audio"] {
+        for name in names(&report.join(sub)) {
+            assert!(!name.contains(PHONE), "number in a file name: {name}");
+            if sub == "calls" {
+                texts.push(read(Path::new(&name)));
+            }
+        }
     }
     for text in &texts {
         for number in [PHONE, ID_CARD, BANK_CARD, "0519491231"] {
@@ -238,12 +256,22 @@ fn redact_hides_personal_numbers_everywhere() {
         }
     }
     assert!(texts[1].contains("我的手机是***********"));
-    // Numbers spoken in the audio cannot be hidden, so the audio is left out.
-    assert_eq!(
-        std::fs::read_dir(report.join("audio"))
-            .expect("audio")
-            .count(),
-        0
+    // The audio is there, with a tone where the numbers are read out (6.5–9 s).
+    let wavs = names(&report.join("audio"));
+    assert_eq!(wavs.len(), 1, "{wavs:?}");
+    let mut reader = hound::WavReader::open(&wavs[0]).expect("wav");
+    let channels = usize::from(reader.spec().channels);
+    let samples: Vec<i16> = reader
+        .samples::<i16>()
+        .map(|s| s.expect("sample"))
+        .collect();
+    let window = &samples[7_000 * 16 * channels..8_500 * 16 * channels];
+    let rms =
+        (window.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / window.len() as f64).sqrt();
+    let tone_rms = 0.1 * f64::from(i16::MAX) / 2f64.sqrt();
+    assert!(
+        (rms - tone_rms).abs() < 0.05 * tone_rms,
+        "rms {rms} is not the bleep's {tone_rms}"
     );
 }
 
@@ -270,7 +298,7 @@ fn failed_calls_are_listed_first_with_their_error() {
 }
 
 #[test]
-fn a_missing_results_file_is_a_usage_error_naming_it() {
+fn a_folder_without_results_is_a_usage_error_naming_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     callqa()
         .args(["html", "--out"])
@@ -278,7 +306,7 @@ fn a_missing_results_file_is_a_usage_error_naming_it() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "calls.jsonl: cannot open; run `callqa run",
+            "callqa.db: no results here; run `callqa run --out",
         ));
 }
 

@@ -182,7 +182,12 @@ fn a_bad_line_is_named_and_the_batch_goes_on() {
         stderr.contains("calls.in.jsonl:3: call b1: segment"),
         "{stderr}"
     );
-    assert!(stderr.contains("3 calls: 1 ok, 2 failed"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "1 calls: 1 scored (0 transcribed), 0 unchanged, 2 failed (2 bad input rows)"
+        ),
+        "{stderr}"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -231,7 +236,8 @@ fn check_passes_the_shipped_config_and_names_each_mistake() {
     let bad = Command::cargo_bin("callqa")
         .expect("callqa")
         .current_dir(dir.path())
-        .arg("check")
+        .args(["check", "--rubrics", "rubrics", "--lexicons", "lexicons"])
+        .args(["--calendar", "calendars"])
         .output()
         .expect("run check");
     let stderr = String::from_utf8_lossy(&bad.stderr);
@@ -252,14 +258,14 @@ fn a_missing_config_folder_stops_the_run_with_exit_2() {
     let out = Command::cargo_bin("callqa")
         .expect("callqa")
         .current_dir(dir.path())
-        .args(["score", "--transcripts"])
+        .args(["score", "--lexicons", "nowhere", "--transcripts"])
         .arg(&input)
         .output()
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("callqa: lexicons: cannot read") && stderr.contains("check the path"),
+        stderr.contains("callqa: nowhere: cannot read") && stderr.contains("check the path"),
         "{stderr}"
     );
     assert!(!dir.path().join("results/calls.jsonl").exists());

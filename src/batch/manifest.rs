@@ -1,6 +1,6 @@
 //! Where calls come from: a manifest CSV, or recordings named by a pattern.
 //!
-//! Manifest contract (design.md): a UTF-8 CSV (a BOM is fine) with the header
+//! Manifest contract (README "Inputs"): a UTF-8 CSV (a BOM is fine) with the header
 //! `call_id,audio,agent_id,started_at,direction,agent_channel`; extra columns are carried
 //! through to the results. `audio` is relative to the manifest's folder or absolute;
 //! `started_at` is RFC 3339 with an offset. A bad row is reported with its line number and
@@ -242,11 +242,18 @@ impl NamePattern {
         })
     }
 
-    /// Every recording under `dir` (sorted, recursive) as metadata or a reason.
+    /// Every recording under `dir` (sorted, recursive) as metadata or a reason. Linked
+    /// folders are followed once each: a link back up the tree (`ln -s . rec/a`) would
+    /// otherwise list every file again and again.
     pub fn scan(&self, dir: &Path) -> Vec<Result<CallMeta, RowError>> {
         let mut files = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
+        let mut visited = HashSet::new();
         while let Some(d) = stack.pop() {
+            let real = std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone());
+            if !visited.insert(real) {
+                continue;
+            }
             let Ok(entries) = std::fs::read_dir(&d) else {
                 continue;
             };
@@ -409,19 +416,36 @@ mod tests {
         assert!(Shard::parse("x").is_err());
     }
 
-    #[test]
-    fn file_names_give_metadata() {
-        let p = NamePattern {
+    fn default_pattern() -> NamePattern {
+        NamePattern {
             regex: regex::Regex::new(DEFAULT_PATTERN).expect("regex"),
             direction: Direction::Inbound,
             agent_channel: AgentChannel::Left,
             utc_offset: chrono::FixedOffset::east_opt(8 * 3600).expect("offset"),
-        };
+        }
+    }
+
+    #[test]
+    fn file_names_give_metadata() {
+        let p = default_pattern();
         let m = p
             .meta(Path::new("rec/A007_20261001_093000_X1.wav"))
             .expect("meta");
         assert_eq!((m.agent_id.as_str(), m.call_id.as_str()), ("A007", "X1"));
         assert_eq!(m.started_at.to_rfc3339(), "2026-10-01T09:30:00+08:00");
         assert!(p.meta(Path::new("notes.wav")).is_err());
+    }
+
+    #[test]
+    fn a_link_back_up_the_tree_lists_each_recording_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rec = dir.path().join("rec");
+        std::fs::create_dir_all(rec.join("day1")).expect("mkdir");
+        std::fs::write(rec.join("day1/A007_20261001_093000_X1.wav"), b"").expect("file");
+        std::os::unix::fs::symlink("..", rec.join("day1/loop")).expect("symlink");
+        let p = default_pattern();
+        let found = p.scan(&rec);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].is_ok());
     }
 }

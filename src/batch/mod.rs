@@ -8,6 +8,9 @@
 //! calls there are. The Whisper model is loaded at most once, and only when a call actually
 //! needs transcribing: a rerun after a lexicon edit never loads it.
 
+mod error;
+pub mod external;
+mod interrupt;
 pub mod manifest;
 
 use std::path::{Path, PathBuf};
@@ -15,15 +18,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
-
-use crate::asr::{self, AsrConfig, Model, Transcriber};
+use crate::asr::{self, AsrConfig, AsrError, Model, Transcriber};
 use crate::audio::{self, VadConfig};
 use crate::scan::{Lexicons, Scanner};
 use crate::score::{self, Calendar, Rubrics, Status};
-use crate::store::{Store, StoreError, StoredTranscript};
+use crate::store::{results, Keys, Store, StoredTranscript};
+use crate::util::digest;
 use crate::{CallMeta, CallResult};
 
+pub(crate) use error::Failure;
+pub use error::{CallError, RunError};
+pub use interrupt::Interrupt;
 pub use manifest::{Manifest, ManifestError, NamePattern, RowError, Shard};
 
 /// Everything loaded once per run and shared by the workers.
@@ -35,8 +40,8 @@ pub struct Pipeline {
     pub asr: AsrConfig,
     pub vad: VadConfig,
     pub dead_air_ms: u64,
-    model: OnceLock<Result<Arc<Model>, String>>,
-    model_sha: OnceLock<Result<String, String>>,
+    model: OnceLock<Result<Arc<Model>, Arc<AsrError>>>,
+    model_sha: OnceLock<Result<String, Arc<AsrError>>>,
     /// Whether Whisper was loaded in this process (reported in the summary).
     pub model_loaded: AtomicBool,
 }
@@ -54,19 +59,25 @@ pub enum ConfigError {
     Scanner(#[from] crate::scan::BuildError),
 }
 
+/// Where the configuration QA staff own is read from.
+#[derive(Clone, Debug)]
+pub struct ConfigPaths {
+    pub lexicons: PathBuf,
+    pub rubrics: PathBuf,
+    pub calendar: PathBuf,
+}
+
 impl Pipeline {
     pub fn load(
-        lexicons: &Path,
-        rubrics: &Path,
-        calendar: &Path,
+        config: &ConfigPaths,
         model_path: PathBuf,
         asr: AsrConfig,
     ) -> Result<Pipeline, ConfigError> {
-        let lex = Lexicons::load_dir(lexicons)?;
+        let lex = Lexicons::load_dir(&config.lexicons)?;
         Ok(Pipeline {
             scanner: Scanner::new(&lex)?,
-            rubrics: Rubrics::load_dir(rubrics)?,
-            calendar: Calendar::load_dir(calendar)?,
+            rubrics: Rubrics::load_dir(&config.rubrics)?,
+            calendar: Calendar::load_dir(&config.calendar)?,
             model_path,
             asr,
             vad: VadConfig::default(),
@@ -77,25 +88,30 @@ impl Pipeline {
         })
     }
 
-    fn model(&self) -> Result<Arc<Model>, String> {
+    /// The model, loaded on first use; a model that cannot load stops the run.
+    fn model(&self) -> Result<Arc<Model>, RunError> {
         self.model
             .get_or_init(|| {
                 self.model_loaded.store(true, Ordering::Relaxed);
                 Model::load(&self.model_path)
                     .map(Arc::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(Arc::new)
             })
             .clone()
+            .map_err(RunError::Model)
     }
 
-    fn model_sha(&self) -> Result<String, String> {
+    fn model_sha(&self) -> Result<String, RunError> {
         self.model_sha
-            .get_or_init(|| asr::verify(&self.model_path).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                asr::model::verify(&self.model_path).map_err(|e| Arc::new(AsrError::from(e)))
+            })
             .clone()
+            .map_err(RunError::Model)
     }
 
     /// Key of everything that decides a call's transcript.
-    fn transcript_key(&self, audio_sha: &str, meta: &CallMeta) -> Result<String, String> {
+    fn transcript_key(&self, audio_sha: &str, meta: &CallMeta) -> Result<String, RunError> {
         let base = asr::cache_key(audio_sha, &self.model_sha()?, &self.asr);
         let vad = format!("{:?}", self.vad);
         Ok(digest(&[
@@ -141,17 +157,24 @@ impl Pipeline {
         &self,
         meta: &CallMeta,
         transcriber: &mut Option<Transcriber>,
-    ) -> Result<StoredTranscript, String> {
-        let audio = audio::decode(&meta.audio, meta.agent_channel).map_err(|e| e.to_string())?;
+    ) -> Result<StoredTranscript, Failure> {
+        let audio = audio::decode(&meta.audio, meta.agent_channel).map_err(CallError::from)?;
         let activity = audio::activity(&audio, &self.vad);
         let metrics = audio::metrics(&activity, audio.duration_ms, self.dead_air_ms);
-        if transcriber.is_none() {
-            let model = self.model()?;
-            *transcriber = Some(Transcriber::new(&model, &self.asr).map_err(|e| e.to_string())?);
-        }
-        let t = transcriber.as_mut().ok_or("no transcriber")?;
-        let transcripts = asr::transcribe_audio(t, &audio, &activity)
-            .map_err(|e| format!("{}: {e}", meta.audio.display()))?;
+        let t = match transcriber {
+            Some(t) => t,
+            slot @ None => {
+                let model = self.model()?;
+                let fresh = Transcriber::new(&model, &self.asr)
+                    .map_err(|e| RunError::Model(Arc::new(e)))?;
+                slot.insert(fresh)
+            }
+        };
+        let transcripts =
+            asr::transcribe_audio(t, &audio, &activity).map_err(|source| CallError::Asr {
+                path: meta.audio.clone(),
+                source,
+            })?;
         Ok(StoredTranscript {
             transcripts,
             metrics,
@@ -159,21 +182,8 @@ impl Pipeline {
     }
 }
 
-fn digest(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    hex::encode(h.finalize())
-}
-
-fn file_sha256(path: &Path) -> Result<String, String> {
-    asr::model::sha256_file(path).map_err(|e| e.to_string())
-}
-
 /// What happened to one call.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Outcome {
     /// Scored now; `transcribed` says whether Whisper ran for it.
     Scored {
@@ -181,7 +191,7 @@ pub enum Outcome {
     },
     /// Nothing changed since the stored result.
     Cached,
-    Failed(String),
+    Failed(CallError),
 }
 
 /// The run's totals, for the summary line and `--json`.
@@ -199,6 +209,9 @@ pub struct Summary {
     pub rtf: Option<f64>,
     pub model_loaded: bool,
     pub out: PathBuf,
+    /// The signal that stopped the run early (2 SIGINT, 15 SIGTERM); a rerun resumes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<i32>,
 }
 
 impl Summary {
@@ -208,45 +221,64 @@ impl Summary {
             .rtf
             .map(|r| format!(", RTF {r:.2}"))
             .unwrap_or_default();
+        let bad_rows = if self.bad_rows > 0 {
+            format!(" ({} bad input rows)", self.bad_rows)
+        } else {
+            String::new()
+        };
+        let stopped = match self.interrupted {
+            Some(sig) => format!("stopped by signal {sig} (rerun to resume); "),
+            None => String::new(),
+        };
         format!(
-            "{} calls: {} scored ({} transcribed), {} unchanged, {} failed{}; {:.2} h of audio in {:.1} s{rtf}; results in {}",
+            "{stopped}{} calls: {} scored ({} transcribed), {} unchanged, {} failed{bad_rows}; {:.2} h of audio in {:.1} s{rtf}; results in {}",
             self.calls,
             self.scored,
             self.transcribed,
             self.cached,
             self.failed + self.bad_rows,
-            if self.bad_rows > 0 { format!(" ({} bad manifest rows)", self.bad_rows) } else { String::new() },
             self.audio_hours,
             self.wall_s,
-            self.out.join("calls.jsonl").display()
+            self.out.join(results::FILE).display()
         )
+    }
+
+    /// Counts one call's outcome.
+    fn count(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Scored { transcribed } => {
+                self.scored += 1;
+                self.transcribed += u64::from(*transcribed);
+            }
+            Outcome::Cached => self.cached += 1,
+            Outcome::Failed(_) => self.failed += 1,
+        }
     }
 }
 
-/// How the batch reports progress and problems.
-pub struct Reporting {
+/// How a run goes: parallelism, which calls, what to retry, how it talks.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub jobs: usize,
+    pub shard: Option<Shard>,
+    /// Try again the calls that failed before on the same input, and the calls a crash or
+    /// kill interrupted (which are otherwise reported, never retried blindly).
+    pub retry_failed: bool,
+    /// Let a different recording or metadata replace a stored call with the same call_id.
+    pub replace: bool,
+    /// A progress bar (only on a terminal).
     pub progress: bool,
+    /// No line per failed call.
     pub quiet: bool,
+    /// Set by SIGINT/SIGTERM: take no new calls.
+    pub interrupt: Interrupt,
 }
 
-/// Runs `calls` (metadata or row errors) with `jobs` workers into the store in `out`.
-pub fn run(
-    pipeline: &Pipeline,
-    calls: impl Iterator<Item = Result<CallMeta, RowError>> + Send,
-    out: &Path,
-    jobs: usize,
-    shard: Option<Shard>,
-    reporting: &Reporting,
-) -> Result<Summary, StoreError> {
-    let started = Instant::now();
-    Store::open(out)?;
-    let summary = Mutex::new(Summary {
-        out: out.to_path_buf(),
-        ..Summary::default()
-    });
-    let transcribed_ms = AtomicU64::new(0);
-    let audio_ms = AtomicU64::new(0);
-    let bar = if reporting.progress && !reporting.quiet {
+impl RunOptions {
+    fn bar(&self) -> indicatif::ProgressBar {
+        if !self.progress || self.quiet {
+            return indicatif::ProgressBar::hidden();
+        }
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
             indicatif::ProgressStyle::with_template(
@@ -255,150 +287,219 @@ pub fn run(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let say = |line: String| {
-        if !reporting.quiet {
-            bar.suspend(|| eprintln!("{line}"));
+    }
+}
+
+/// State the workers share while a run is under way.
+struct Shared<'a> {
+    pipeline: &'a Pipeline,
+    out: &'a Path,
+    opts: &'a RunOptions,
+    summary: Mutex<Summary>,
+    transcribed_ms: AtomicU64,
+    audio_ms: AtomicU64,
+    /// Set by the first run-level failure: workers stop taking calls, the feeder stops reading.
+    abort: Mutex<Option<RunError>>,
+    bar: indicatif::ProgressBar,
+}
+
+impl Shared<'_> {
+    fn say(&self, line: String) {
+        if !self.opts.quiet {
+            self.bar.suspend(|| eprintln!("{line}"));
         }
-    };
-    let (tx, rx) = crossbeam_channel::bounded::<CallMeta>(jobs * 2);
-    let store_error: Mutex<Option<StoreError>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            let rx = rx.clone();
-            let (summary, store_error, bar, say) = (&summary, &store_error, &bar, &say);
-            let (transcribed_ms, audio_ms) = (&transcribed_ms, &audio_ms);
-            scope.spawn(move || {
-                let store = match Store::open(out) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        if let Ok(mut slot) = store_error.lock() {
-                            *slot = Some(e);
-                        }
-                        return;
-                    }
-                };
-                let mut transcriber = None;
-                for meta in rx {
-                    let t0 = Instant::now();
-                    let (outcome, duration_ms) = process(pipeline, &store, &meta, &mut transcriber);
-                    audio_ms.fetch_add(duration_ms, Ordering::Relaxed);
-                    let mut s = match summary.lock() {
-                        Ok(s) => s,
-                        Err(p) => p.into_inner(),
-                    };
-                    match &outcome {
-                        Outcome::Scored { transcribed } => {
-                            s.scored += 1;
-                            if *transcribed {
-                                s.transcribed += 1;
-                                transcribed_ms.fetch_add(duration_ms, Ordering::Relaxed);
-                                tracing::info!(call = %meta.call_id, secs = t0.elapsed().as_secs_f64(), "transcribed");
-                            }
-                        }
-                        Outcome::Cached => s.cached += 1,
-                        Outcome::Failed(reason) => {
-                            s.failed += 1;
-                            say(format!("{}: {reason}", meta.call_id));
-                        }
-                    }
-                    bar.inc(1);
-                }
-            });
+    }
+
+    /// Whether to take no more calls: a run-level failure, or a stop signal.
+    fn aborted(&self) -> bool {
+        self.opts.interrupt.signal().is_some() || self.abort.lock().map_or(true, |a| a.is_some())
+    }
+
+    fn stop(&self, e: RunError) {
+        if let Ok(mut slot) = self.abort.lock() {
+            slot.get_or_insert(e);
         }
+    }
+
+    fn summary(&self) -> std::sync::MutexGuard<'_, Summary> {
+        self.summary.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One worker: its own database connection and Whisper state, calls until the channel ends.
+    fn work(&self, rx: crossbeam_channel::Receiver<CallMeta>) {
+        let store = match Store::open(self.out) {
+            Ok(s) => s,
+            Err(e) => return self.stop(e.into()),
+        };
+        let mut transcriber = None;
+        for meta in rx {
+            if self.aborted() {
+                break;
+            }
+            match process(self.pipeline, self.opts, &store, &meta, &mut transcriber) {
+                Ok((outcome, duration_ms)) => self.record(&meta, outcome, duration_ms),
+                Err(e) => self.stop(e),
+            }
+        }
+    }
+
+    fn record(&self, meta: &CallMeta, outcome: Outcome, duration_ms: u64) {
+        self.audio_ms.fetch_add(duration_ms, Ordering::Relaxed);
+        if matches!(outcome, Outcome::Scored { transcribed: true }) {
+            self.transcribed_ms
+                .fetch_add(duration_ms, Ordering::Relaxed);
+        }
+        if let Outcome::Failed(reason) = &outcome {
+            self.say(format!("{}: {reason}", meta.call_id));
+        }
+        self.summary().count(&outcome);
+        self.bar.inc(1);
+    }
+
+    /// Sends the calls of this shard to the workers; bad rows are counted and named.
+    fn feed(
+        &self,
+        calls: impl Iterator<Item = Result<CallMeta, RowError>>,
+        tx: crossbeam_channel::Sender<CallMeta>,
+    ) {
+        let shard = self.opts.shard;
+        let mine = |id: Option<&str>| shard.is_none_or(|s| id.is_none_or(|id| s.contains(id)));
         for item in calls {
+            if self.aborted() {
+                break;
+            }
             match item {
-                Ok(meta) => {
-                    if shard.is_some_and(|s| !s.contains(&meta.call_id)) {
-                        continue;
-                    }
-                    if let Ok(mut s) = summary.lock() {
-                        s.calls += 1;
-                    }
+                Ok(meta) if mine(Some(&meta.call_id)) => {
+                    self.summary().calls += 1;
                     if tx.send(meta).is_err() {
                         break;
                     }
                 }
-                Err(row) => {
-                    if shard
-                        .is_some_and(|s| row.call_id.as_deref().is_some_and(|id| !s.contains(id)))
-                    {
-                        continue;
-                    }
-                    if let Ok(mut s) = summary.lock() {
-                        s.bad_rows += 1;
-                    }
-                    say(format!("{row}; row skipped"));
+                Err(row) if mine(row.call_id.as_deref()) => {
+                    self.summary().bad_rows += 1;
+                    self.say(format!("{row}; row skipped"));
                 }
+                _ => {}
             }
         }
-        drop(tx);
+    }
+}
+
+/// Runs `calls` (metadata or row errors) with `jobs` workers into the store in `out`. A call's
+/// failure is stored and counted; a failure of the model or the database stops the run.
+pub fn run(
+    pipeline: &Pipeline,
+    calls: impl Iterator<Item = Result<CallMeta, RowError>> + Send,
+    out: &Path,
+    opts: &RunOptions,
+) -> Result<Summary, RunError> {
+    let started = Instant::now();
+    Store::open(out)?;
+    let jobs = opts.jobs.max(1);
+    let shared = Shared {
+        pipeline,
+        out,
+        opts,
+        summary: Mutex::new(Summary {
+            out: out.to_path_buf(),
+            ..Summary::default()
+        }),
+        transcribed_ms: AtomicU64::new(0),
+        audio_ms: AtomicU64::new(0),
+        abort: Mutex::new(None),
+        bar: opts.bar(),
+    };
+    let (tx, rx) = crossbeam_channel::bounded::<CallMeta>(jobs * 2);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let rx = rx.clone();
+            let shared = &shared;
+            scope.spawn(move || shared.work(rx));
+        }
+        drop(rx);
+        shared.feed(calls, tx);
     });
-    bar.finish_and_clear();
-    if let Some(e) = store_error.into_inner().ok().flatten() {
+    shared.bar.finish_and_clear();
+    if let Some(e) = shared.abort.into_inner().ok().flatten() {
         return Err(e);
     }
-    let mut s = summary.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut s = shared
+        .summary
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
     s.wall_s = started.elapsed().as_secs_f64();
-    s.audio_hours = audio_ms.load(Ordering::Relaxed) as f64 / 3_600_000.0;
-    let t_ms = transcribed_ms.load(Ordering::Relaxed);
+    s.audio_hours = shared.audio_ms.load(Ordering::Relaxed) as f64 / 3_600_000.0;
+    let t_ms = shared.transcribed_ms.load(Ordering::Relaxed);
     s.rtf = (t_ms > 0).then(|| s.wall_s * 1000.0 / t_ms as f64);
     s.model_loaded = pipeline.model_loaded.load(Ordering::Relaxed);
+    s.interrupted = opts.interrupt.signal();
     Ok(s)
 }
 
-/// One call, start to end; never panics the batch.
+/// One call, start to end; never panics the batch. A call's own failure is stored as its
+/// error result, under a key of its input so the next run remembers it; a run-level failure
+/// is returned for the run to stop on.
 fn process(
     pipeline: &Pipeline,
+    opts: &RunOptions,
     store: &Store,
     meta: &CallMeta,
     transcriber: &mut Option<Transcriber>,
-) -> (Outcome, u64) {
+) -> Result<(Outcome, u64), RunError> {
+    let mut attempt_key = None;
     let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        process_inner(pipeline, store, meta, transcriber)
+        process_inner(pipeline, opts, store, meta, transcriber, &mut attempt_key)
     }));
-    let (outcome, duration) = match attempt {
-        Ok(Ok(done)) => done,
-        Ok(Err(reason)) => (Outcome::Failed(reason), 0),
-        Err(_) => (
-            Outcome::Failed(format!(
-                "{}: internal error while processing; please report it with this file",
-                meta.audio.display()
-            )),
-            0,
-        ),
-    };
-    if let Outcome::Failed(reason) = &outcome {
-        let failed = error_result(meta, reason);
-        if let Err(e) = store.put_result(meta, "error", None, &failed) {
-            return (
-                Outcome::Failed(format!("{reason}; and storing the failure failed: {e}")),
-                duration,
-            );
+    let error = match attempt {
+        Ok(Ok(done)) => return Ok(done),
+        Ok(Err(Failure::Run(e))) => return Err(e),
+        Ok(Err(Failure::Call(e))) => e,
+        Err(_) => {
+            // The worker's Whisper state may be half-updated: start the next call afresh.
+            *transcriber = None;
+            CallError::Panicked {
+                path: meta.audio.clone(),
+            }
         }
+    };
+    if !matches!(error, CallError::Conflict { .. }) {
+        let keys = Keys::input(attempt_key.as_deref().unwrap_or("error"));
+        store.put_result(meta, &keys, &error_result(meta, &error.to_string()))?;
     }
-    (outcome, duration)
+    Ok((Outcome::Failed(error), 0))
+}
+
+/// What makes a call this call: its recording and the metadata that decides its score.
+fn identity(audio_sha: &str, meta: &CallMeta) -> String {
+    digest(&[
+        audio_sha,
+        &meta.agent_id,
+        &meta.started_at.to_rfc3339(),
+        &format!("{:?}/{:?}", meta.direction, meta.agent_channel),
+    ])
 }
 
 fn process_inner(
     pipeline: &Pipeline,
+    opts: &RunOptions,
     store: &Store,
     meta: &CallMeta,
     transcriber: &mut Option<Transcriber>,
-) -> Result<(Outcome, u64), String> {
-    let audio_sha = file_sha256(&meta.audio)?;
+    attempt_key: &mut Option<String>,
+) -> Result<(Outcome, u64), Failure> {
+    let audio_sha = crate::util::sha256_file(&meta.audio).map_err(|source| CallError::Read {
+        path: meta.audio.clone(),
+        source,
+    })?;
+    let ident = identity(&audio_sha, meta);
+    check_identity(store, opts, meta, &ident)?;
     let tkey = pipeline.transcript_key(&audio_sha, meta)?;
     let rkey = pipeline.result_key(&tkey, meta);
-    let stored = store.transcript(&tkey).map_err(|e| e.to_string())?;
+    let akey = digest(&["attempt", &tkey, &ident]);
+    *attempt_key = Some(akey.clone());
+    let stored = store.transcript(&tkey)?;
     if let Some(t) = &stored {
-        if store
-            .result_key(&meta.call_id)
-            .map_err(|e| e.to_string())?
-            .as_deref()
-            == Some(rkey.as_str())
-        {
+        if store.result_key(&meta.call_id)?.as_deref() == Some(rkey.as_str()) {
             return Ok((Outcome::Cached, t.metrics.duration_ms));
         }
     }
@@ -406,22 +507,62 @@ fn process_inner(
     let transcript = match stored {
         Some(t) => t,
         None => {
+            if !opts.retry_failed {
+                if let Some(reason) = store.remembered_failure(&meta.call_id, &akey)? {
+                    return Ok((Outcome::Failed(CallError::Remembered(reason)), 0));
+                }
+            }
+            if store.begin_attempt(&meta.call_id, &akey)? && !opts.retry_failed {
+                return Err(CallError::Interrupted {
+                    path: meta.audio.clone(),
+                }
+                .into());
+            }
             let t = pipeline.transcribe(meta, transcriber)?;
-            store.put_transcript(&tkey, &t).map_err(|e| e.to_string())?;
+            store.put_transcript(&tkey, &t)?;
             t
         }
     };
     let result = pipeline.score(meta, &transcript);
-    store
-        .put_result(meta, &rkey, Some(&tkey), &result)
-        .map_err(|e| e.to_string())?;
+    let keys = Keys {
+        input: rkey,
+        transcript: Some(tkey),
+        identity: Some(ident),
+    };
+    store.put_result(meta, &keys, &result)?;
     Ok((
         Outcome::Scored { transcribed },
         transcript.metrics.duration_ms,
     ))
 }
 
-/// The `calls.jsonl` row of a call that could not be processed.
+/// A stored, scored call with the same id but another recording or metadata is not replaced
+/// unless `--replace` says so: two calls sharing an id is a manifest mistake to fix, and
+/// silently keeping the later one would lose the earlier one's result.
+fn check_identity(
+    store: &Store,
+    opts: &RunOptions,
+    meta: &CallMeta,
+    ident: &str,
+) -> Result<(), CallError> {
+    if opts.replace {
+        return Ok(());
+    }
+    match store
+        .identity(&meta.call_id)
+        .map_err(CallError::StoredRow)?
+    {
+        Some((Some(stored), status)) if status == "ok" && stored != ident => {
+            Err(CallError::Conflict {
+                call_id: meta.call_id.clone(),
+                path: meta.audio.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The stored result of a call that could not be processed.
 pub fn error_result(meta: &CallMeta, reason: &str) -> CallResult {
     CallResult {
         status: Status::Error,
@@ -430,8 +571,10 @@ pub fn error_result(meta: &CallMeta, reason: &str) -> CallResult {
     }
 }
 
-/// Re-scores every stored call from its stored transcript; audio and model untouched.
-pub fn rescore(pipeline: &Pipeline, out: &Path) -> Result<Summary, StoreError> {
+/// Re-scores every stored call from its stored transcript; audio and model untouched. Calls
+/// that failed before are named again (their recording must be fixed and `run` again); results
+/// imported without a transcript are kept as they are.
+pub fn rescore(pipeline: &Pipeline, out: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let started = Instant::now();
     let store = Store::open(out)?;
     let mut s = Summary {
@@ -440,42 +583,104 @@ pub fn rescore(pipeline: &Pipeline, out: &Path) -> Result<Summary, StoreError> {
     };
     for call in store.calls()? {
         s.calls += 1;
-        let Some(tkey) = call.transcript_key else {
-            s.failed += 1;
+        let transcript = match &call.transcript_key {
+            Some(key) => store.transcript(key)?.map(|t| (key, t)),
+            None => None,
+        };
+        let Some((tkey, transcript)) = transcript else {
+            if call.result.status == Status::Error {
+                s.failed += 1;
+                if !opts.quiet {
+                    let reason = call.result.error.as_deref().unwrap_or("failed earlier");
+                    eprintln!(
+                        "{}: {reason}; fix the recording and `callqa run` again",
+                        call.meta.call_id
+                    );
+                }
+            } else {
+                s.cached += 1;
+            }
             continue;
         };
-        let Some(transcript) = store.transcript(&tkey)? else {
-            s.failed += 1;
-            continue;
-        };
-        let rkey = pipeline.result_key(&tkey, &call.meta);
+        let rkey = pipeline.result_key(tkey, &call.meta);
         if store.result_key(&call.meta.call_id)?.as_deref() == Some(rkey.as_str()) {
             s.cached += 1;
             continue;
         }
         let result = pipeline.score(&call.meta, &transcript);
-        store.put_result(&call.meta, &rkey, Some(&tkey), &result)?;
+        let keys = Keys {
+            input: rkey,
+            transcript: Some(tkey.clone()),
+            identity: store.identity(&call.meta.call_id)?.and_then(|(i, _)| i),
+        };
+        store.put_result(&call.meta, &keys, &result)?;
         s.scored += 1;
     }
     s.wall_s = started.elapsed().as_secs_f64();
     Ok(s)
 }
 
-/// Writes `DIR/calls.jsonl` from the store, atomically. Returns the results written.
-pub fn export(out: &Path) -> Result<Vec<CallResult>, String> {
-    let store = Store::open(out).map_err(|e| e.to_string())?;
-    let results: Vec<CallResult> = store
-        .calls()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|c| c.result)
-        .collect();
-    let mut body = String::new();
-    for r in &results {
-        body.push_str(&serde_json::to_string(r).map_err(|e| e.to_string())?);
-        body.push('\n');
+/// Holds `DIR/.lock` while a command writes into DIR.
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+/// Takes `DIR/.lock` (creating DIR), or says that another callqa holds it.
+pub fn lock(out: &Path) -> Result<Lock, RunError> {
+    let path = out.join(".lock");
+    let fail = |source| RunError::Lock {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(out).map_err(fail)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(fail)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Locked {
+            path: out.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(fail(e)),
     }
-    crate::report::write_atomic(&out.join("calls.jsonl"), body.as_bytes())
-        .map_err(|e| format!("{}: {e}", out.join("calls.jsonl").display()))?;
-    Ok(results)
+}
+
+/// What every command that writes results does last: `calls.jsonl` from the store, the
+/// rollup, and (when asked) the inspector's report, all redacted when `redact` says so. A
+/// rollup failure does not skip the report; it is returned after the report is written.
+pub fn finish(out: &Path, html: Option<&Rubrics>, redact: bool) -> Result<(), RunError> {
+    let store = Store::open(out)?;
+    results::export(&store, out, redact)?;
+    drop(store);
+    let all = results::load(out)?;
+    let rollup = write_rollup(out, &all, html);
+    if let Some(rubrics) = html {
+        let opts = crate::report::html::Options {
+            redact,
+            ..Default::default()
+        };
+        crate::report::html::write(out, &all, rubrics, &opts)?;
+    }
+    rollup
+}
+
+fn write_rollup(out: &Path, all: &[CallResult], rubrics: Option<&Rubrics>) -> Result<(), RunError> {
+    use crate::report::rollup::{self, Format, Lang};
+    let dir = out.join("rollup");
+    let fail = |detail: String| RunError::Rollup {
+        path: dir.clone(),
+        detail,
+    };
+    let mut df = rollup::rollup(all, rubrics, None).map_err(|e| fail(e.to_string()))?;
+    rollup::write(
+        &dir,
+        &mut df,
+        &[Format::Csv, Format::Parquet, Format::Xlsx],
+        Lang::Zh,
+    )
+    .map_err(fail)?;
+    Ok(())
 }

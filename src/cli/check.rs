@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use super::ConfigArgs;
 use crate::scan::{Lexicons, Scanner};
 use crate::score::{Calendar, Check, Rubrics};
+use crate::settings::Folder;
 
 /// Arguments of `callqa check`.
 #[derive(Debug, clap::Args)]
@@ -20,7 +21,19 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let args = args.config;
+    let settings = args.config.settings()?;
+    if let Some(path) = &settings.path {
+        println!("settings: {}", path.display());
+    }
+    for (folder, flag) in [
+        (Folder::Lexicons, &args.config.lexicons),
+        (Folder::Rubrics, &args.config.rubrics),
+        (Folder::Calendars, &args.config.calendar),
+    ] {
+        let r = settings.folder(flag.as_deref(), folder)?;
+        println!("{}: {} ({})", folder.name(), r.path.display(), r.origin);
+    }
+    let args = args.config.paths(&settings)?;
     let mut problems: Vec<String> = Vec::new();
     let lexicons = match Lexicons::load_dir(&args.lexicons) {
         Ok(lex) => {

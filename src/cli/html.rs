@@ -1,19 +1,15 @@
-//! `callqa html`: the inspector's report from a results folder's `calls.jsonl`.
+//! `callqa html`: the inspector's report of a results folder, read from its store.
 
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use crate::report::html::{self, AudioScope, Options};
-use crate::score::Rubrics;
-use crate::CallResult;
 
 /// Arguments of `callqa html`.
 #[derive(Debug, clap::Args)]
 pub struct HtmlArgs {
-    /// Results folder written by `callqa run`; the report goes to its `report/` subfolder.
+    /// Results folder written by `callqa run` or `callqa score`; the report goes to its
+    /// `report/` subfolder.
     ///
     /// Example: `callqa html --out results` then open `results/report/index.html`.
     #[arg(long)]
@@ -24,16 +20,15 @@ pub struct HtmlArgs {
     /// Which calls get an audio player (a 16-bit PCM WAV beside the report).
     #[arg(long, value_enum, default_value = "flagged")]
     pub audio: AudioScope,
-    /// Rubric folder, for the verbatim rule text beside each deduction.
-    #[arg(long, default_value = "rubrics")]
-    pub rubrics: PathBuf,
+    #[command(flatten)]
+    pub rubrics: super::RubricArgs,
 }
 
 pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
-    let (results, bad_lines) = read_results(&args.out)?;
-    let rubrics = Rubrics::load_dir(&args.rubrics).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let results = crate::store::results::load(&args.out)?;
+    let rubrics = args.rubrics.load()?;
     let opts = Options {
-        redact: args.redact,
+        redact: args.redact || super::settings_redact(args.rubrics.config.as_deref())?,
         audio: args.audio,
     };
     let summary = html::write(&args.out, &results, &rubrics, &opts)?;
@@ -46,42 +41,9 @@ pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
         summary.index.display(),
         summary.audio_problems.len()
     );
-    Ok(if bad_lines > 0 || !summary.audio_problems.is_empty() {
-        ExitCode::from(1)
-    } else {
+    Ok(if summary.audio_problems.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
-}
-
-/// Reads `DIR/calls.jsonl`; a line that does not parse is reported on stderr and skipped.
-/// Returns the calls and the number of skipped lines.
-pub(crate) fn read_results(dir: &Path) -> anyhow::Result<(Vec<CallResult>, usize)> {
-    let path = dir.join("calls.jsonl");
-    let file = std::fs::File::open(&path).with_context(|| {
-        format!(
-            "{}: cannot open; run `callqa run --out {}` first or give the results folder",
-            path.display(),
-            dir.display()
-        )
-    })?;
-    let mut results = Vec::new();
-    let mut bad = 0;
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("{}:{}: cannot read", path.display(), i + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<CallResult>(&line) {
-            Ok(r) => results.push(r),
-            Err(e) => {
-                eprintln!(
-                    "{}:{}: not a scored call ({e}); skipped, re-score the call to fix it",
-                    path.display(),
-                    i + 1
-                );
-                bad += 1;
-            }
-        }
-    }
-    Ok((results, bad))
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::ConfigArgs;
+use crate::batch;
 use crate::store::Store;
 
 /// Arguments of `callqa merge`.
@@ -18,13 +18,16 @@ pub struct MergeArgs {
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub rubrics: super::RubricArgs,
     #[arg(long)]
     pub no_html: bool,
+    /// Hide phone, ID-card and bank-card numbers in calls.jsonl and the report.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let _lock = super::run::lock(&args.out)?;
+    let _lock = batch::lock(&args.out)?;
     let store = Store::open(&args.out)?;
     let mut total = 0;
     for dir in &args.dirs {
@@ -33,12 +36,16 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{}: merging", dir.display()))?;
     }
     drop(store);
-    let rubrics = crate::score::Rubrics::load_dir(&args.config.rubrics)?;
-    super::run::finish(&args.out, !args.no_html, &rubrics)?;
+    let rubrics = (!args.no_html).then(|| args.rubrics.load()).transpose()?;
+    batch::finish(
+        &args.out,
+        rubrics.as_ref(),
+        args.redact || super::settings_redact(args.rubrics.config.as_deref())?,
+    )?;
     eprintln!(
         "merged {total} calls from {} folders into {}",
         args.dirs.len(),
-        args.out.join("calls.jsonl").display()
+        args.out.join(crate::store::results::FILE).display()
     );
     Ok(ExitCode::SUCCESS)
 }

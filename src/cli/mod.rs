@@ -1,17 +1,22 @@
 //! Command-line interface: argument definitions and the dispatch to the library.
 //!
 //! Exit codes: 0 all ok; 1 ran, but some calls or files failed; 2 could not run (usage, config,
-//! lexicon, rubric, model, manifest); 130 interrupted (a rerun resumes).
+//! lexicon, rubric, model, manifest, database, lock).
 
 pub mod probe;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::batch::{ConfigPaths, Pipeline};
+use crate::settings::{Folder, Settings};
+
 mod check;
 mod clips;
 mod html;
+mod init;
 mod merge;
 mod model;
 mod report;
@@ -55,26 +60,126 @@ pub enum Command {
     Html(html::HtmlArgs),
     /// WAV clips of bad examples for trainers.
     Clips(clips::ClipsArgs),
-    /// Validate lexicons, rubrics and calendar.
+    /// Validate lexicons, rubrics and calendar, and say where each came from.
     Check(check::CheckArgs),
+    /// Write editable copies of the shipped lexicons, rubrics, calendar and scorecards, and a
+    /// settings file naming them.
+    Init(init::InitArgs),
+    /// Load a calls.jsonl (from an older callqa or another machine) into DIR's store.
+    Import(init::ImportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(init::CompletionsArgs),
+    /// Print the manual page (roff) for `man -l -`.
+    Man,
 }
 
-/// Where the configuration QA staff own lives.
+/// Where the configuration QA staff own lives. Each flag wins over the settings file, which
+/// wins over the shipped defaults compiled into callqa.
 #[derive(Debug, clap::Args)]
 pub struct ConfigArgs {
-    /// Lexicon folder.
-    #[arg(long, default_value = "lexicons")]
-    pub lexicons: std::path::PathBuf,
-    /// Rubric folder (one TOML sheet per direction).
-    #[arg(long, default_value = "rubrics")]
-    pub rubrics: std::path::PathBuf,
-    /// Holiday calendar folder.
-    #[arg(long, default_value = "calendars")]
-    pub calendar: std::path::PathBuf,
+    /// Settings file [default: $CALLQA_CONFIG, else $XDG_CONFIG_HOME/callqa/callqa.toml].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Lexicon folder [default: settings, else the shipped lexicons].
+    #[arg(long)]
+    pub lexicons: Option<PathBuf>,
+    /// Rubric folder, one TOML sheet per direction [default: settings, else shipped].
+    #[arg(long)]
+    pub rubrics: Option<PathBuf>,
+    /// Holiday calendar folder [default: settings, else shipped].
+    #[arg(long)]
+    pub calendar: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    pub(crate) fn settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings::find(self.config.as_deref())?)
+    }
+
+    /// The three folders the pipeline reads, resolved.
+    pub(crate) fn paths(&self, settings: &Settings) -> anyhow::Result<ConfigPaths> {
+        Ok(ConfigPaths {
+            lexicons: settings
+                .folder(self.lexicons.as_deref(), Folder::Lexicons)?
+                .path,
+            rubrics: settings
+                .folder(self.rubrics.as_deref(), Folder::Rubrics)?
+                .path,
+            calendar: settings
+                .folder(self.calendar.as_deref(), Folder::Calendars)?
+                .path,
+        })
+    }
+
+    /// Loads lexicons, rubrics and calendar into a pipeline (the model is loaded on first use).
+    pub(crate) fn pipeline(&self, model: Option<&Path>) -> anyhow::Result<Pipeline> {
+        let settings = self.settings()?;
+        let mut pipeline = Pipeline::load(
+            &self.paths(&settings)?,
+            settings.model(model).path,
+            crate::asr::AsrConfig::default(),
+        )?;
+        if let Some(ms) = settings.file.dead_air_ms {
+            pipeline.dead_air_ms = ms;
+        }
+        Ok(pipeline)
+    }
+}
+
+/// The rubric sheets alone, for commands that only show rule texts (`html`, `merge`).
+#[derive(Debug, clap::Args)]
+pub struct RubricArgs {
+    /// Settings file [default: $CALLQA_CONFIG, else $XDG_CONFIG_HOME/callqa/callqa.toml].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Rubric folder, for the verbatim rule texts [default: settings, else shipped].
+    #[arg(long)]
+    pub rubrics: Option<PathBuf>,
+}
+
+impl RubricArgs {
+    pub(crate) fn load(&self) -> anyhow::Result<crate::score::Rubrics> {
+        let settings = Settings::find(self.config.as_deref())?;
+        let dir = settings.folder(self.rubrics.as_deref(), Folder::Rubrics)?;
+        Ok(crate::score::Rubrics::load_dir(&dir.path)?)
+    }
+}
+
+/// Every file callqa creates is readable by its owner only (0600, folders 0700): results,
+/// transcripts and clips hold what customers said, including numbers they read out.
+fn private_outputs() {
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail and touches no
+    // memory, and it runs before any thread is started.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// Whether the settings file asks every output to be redacted (`redact = true`).
+fn settings_redact(config: Option<&Path>) -> anyhow::Result<bool> {
+    Ok(Settings::find(config)?.file.redact.unwrap_or(false))
+}
+
+/// Starts the log on stderr at the level `-v` asks for (`RUST_LOG` overrides).
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }
 
 /// Runs the parsed command and maps the outcome to the documented exit code.
 pub fn run(args: Args) -> ExitCode {
+    init_tracing(args.verbose);
+    private_outputs();
     match args.command {
         Command::Probe(a) => probe::run(&a),
         Command::Model(a) => report(model::run(a)),
@@ -88,6 +193,10 @@ pub fn run(args: Args) -> ExitCode {
         Command::Html(a) => report(html::run(a)),
         Command::Clips(a) => report(clips::run(a)),
         Command::Check(a) => report(check::run(a)),
+        Command::Init(a) => report(init::init(a)),
+        Command::Import(a) => report(init::import(a)),
+        Command::Completions(a) => report(init::completions(a)),
+        Command::Man => report(init::man()),
     }
 }
 

@@ -41,13 +41,9 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let results: Vec<crate::CallResult> = crate::store::Store::open(&args.out)?
-        .calls()?
-        .into_iter()
-        .map(|c| c.result)
-        .collect();
+    let results = crate::store::results::load(&args.out)?;
     let rubrics = crate::score::Rubrics::load_dir(&args.rubrics)?;
-    let mut df = rollup::rollup(&results, &rubrics, args.month.as_deref())?;
+    let mut df = rollup::rollup(&results, Some(&rubrics), args.month.as_deref())?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
         .map_err(|e| anyhow::anyhow!(e))?
     {

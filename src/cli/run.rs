@@ -1,15 +1,13 @@
 //! `callqa run` and `callqa rescore`: the cron batch and its cheap re-score.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 use super::ConfigArgs;
-use crate::asr::AsrConfig;
-use crate::batch::{self, NamePattern, Pipeline, Reporting, Shard, Summary};
-use crate::report::rollup::{Format, Lang};
+use crate::batch::{self, Interrupt, NamePattern, RunOptions, Shard, Summary};
 use crate::{AgentChannel, Direction};
 
 /// Arguments of `callqa run`.
@@ -41,24 +39,33 @@ pub struct RunArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// ggml Whisper model file (loaded only if a call needs transcribing).
-    #[arg(long, env = "CALLQA_MODEL", default_value = crate::asr::DEFAULT_MODEL)]
-    pub model: PathBuf,
-    /// Calls processed in parallel [default: number of cores].
+    /// ggml Whisper model file, loaded only if a call needs transcribing [default: settings,
+    /// else the file `callqa model prepare` wrote].
+    #[arg(long, env = "CALLQA_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Calls processed in parallel [default: settings, else one per core].
     #[arg(long)]
     pub jobs: Option<usize>,
     /// whisper.cpp threads per job.
     #[arg(long, default_value_t = 1)]
     pub asr_threads: usize,
-    /// Dead air: both parties silent at least this long (ms).
-    #[arg(long, default_value_t = 5_000)]
-    pub dead_air_ms: u64,
+    /// Dead air: both parties silent at least this long (ms) [default: settings, else 5000].
+    #[arg(long)]
+    pub dead_air_ms: Option<u64>,
     /// Run only shard i of n (0-based), or `auto` from Kubernetes/Slurm array variables.
     #[arg(long)]
     pub shard: Option<String>,
     /// Exit 0 while at most this many calls fail.
     #[arg(long, default_value_t = 0)]
     pub max_failed: u64,
+    /// Try again the calls that failed before on the same recording, and the calls an earlier
+    /// run was killed on (otherwise they are reported, not retried).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Let a different recording or metadata replace a stored call with the same call_id
+    /// (otherwise that call is an error naming both).
+    #[arg(long)]
+    pub replace: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -75,6 +82,51 @@ pub struct OutputArgs {
     /// Skip the HTML report.
     #[arg(long)]
     pub no_html: bool,
+    /// Hide phone, ID-card and bank-card numbers in calls.jsonl and the report (text and
+    /// audio); `redact = true` in the settings does the same.
+    #[arg(long)]
+    pub redact: bool,
+}
+
+impl OutputArgs {
+    /// Writes the exports the way these flags (and the settings) say.
+    pub(super) fn finish(
+        &self,
+        out: &std::path::Path,
+        config: &ConfigArgs,
+        rubrics: &crate::score::Rubrics,
+    ) -> anyhow::Result<()> {
+        let redact = self.redact || super::settings_redact(config.config.as_deref())?;
+        batch::finish(out, (!self.no_html).then_some(rubrics), redact)?;
+        Ok(())
+    }
+
+    /// Run options for a batch that talks as these flags say.
+    pub(super) fn options(&self) -> RunOptions {
+        RunOptions {
+            progress: std::io::stderr().is_terminal(),
+            quiet: self.quiet,
+            ..RunOptions::default()
+        }
+    }
+
+    /// Prints the summary the way cron wants it and picks the exit code: 128 + the signal
+    /// that stopped the run, else 1 when too many calls failed.
+    pub(super) fn summary(&self, s: &Summary, max_failed: u64) -> ExitCode {
+        if self.json {
+            println!("{}", serde_json::to_string(s).unwrap_or_default());
+        } else if !self.quiet {
+            eprintln!("{}", s.line());
+        }
+        if let Some(code) = s.interrupted.and_then(|sig| u8::try_from(128 + sig).ok()) {
+            return ExitCode::from(code);
+        }
+        if s.failed + s.bad_rows > max_failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 /// Arguments of `callqa rescore`.
@@ -89,87 +141,6 @@ pub struct RescoreArgs {
     pub output: OutputArgs,
 }
 
-/// Holds `DIR/.lock` while a run writes into DIR.
-pub(super) struct Lock {
-    _file: std::fs::File,
-}
-
-pub(super) fn lock(out: &Path) -> anyhow::Result<Lock> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
-    let path = out.join(".lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("{}: cannot open the lock file", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Lock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "{}: another callqa is writing to this folder; wait for it to finish (a killed run frees the lock at once)",
-            out.display()
-        ),
-        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("{}: cannot lock", path.display())),
-    }
-}
-
-pub(super) fn pipeline(
-    config: &ConfigArgs,
-    model: PathBuf,
-    asr: AsrConfig,
-) -> anyhow::Result<Pipeline> {
-    Pipeline::load(
-        &config.lexicons,
-        &config.rubrics,
-        &config.calendar,
-        model,
-        asr,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-/// Exports calls.jsonl, the rollup and (unless told not to) the HTML report.
-pub(super) fn finish(
-    out: &Path,
-    html: bool,
-    rubrics: &crate::score::Rubrics,
-) -> anyhow::Result<()> {
-    let results = batch::export(out).map_err(|e| anyhow::anyhow!(e))?;
-    let mut df =
-        crate::report::rollup::rollup(&results, rubrics, None).context("building the rollup")?;
-    crate::report::rollup::write(
-        &out.join("rollup"),
-        &mut df,
-        &[Format::Csv, Format::Parquet, Format::Xlsx],
-        Lang::Zh,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
-    if html {
-        crate::report::html::write(
-            out,
-            &results,
-            rubrics,
-            &crate::report::html::Options::default(),
-        )
-        .map_err(|e| anyhow::anyhow!(e))?;
-    }
-    Ok(())
-}
-
-fn report_summary(s: &Summary, output: &OutputArgs, max_failed: u64) -> ExitCode {
-    if output.json {
-        println!("{}", serde_json::to_string(s).unwrap_or_default());
-    } else if !output.quiet {
-        eprintln!("{}", s.line());
-    }
-    if s.failed + s.bad_rows > max_failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let shard = args
         .shard
@@ -177,58 +148,61 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .map(Shard::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))?;
-    let _lock = lock(&args.out)?;
-    let asr = AsrConfig {
-        threads: args.asr_threads,
-        ..AsrConfig::default()
-    };
-    let mut pipeline = pipeline(&args.config, args.model.clone(), asr)?;
-    pipeline.dead_air_ms = args.dead_air_ms;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let reporting = Reporting {
-        progress: std::io::stderr().is_terminal(),
-        quiet: args.output.quiet,
+    let _lock = batch::lock(&args.out)?;
+    let settings = args.config.settings()?;
+    let mut pipeline = args.config.pipeline(args.model.as_deref())?;
+    pipeline.asr.threads = args.asr_threads;
+    if let Some(ms) = args.dead_air_ms {
+        pipeline.dead_air_ms = ms;
+    }
+    let opts = RunOptions {
+        jobs: args
+            .jobs
+            .or(settings.file.jobs)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        shard,
+        retry_failed: args.retry_failed,
+        replace: args.replace,
+        interrupt: Interrupt::install(),
+        ..args.output.options()
     };
     let summary = if let Some(manifest) = &args.manifest {
         let calls = batch::Manifest::open(manifest)?;
-        batch::run(&pipeline, calls, &args.out, jobs, shard, &reporting)?
+        batch::run(&pipeline, calls, &args.out, &opts)?
     } else {
+        let pattern = name_pattern(&args)?;
         let dir = args
             .dir
             .as_deref()
             .context("--dir or --manifest is required")?;
-        let offset: chrono::FixedOffset = args
-            .utc_offset
-            .parse()
-            .map_err(|_| anyhow::anyhow!("--utc-offset {}: write it as +08:00", args.utc_offset))?;
-        let pattern = NamePattern {
-            regex: regex::Regex::new(&args.pattern).context("--pattern is not a valid regex")?,
-            direction: args.direction,
-            agent_channel: args.agent_channel,
-            utc_offset: offset,
-        };
-        batch::run(
-            &pipeline,
-            pattern.scan(dir).into_iter(),
-            &args.out,
-            jobs,
-            shard,
-            &reporting,
-        )?
+        batch::run(&pipeline, pattern.scan(dir).into_iter(), &args.out, &opts)?
     };
-    finish(&args.out, !args.output.no_html, &pipeline.rubrics)?;
-    Ok(report_summary(&summary, &args.output, args.max_failed))
+    args.output
+        .finish(&args.out, &args.config, &pipeline.rubrics)?;
+    Ok(args.output.summary(&summary, args.max_failed))
+}
+
+fn name_pattern(args: &RunArgs) -> anyhow::Result<NamePattern> {
+    let offset: chrono::FixedOffset = args
+        .utc_offset
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--utc-offset {}: write it as +08:00", args.utc_offset))?;
+    Ok(NamePattern {
+        regex: regex::Regex::new(&args.pattern).context("--pattern is not a valid regex")?,
+        direction: args.direction,
+        agent_channel: args.agent_channel,
+        utc_offset: offset,
+    })
 }
 
 pub fn rescore(args: RescoreArgs) -> anyhow::Result<ExitCode> {
-    let _lock = lock(&args.out)?;
-    let pipeline = pipeline(&args.config, PathBuf::new(), AsrConfig::default())?;
-    let mut summary = batch::rescore(&pipeline, &args.out)?;
+    let _lock = batch::lock(&args.out)?;
+    let pipeline = args.config.pipeline(None)?;
+    let mut summary = batch::rescore(&pipeline, &args.out, &args.output.options())?;
     summary.model_loaded = pipeline
         .model_loaded
         .load(std::sync::atomic::Ordering::Relaxed);
-    finish(&args.out, !args.output.no_html, &pipeline.rubrics)?;
-    Ok(report_summary(&summary, &args.output, 0))
+    args.output
+        .finish(&args.out, &args.config, &pipeline.rubrics)?;
+    Ok(args.output.summary(&summary, 0))
 }

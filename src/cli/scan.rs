@@ -17,9 +17,13 @@ use crate::scan::{Lexicons, Scanner};
 pub struct ScanArgs {
     /// Folder of lexicon files (*.txt).
     ///
-    /// Every `*.txt` file is one lexicon named by its file stem. Default: `lexicons`.
-    #[arg(long, default_value = "lexicons")]
-    pub lexicons: PathBuf,
+    /// Every `*.txt` file is one lexicon named by its file stem. Default: the settings file's,
+    /// else the shipped lexicons.
+    #[arg(long)]
+    pub lexicons: Option<PathBuf>,
+    /// Settings file [default: $CALLQA_CONFIG, else $XDG_CONFIG_HOME/callqa/callqa.toml].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// JSON lines with `text` (and optional `id`, `role`); `-` or nothing reads stdin.
     ///
     /// Example line: {"id": "c1", "role": "agent", "text": "您好，请问有什么可以帮您？"}
@@ -64,7 +68,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn scan(args: &ScanArgs) -> anyhow::Result<usize> {
-    let lexicons = Lexicons::load_dir(&args.lexicons)?;
+    let settings = crate::settings::Settings::find(args.config.as_deref())?;
+    let dir = settings.folder(args.lexicons.as_deref(), crate::settings::Folder::Lexicons)?;
+    let lexicons = Lexicons::load_dir(&dir.path)?;
     let scanner = Scanner::new(&lexicons)?;
     let (name, reader): (String, Box<dyn BufRead>) = match &args.input {
         None => ("-".into(), Box::new(std::io::stdin().lock())),

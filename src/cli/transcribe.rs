@@ -20,16 +20,20 @@ pub struct TranscribeArgs {
     /// Print one JSON object per file (`file`, `transcripts`).
     #[arg(long)]
     pub json: bool,
-    /// ggml Whisper model file.
-    #[arg(long, env = "CALLQA_MODEL", default_value = crate::asr::DEFAULT_MODEL)]
-    pub model: PathBuf,
+    /// ggml Whisper model file [default: settings, else the file `callqa model prepare` wrote].
+    #[arg(long, env = "CALLQA_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Settings file [default: $CALLQA_CONFIG, else $XDG_CONFIG_HOME/callqa/callqa.toml].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// whisper.cpp threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
 }
 
 pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
-    let model = Arc::new(Model::load(&args.model)?);
+    let settings = crate::settings::Settings::find(args.config.as_deref())?;
+    let model = Arc::new(Model::load(&settings.model(args.model.as_deref()).path)?);
     let config = AsrConfig {
         threads: args.threads,
         ..AsrConfig::default()

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::files::{locate_audio, safe_stem, sample_at, short_hash, write_wav};
-use super::write_atomic;
+use super::files::{locate_audio, safe_stem, sample_at, short_hash, spoken_numbers, write_wav};
+use crate::util::write_atomic;
 use crate::{CallResult, Role};
 
 /// Which channels a clip carries.
@@ -43,6 +43,8 @@ pub struct ClipOptions {
     pub month: Option<String>,
     pub context_ms: u64,
     pub channel: ClipChannel,
+    /// Hide personal numbers: `*` in the index's excerpts, a bleep in the audio.
+    pub redact: bool,
 }
 
 /// One line of `index.csv` / `index.jsonl`.
@@ -65,6 +67,24 @@ pub struct ClipRow {
     pub evidence_end_ms: u64,
     /// The agent's transcript lines the evidence falls on.
     pub excerpt: String,
+}
+
+impl ClipRow {
+    /// The row with every text cell a spreadsheet would run as a formula defused.
+    fn for_spreadsheet(&self) -> ClipRow {
+        let cell = |s: &String| crate::util::spreadsheet_cell(s).into_owned();
+        ClipRow {
+            clip: cell(&self.clip),
+            call_id: cell(&self.call_id),
+            agent_id: cell(&self.agent_id),
+            started_at: cell(&self.started_at),
+            category: cell(&self.category),
+            rule: cell(&self.rule),
+            phrase: cell(&self.phrase),
+            excerpt: cell(&self.excerpt),
+            ..self.clone()
+        }
+    }
 }
 
 /// What a run wrote.
@@ -118,7 +138,8 @@ pub fn write(
     let mut summary = ClipsSummary::default();
     for call in results.iter().filter(|c| call_matches(c, opts)) {
         let spans = merge(spans(call, opts), opts.context_ms);
-        if spans.is_empty() {
+        // A call scored from text has no recording to cut: nothing to do, nothing failed.
+        if spans.is_empty() || call.audio.is_empty() {
             continue;
         }
         let source = locate_audio(results_dir, &call.audio);
@@ -135,9 +156,18 @@ pub fn write(
         };
         for span in spans {
             let (from_ms, to_ms) = with_context(&span, opts.context_ms, audio.duration_ms);
-            let row = row(call, &span, from_ms, to_ms);
+            let mut row = row(call, &span, from_ms, to_ms);
+            if opts.redact {
+                row.excerpt = crate::text::redact::redact(&row.excerpt);
+            }
             let path = out.join(&row.clip);
-            if let Err(e) = write_wav(&path, &tracks, sample_at(from_ms), sample_at(to_ms)) {
+            let bleep = if opts.redact {
+                spoken_numbers(call)
+            } else {
+                Vec::new()
+            };
+            if let Err(e) = write_wav(&path, &tracks, sample_at(from_ms), sample_at(to_ms), &bleep)
+            {
                 summary
                     .failed
                     .push(format!("{}: {}: {e}", call.call_id, path.display()));
@@ -341,7 +371,7 @@ fn write_index(out: &Path, rows: &[ClipRow]) -> Result<(), Error> {
     };
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     for r in all.values() {
-        w.serialize(r).map_err(csv_err)?;
+        w.serialize(r.for_spreadsheet()).map_err(csv_err)?;
     }
     let bytes = w.into_inner().map_err(|e| Error::Write {
         path: csv_path.clone(),

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::audio::{Track, SAMPLE_RATE};
+use crate::CallResult;
 
 /// Longest stem kept from a call id; long enough to recognise, short enough for every filesystem.
 const MAX_STEM_CHARS: usize = 80;
@@ -66,12 +67,19 @@ pub(crate) fn locate_audio(results_dir: &Path, audio: &str) -> PathBuf {
 
 /// Writes samples `[start, end)` of `tracks` (one channel per track, in order) as a 16-bit
 /// PCM WAV at [`SAMPLE_RATE`], atomically.
+/// Writes samples `start..end` of `tracks` as 16-bit PCM, with a 1 kHz tone in place of the
+/// audio wherever `bleep` (milliseconds of the call) says a personal number is spoken.
 pub(crate) fn write_wav(
     path: &Path,
     tracks: &[&Track],
     start: usize,
     end: usize,
+    bleep: &[(u64, u64)],
 ) -> Result<(), hound::Error> {
+    let bleeped: Vec<(usize, usize)> = bleep
+        .iter()
+        .map(|&(from, to)| (sample_at(from), sample_at(to)))
+        .collect();
     let spec = hound::WavSpec {
         channels: u16::try_from(tracks.len().max(1)).unwrap_or(u16::MAX),
         sample_rate: SAMPLE_RATE,
@@ -82,8 +90,14 @@ pub(crate) fn write_wav(
     let result = (|| {
         let mut writer = hound::WavWriter::create(&tmp, spec)?;
         for i in start..end {
+            let tone = bleeped.iter().any(|&(a, b)| (a..b).contains(&i));
             for track in tracks {
-                let s = track.samples.get(i).copied().unwrap_or(0.0);
+                let s = if tone {
+                    BLEEP_LEVEL
+                        * (std::f32::consts::TAU * 1000.0 * i as f32 / SAMPLE_RATE as f32).sin()
+                } else {
+                    track.samples.get(i).copied().unwrap_or(0.0)
+                };
                 // Saturating conversion: decoded samples may overshoot ±1.0 slightly.
                 writer.write_sample((s.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16)?;
             }
@@ -95,6 +109,33 @@ pub(crate) fn write_wav(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Amplitude of the bleep: −20 dBFS, clearly a bleep and never louder than speech.
+const BLEEP_LEVEL: f32 = 0.1;
+
+/// Widening of each bleep on both sides: results keep line times, not word times, so a
+/// number's place in its line is estimated from its characters' share of the line.
+const BLEEP_MARGIN_MS: u64 = 500;
+
+/// The times (ms) at which the call's transcript says a personal number is spoken.
+pub(crate) fn spoken_numbers(call: &CallResult) -> Vec<(u64, u64)> {
+    call.segments
+        .iter()
+        .flat_map(|seg| {
+            let chars = seg.text.chars().count().max(1) as u64;
+            let span = seg.end_ms.saturating_sub(seg.start_ms);
+            let at = move |c: usize| seg.start_ms + span * c as u64 / chars;
+            crate::text::redact::personal_numbers(&seg.text)
+                .into_iter()
+                .map(move |(a, b, _)| {
+                    (
+                        at(a).saturating_sub(BLEEP_MARGIN_MS),
+                        at(b) + BLEEP_MARGIN_MS,
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Sample index of a time in milliseconds at [`SAMPLE_RATE`].

@@ -10,18 +10,19 @@
 //! report as a 16 kHz 16-bit PCM WAV (agent left, customer right) instead of linking the
 //! original. Browsers cannot play G.711 WAV, the original's path is rarely reachable from where
 //! the report is opened, and one format means one code path to test. An existing WAV newer than
-//! its recording is reused, so re-running is cheap; by default only flagged calls get audio. `--redact` hides personal numbers in every
-//! text shown; it cannot hide them in the audio, so redacted reports are written without audio.
+//! its recording is reused, so re-running is cheap; by default only flagged calls get audio.
+//! `--redact` hides personal numbers in every text shown and bleeps them in the audio, and
+//! builds the report in a fresh folder swapped in whole, so nothing of an earlier report stays.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::files::{locate_audio, safe_stem, write_wav};
-use super::redact::redact;
-use super::write_atomic;
+use super::files::{locate_audio, safe_stem, spoken_numbers, write_wav};
 use crate::score::{rule_text, Rubrics, Status};
+use crate::text::redact::redact;
+use crate::util::write_atomic;
 use crate::{CallResult, Role};
 
 const CSS: &str = include_str!("assets/report.css");
@@ -78,7 +79,36 @@ pub fn write(
     rubrics: &Rubrics,
     opts: &Options,
 ) -> Result<HtmlSummary, Error> {
-    let root = dir.join("report");
+    let target = dir.join("report");
+    if !opts.redact {
+        return write_into(dir, &target, results, rubrics, opts);
+    }
+    // Redacted: built in a fresh folder and swapped in, so no page or recording of an earlier,
+    // unredacted report survives beside it (their names may hold the very numbers).
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    let staging = dir.join(format!(".report-new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let mut summary = write_into(dir, &staging, results, rubrics, opts)?;
+    let old = dir.join(format!(".report-old-{}", std::process::id()));
+    if target.exists() {
+        std::fs::rename(&target, &old).map_err(fail(&target))?;
+    }
+    std::fs::rename(&staging, &target).map_err(fail(&target))?;
+    let _ = std::fs::remove_dir_all(&old);
+    summary.index = target.join("index.html");
+    Ok(summary)
+}
+
+fn write_into(
+    dir: &Path,
+    root: &Path,
+    results: &[CallResult],
+    rubrics: &Rubrics,
+    opts: &Options,
+) -> Result<HtmlSummary, Error> {
     for sub in ["", "calls", "audio", "assets"] {
         let path = root.join(sub);
         std::fs::create_dir_all(&path).map_err(|source| Error::Write { path, source })?;
@@ -112,13 +142,14 @@ pub fn write(
             AudioScope::Flagged => flagged(call),
             AudioScope::None => false,
         };
-        let audio = if opts.redact {
-            Err("left out: --redact cannot hide numbers spoken in the audio".to_string())
+        let audio = if call.audio.is_empty() {
+            // Scored from text (`callqa score`): there is no recording to play, by design.
+            Err("没有录音：这通电话是从文本转写评分的".to_string())
         } else if !wanted {
             Err("not written for this call; run `callqa html --audio all` to add it".to_string())
         } else {
-            let converted =
-                convert_audio(dir, call, &root.join("audio").join(format!("{stem}.wav")));
+            let out = root.join("audio").join(format!("{stem}.wav"));
+            let converted = convert_audio(dir, call, &out, opts.redact);
             if let Err(reason) = &converted {
                 summary
                     .audio_problems
@@ -154,11 +185,8 @@ fn stems(results: &[CallResult], page: &Page) -> Vec<String> {
 }
 
 /// Decodes the call's recording and writes it as a browser-playable WAV, unless an up-to-date
-/// one is there already.
-fn convert_audio(dir: &Path, call: &CallResult, out: &Path) -> Result<(), String> {
-    if call.audio.is_empty() {
-        return Err("the call has no recording".into());
-    }
+/// one is there already; redacted, with the personal numbers bleeped.
+fn convert_audio(dir: &Path, call: &CallResult, out: &Path, redact: bool) -> Result<(), String> {
     let source = locate_audio(dir, &call.audio);
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     if let (Some(src), Some(dst)) = (modified(&source), modified(out)) {
@@ -169,7 +197,12 @@ fn convert_audio(dir: &Path, call: &CallResult, out: &Path) -> Result<(), String
     let audio = crate::audio::decode(&source, call.agent_channel).map_err(|e| e.to_string())?;
     let tracks: Vec<_> = audio.tracks.iter().collect();
     let len = tracks.iter().map(|t| t.samples.len()).max().unwrap_or(0);
-    write_wav(out, &tracks, 0, len).map_err(|e| format!("{}: {e}", out.display()))
+    let bleep = if redact {
+        spoken_numbers(call)
+    } else {
+        Vec::new()
+    };
+    write_wav(out, &tracks, 0, len, &bleep).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 /// HTML-escapes text for element content and attribute values alike.

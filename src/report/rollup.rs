@@ -51,7 +51,37 @@ struct RubricColumns {
 }
 
 impl RubricColumns {
-    fn of(rubrics: &Rubrics) -> RubricColumns {
+    /// From the rubric; without one (a folder scored elsewhere), from what the results show:
+    /// each sheet's items that lost points, named by sheet and id, and the lexicons of the
+    /// agent hits that were evidence for a deduction.
+    fn of(rubrics: Option<&Rubrics>, results: &[CallResult]) -> RubricColumns {
+        match rubrics {
+            Some(r) => RubricColumns::from_rubrics(r),
+            None => RubricColumns::from_results(results),
+        }
+    }
+
+    fn from_results(results: &[CallResult]) -> RubricColumns {
+        let mut items: Vec<(String, String, String)> = Vec::new();
+        let mut categories: Vec<String> = Vec::new();
+        for r in results {
+            for d in r.deductions.iter().filter(|d| d.points > 0.0) {
+                let key = (r.rubric.clone(), d.item.clone(), format!("第{}项", d.item));
+                if !items.contains(&key) {
+                    items.push(key);
+                }
+                for h in d.evidence.iter().filter_map(|&i| r.hits.get(i)) {
+                    if h.role == Role::Agent && !categories.contains(&h.category) {
+                        categories.push(h.category.clone());
+                    }
+                }
+            }
+        }
+        items.sort();
+        RubricColumns { items, categories }
+    }
+
+    fn from_rubrics(rubrics: &Rubrics) -> RubricColumns {
         let mut items = Vec::new();
         let mut categories: Vec<String> = Vec::new();
         for sheet in &rubrics.sheets {
@@ -248,10 +278,10 @@ fn aggregate(lf: LazyFrame, keys: &[&str], counted: &[String]) -> LazyFrame {
 /// `rubrics`: agent hits per charged lexicon, then calls deducted per sheet item.
 pub fn rollup(
     results: &[CallResult],
-    rubrics: &Rubrics,
+    rubrics: Option<&Rubrics>,
     month: Option<&str>,
 ) -> PolarsResult<DataFrame> {
-    let cols_of = RubricColumns::of(rubrics);
+    let cols_of = RubricColumns::of(rubrics, results);
     let counted: Vec<String> = cols_of
         .categories
         .iter()
@@ -484,7 +514,7 @@ mod tests {
             result("c2", "营销", "5"),
             result("c3", "营销", "5"),
         ];
-        let df = rollup(&results, &rubrics, None).expect("rollup");
+        let df = rollup(&results, Some(&rubrics), None).expect("rollup");
         let agent_row = |c: &str| {
             df.column(c)
                 .expect(c)
@@ -507,5 +537,16 @@ mod tests {
         assert_eq!(header("禁语_反问", Lang::Zh), "禁语·反问");
         assert_eq!(header("avg_score", Lang::Zh), "平均得分");
         assert_eq!(header("avg_score", Lang::En), "avg_score");
+        // Without the rubric the sheets still never share a column.
+        let df = rollup(&results, None, None).expect("rollup");
+        let row = |c: &str| {
+            df.column(c)
+                .expect(c)
+                .get(0)
+                .expect("row")
+                .extract::<i64>()
+                .expect("count")
+        };
+        assert_eq!((row("客服·5·第5项"), row("营销·5·第5项")), (1, 2));
     }
 }

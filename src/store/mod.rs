@@ -7,9 +7,14 @@
 //!   lexicons, rubric, calendar, metadata). A rerun whose key matches skips the call; an edited
 //!   lexicon changes the key and the call is re-scored from its stored transcript.
 //!
-//! Every call is written in its own transaction in WAL mode, so a process killed at any moment
-//! leaves each call either fully stored or absent: a rerun redoes only the absent ones, and a
-//! call never has two results.
+//! The store is the one source of truth for results: `run`, `score`, `rescore` and `merge`
+//! write it, and `calls.jsonl`, the rollups, the report and the clips are read from it through
+//! [`results`], which owns the `calls.jsonl` schema. A result row is written by one statement
+//! (SQLite makes each statement atomic) in WAL mode, after its transcript, so a process killed at
+//! any moment leaves each call either fully stored or absent: a rerun redoes only the absent
+//! ones, and a call never has two results.
+
+pub mod results;
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +52,26 @@ pub struct StoredCall {
     pub result: CallResult,
 }
 
+/// The keys a result is stored under.
+#[derive(Clone, Debug, Default)]
+pub struct Keys {
+    /// Every input that decided the result; a rerun with the same key has nothing to do.
+    pub input: String,
+    /// The stored transcript it was scored from (none: failed, or imported).
+    pub transcript: Option<String>,
+    /// The recording and metadata it belongs to; another under the same call_id is a conflict.
+    pub identity: Option<String>,
+}
+
+impl Keys {
+    pub fn input(key: &str) -> Keys {
+        Keys {
+            input: key.to_string(),
+            ..Keys::default()
+        }
+    }
+}
+
 /// An open database.
 pub struct Store {
     conn: Connection,
@@ -78,10 +103,36 @@ impl Store {
                  meta TEXT NOT NULL,
                  result TEXT NOT NULL,
                  status TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS attempts (
+                 call_id TEXT PRIMARY KEY,
+                 attempt_key TEXT NOT NULL
              );",
         )
         .map_err(err)?;
-        Ok(Store { conn, path })
+        let store = Store { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Brings a database written by an older callqa up to date, adding what is missing and
+    /// never dropping anything, so every older folder keeps working.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let has_identity: bool = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('results') WHERE name = 'identity'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))?;
+        if !has_identity {
+            self.conn
+                .execute_batch("ALTER TABLE results ADD COLUMN identity TEXT")
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -133,12 +184,13 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Stores (replacing) a call's result.
+    /// Stores (replacing) a call's result, and ends its attempt, in one transaction.
+    /// `identity` says which recording and metadata the result belongs to (see
+    /// [`Store::identity`]).
     pub fn put_result(
         &self,
         meta: &CallMeta,
-        input_key: &str,
-        transcript_key: Option<&str>,
+        keys: &Keys,
         result: &CallResult,
     ) -> Result<(), StoreError> {
         let meta_json = serde_json::to_string(meta).map_err(|e| self.corrupt(e))?;
@@ -147,44 +199,133 @@ impl Store {
             crate::score::Status::Ok => "ok",
             crate::score::Status::Error => "error",
         };
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO results (call_id, input_key, transcript_key, meta, result, status, identity)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![meta.call_id, keys.input, keys.transcript, meta_json, result_json, status, keys.identity],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM attempts WHERE call_id = ?1", [&meta.call_id])
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// The identity and status of the call's stored result, if any.
+    pub fn identity(&self, call_id: &str) -> Result<Option<(Option<String>, String)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT identity, status FROM results WHERE call_id = ?1",
+                [call_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The stored error of a call that failed with the given input key, if it did.
+    pub fn remembered_failure(
+        &self,
+        call_id: &str,
+        input_key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let result: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT result FROM results WHERE call_id = ?1 AND input_key = ?2 AND status = 'error'",
+                [call_id, input_key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some(json) = result else { return Ok(None) };
+        let r: CallResult = serde_json::from_str(&json).map_err(|e| self.corrupt(e))?;
+        Ok(Some(r.error.unwrap_or_default()))
+    }
+
+    /// Marks the expensive half of a call as under way. Returns whether an earlier attempt with
+    /// the same key never finished: that process crashed or was killed during this call.
+    pub fn begin_attempt(&self, call_id: &str, attempt_key: &str) -> Result<bool, StoreError> {
+        let earlier: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT attempt_key FROM attempts WHERE call_id = ?1",
+                [call_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO results (call_id, input_key, transcript_key, meta, result, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![meta.call_id, input_key, transcript_key, meta_json, result_json, status],
+                "INSERT OR REPLACE INTO attempts (call_id, attempt_key) VALUES (?1, ?2)",
+                [call_id, attempt_key],
             )
             .map_err(|e| self.err(e))?;
+        Ok(earlier.as_deref() == Some(attempt_key))
+    }
+
+    /// Stores a result read from a `calls.jsonl` (`callqa import`). It has no transcript, so
+    /// `rescore` keeps it as it is; a later `run` of the same call replaces it.
+    pub fn import(&self, result: &CallResult) -> Result<(), StoreError> {
+        let meta = CallMeta {
+            call_id: result.call_id.clone(),
+            audio: PathBuf::from(&result.audio),
+            agent_id: result.agent_id.clone(),
+            started_at: result.started_at,
+            direction: result.direction,
+            agent_channel: result.agent_channel,
+            extra: result.extra.clone(),
+        };
+        self.put_result(&meta, &Keys::input("imported"), result)
+    }
+
+    /// Calls `each` with every stored call, ordered by call_id, straight from the database
+    /// cursor: memory does not grow with the number of calls.
+    pub fn for_each_call<E: From<StoreError>>(
+        &self,
+        mut each: impl FnMut(StoredCall) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT meta, transcript_key, result FROM results ORDER BY call_id")
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let (meta, transcript_key, result): (String, Option<String>, String) = (
+                r.get(0).map_err(|e| self.err(e))?,
+                r.get(1).map_err(|e| self.err(e))?,
+                r.get(2).map_err(|e| self.err(e))?,
+            );
+            each(StoredCall {
+                meta: serde_json::from_str(&meta).map_err(|e| self.corrupt(e))?,
+                transcript_key,
+                result: serde_json::from_str(&result).map_err(|e| self.corrupt(e))?,
+            })?;
+        }
         Ok(())
     }
 
     /// Every stored call, ordered by call_id.
     pub fn calls(&self) -> Result<Vec<StoredCall>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT meta, transcript_key, result FROM results ORDER BY call_id")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (meta, transcript_key, result) = row.map_err(|e| self.err(e))?;
-            out.push(StoredCall {
-                meta: serde_json::from_str(&meta).map_err(|e| self.corrupt(e))?,
-                transcript_key,
-                result: serde_json::from_str(&result).map_err(|e| self.corrupt(e))?,
-            });
-        }
+        self.for_each_call(|c| {
+            out.push(c);
+            Ok::<_, StoreError>(())
+        })?;
         Ok(out)
     }
 
-    /// Copies every transcript and result of `other` into this store (`callqa merge`).
+    /// Number of stored calls.
+    pub fn count(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM results", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Copies every transcript and result of `other` into this store (`callqa merge`). Where
+    /// both hold a call, the later folder wins, except that an error never replaces a scored
+    /// result: a shard that failed on a call must not erase another shard's good result.
     pub fn absorb(&self, other: &Path) -> Result<usize, StoreError> {
         let other_db = other.join(DB_FILE);
         if !other_db.exists() {
@@ -193,6 +334,8 @@ impl Store {
                 detail: "no callqa database here".into(),
             });
         }
+        // Opening migrates a shard written by an older callqa, so the columns match.
+        drop(Store::open(other)?);
         self.conn
             .execute("ATTACH DATABASE ?1 AS other", [other_db.to_string_lossy()])
             .map_err(|e| self.err(e))?;
@@ -201,7 +344,14 @@ impl Store {
             .execute_batch(
                 "BEGIN;
                  INSERT OR REPLACE INTO transcripts SELECT * FROM other.transcripts;
-                 INSERT OR REPLACE INTO results SELECT * FROM other.results;
+                 INSERT INTO results (call_id, input_key, transcript_key, meta, result, status, identity)
+                     SELECT call_id, input_key, transcript_key, meta, result, status, identity
+                     FROM other.results WHERE true
+                     ON CONFLICT(call_id) DO UPDATE SET
+                         input_key = excluded.input_key, transcript_key = excluded.transcript_key,
+                         meta = excluded.meta, result = excluded.result, status = excluded.status,
+                         identity = excluded.identity
+                     WHERE NOT (results.status = 'ok' AND excluded.status = 'error');
                  COMMIT;",
             )
             .and_then(|_| {

@@ -14,6 +14,7 @@
 //! Everything is a precomputed 64 Ki-entry table lookup with an ASCII fast path.
 
 pub mod phonetic;
+pub mod redact;
 
 use std::sync::OnceLock;
 

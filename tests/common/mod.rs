@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 use callqa::SpeechRegion;
 
+mod env;
+#[allow(unused_imports)]
+pub use env::{read_jsonl, Ran, TestEnv};
+
 pub const RATE: u32 = 16_000;
 
 /// Samples for `ms` milliseconds at `rate`.

@@ -99,7 +99,7 @@ pub fn personal_numbers(call: &Call<'_>, _: &PersonalNumbers) -> Vec<Signal> {
             l.start_ms
                 + (l.end_ms.saturating_sub(l.start_ms)) * c as u64 / chars.len().max(1) as u64
         };
-        for (start, end, kind) in crate::report::redact::personal_numbers(l.text) {
+        for (start, end, kind) in crate::text::redact::personal_numbers(l.text) {
             let zh = match kind {
                 "mobile number" => "手机号",
                 "ID-card number" => "身份证号",
