@@ -26,15 +26,15 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "zh")]
     pub lang: Lang,
     /// Rubric sheets: the rollup has a column per item of each.
-    #[arg(long, default_value = "rubrics")]
-    pub rubrics: PathBuf,
+    #[command(flatten)]
+    pub rubrics: super::RubricArgs,
     /// Also compute this monthly 考核 scorecard (scorecards/NAME.toml, e.g. 002), written beside
     /// the rollup as scorecard-NAME.*.
     #[arg(long, value_name = "NAME")]
     pub scorecard: Option<String>,
-    /// Folder of scorecard files.
-    #[arg(long, default_value = "scorecards")]
-    pub scorecards: PathBuf,
+    /// Folder of scorecard files [default: settings, else the shipped scorecards].
+    #[arg(long)]
+    pub scorecards: Option<PathBuf>,
     /// The team lead's events (CSV: agent_id,date,event,points,reason) for --scorecard.
     #[arg(long, value_name = "FILE", requires = "scorecard")]
     pub events: Option<PathBuf>,
@@ -42,7 +42,7 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let results = crate::store::results::load(&args.out)?;
-    let rubrics = crate::score::Rubrics::load_dir(&args.rubrics)?;
+    let rubrics = args.rubrics.load()?;
     let mut df = rollup::rollup(&results, Some(&rubrics), args.month.as_deref())?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
         .map_err(|e| anyhow::anyhow!(e))?
@@ -51,7 +51,12 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(name) = &args.scorecard {
         use crate::report::scorecard;
-        let card = scorecard::Scorecard::load(&args.scorecards, name)?;
+        let settings = crate::settings::Settings::find(args.rubrics.config.as_deref())?;
+        let dir = settings.folder(
+            args.scorecards.as_deref(),
+            crate::settings::Folder::Scorecards,
+        )?;
+        let card = scorecard::Scorecard::load(&dir.path, name)?;
         let events = match &args.events {
             Some(path) => scorecard::read_events(path, &card)?,
             None => Vec::new(),
