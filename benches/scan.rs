@@ -1,14 +1,18 @@
 //! Lexicon scan throughput: callqa's scanner next to the engines it could have used.
 //!
-//! Corpus: the text of ../shared/data/cs-text-dev repeated to `CALLQA_BENCH_MB` MiB (default 64),
-//! normalised (what the scanner sees) and raw (normalise + scan), plus a 1 MiB cache-resident
-//! slice. Lexicons: the shipped `lexicons/` and 1k / 10k / 100k synthetic phrases of 2–8 chars
+//! Corpus: `CALLQA_BENCH_CORPUS` — a folder of JSON-lines files with a `text` field (real
+//! customer-service text such as the cs-text-dev set) or a text file of one utterance a line;
+//! by default the repository's own `fixtures/scan/helpdesk.txt`. It is repeated to
+//! `CALLQA_BENCH_MB` MiB (default 64), normalised (what the scanner sees) and raw (normalise +
+//! scan), plus a 1 MiB cache-resident slice. The shipped lexicons also run with phonetic
+//! matching on (`Scanner::new`) beside exact only (`Scanner::exact_only`), on raw text and per
+//! utterance (as transcripts are scanned). Lexicons: the shipped `lexicons/` and 1k / 10k / 100k synthetic phrases of 2–8 chars
 //! cut from the corpus. Every engine uses leftmost-longest semantics and must report the same
 //! match count before it is timed; the regex alternation gets its patterns longest first, which
 //! makes its leftmost-first rule pick the longest. `memchr` for a byte UTF-8 never contains is the
 //! memory-bandwidth ceiling. Build time and heap size of each automaton go to stderr.
 //!
-//! Quick run: `CALLQA_BENCH_MB=8 cargo bench --bench scan -- --warm-up-time 1 --measurement-time 2`
+//! Quick run: `CALLQA_BENCH_MB=8 CALLQA_BENCH_SIZES= cargo bench --bench scan -- --warm-up-time 1 --measurement-time 2 shipped`
 
 use std::hint::black_box;
 use std::path::Path;
@@ -19,26 +23,51 @@ use callqa::scan::{Lexicons, Scanner};
 use callqa::text::normalize;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-fn data_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cs-text-dev")
+fn corpus_path() -> std::path::PathBuf {
+    std::env::var_os("CALLQA_BENCH_CORPUS")
+        .map(Into::into)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scan/helpdesk.txt"))
 }
 
-/// Raw corpus of about `mib` MiB: every utterance of the dataset, one per line, repeated.
+/// Every utterance of the corpus once: `text` of each JSON line of a folder's `*.jsonl`, or
+/// each line of a text file.
+fn utterances() -> Vec<String> {
+    let path = corpus_path();
+    let read =
+        |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    if !path.is_dir() {
+        return read(&path).lines().map(str::to_owned).collect();
+    }
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            read(f)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| v["text"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Raw corpus of about `mib` MiB: every utterance, one per line, repeated.
 fn raw_corpus(mib: usize) -> String {
     let mut one = String::new();
-    for f in [
-        "stc3_train_helpdesk.jsonl",
-        "mobilecs_phone_transcripts.jsonl",
-    ] {
-        let text = std::fs::read_to_string(data_dir().join(f)).unwrap_or_default();
-        for line in text.lines() {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
-                one.push_str(v["text"].as_str().unwrap_or_default());
-                one.push('\n');
-            }
-        }
+    for u in utterances() {
+        one.push_str(&u);
+        one.push('\n');
     }
-    assert!(!one.is_empty(), "../shared/data/cs-text-dev is missing");
+    assert!(
+        !one.trim().is_empty(),
+        "{}: no text",
+        corpus_path().display()
+    );
     let mut out = String::with_capacity(mib << 20);
     while out.len() < mib << 20 {
         out.push_str(&one);
@@ -46,13 +75,17 @@ fn raw_corpus(mib: usize) -> String {
     out
 }
 
-/// `n` distinct phrases of 2–8 chars cut from `norm` at pseudo-random places.
+/// Up to `n` distinct phrases of 2–8 chars cut from `norm` at pseudo-random places (fewer when
+/// a small corpus has fewer).
 fn synthetic(norm: &str, n: usize) -> Vec<String> {
     let chars: Vec<char> = norm.chars().take(4 << 20).collect();
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(n);
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    while out.len() < n {
+    for _ in 0..n * 50 {
+        if out.len() == n {
+            break;
+        }
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
@@ -238,6 +271,45 @@ fn bench_lexicon(
     g.finish();
 }
 
+/// Exact-only against phonetic matching with the shipped lexicons, each the full
+/// `scan_normalized` (dedup and merge included): on the raw corpus as one text, and utterance
+/// by utterance as transcripts are scanned.
+fn bench_phonetic(c: &mut Criterion, lex: &Lexicons, raw: &str) {
+    let exact = Scanner::exact_only(lex).expect("exact scanner");
+    let phonetic = timed("shipped phonetic", || Scanner::new(lex).expect("scanner"));
+    let lines: Vec<&str> = raw.lines().collect();
+    let whole = |s: &Scanner, t: &str| s.scan_normalized(normalize(t).as_str()).len();
+    let per_line = |s: &Scanner| {
+        lines
+            .iter()
+            .map(|l| s.scan_normalized(normalize(l).as_str()).len())
+            .sum::<usize>()
+    };
+    eprintln!(
+        "matches shipped/raw: exact {} / {} per line, phonetic {} / {} per line",
+        whole(&exact, raw),
+        per_line(&exact),
+        whole(&phonetic, raw),
+        per_line(&phonetic)
+    );
+    let mut g = c.benchmark_group("scan/shipped/phonetic");
+    g.throughput(Throughput::Bytes(raw.len() as u64));
+    g.sample_size(10);
+    g.bench_function("normalize+scan exact only", |b| {
+        b.iter(|| whole(&exact, black_box(raw)))
+    });
+    g.bench_function("normalize+scan phonetic", |b| {
+        b.iter(|| whole(&phonetic, black_box(raw)))
+    });
+    g.bench_function("per utterance exact only", |b| {
+        b.iter(|| per_line(black_box(&exact)))
+    });
+    g.bench_function("per utterance phonetic", |b| {
+        b.iter(|| per_line(black_box(&phonetic)))
+    });
+    g.finish();
+}
+
 fn floor(s: &str, mut i: usize) -> usize {
     i = i.min(s.len());
     while !s.is_char_boundary(i) {
@@ -264,6 +336,7 @@ fn benches(c: &mut Criterion) {
     let scanner = Scanner::new(&shipped).expect("scanner");
     let words = scanner.pattern_words();
     bench_lexicon(c, "shipped", &shipped, words, &norm, &raw);
+    bench_phonetic(c, &shipped, &raw);
 
     let only = std::env::var("CALLQA_BENCH_SIZES").unwrap_or_else(|_| "1000,10000,100000".into());
     for n in only
@@ -271,6 +344,13 @@ fn benches(c: &mut Criterion) {
         .filter_map(|s| s.trim().parse::<usize>().ok())
     {
         let words = synthetic(&norm, n);
+        if words.len() < n {
+            eprintln!(
+                "{n} synthetic phrases skipped: the corpus has only {} distinct",
+                words.len()
+            );
+            continue;
+        }
         let text: String = words.iter().map(|w| format!("{w}\n")).collect();
         let lex = Lexicons::from_sources([(Path::new("synthetic.txt"), text.as_str())])
             .expect("synthetic lexicon");

@@ -63,11 +63,12 @@ pub enum PhoneticMode {
 impl PhoneticMode {
     /// Whether a hit of this kind is for the inspector to judge rather than to deduct.
     pub fn review(self, kind: MatchKind) -> bool {
-        match (self, kind) {
-            (_, MatchKind::Exact) | (PhoneticMode::Deduct, _) => false,
-            (PhoneticMode::Auto, MatchKind::Homophone) => false,
-            _ => true,
-        }
+        !matches!(
+            (self, kind),
+            (_, MatchKind::Exact)
+                | (PhoneticMode::Deduct, _)
+                | (PhoneticMode::Auto, MatchKind::Homophone)
+        )
     }
 }
 

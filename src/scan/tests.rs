@@ -316,6 +316,9 @@ fn single_lexicon(phrases: &[String]) -> Scanner {
     scanner(&[("x/测试.txt", &text)])
 }
 
+/// `(rule, words, kind, review)` of a hit.
+type Seen<'a> = (&'a str, &'a str, MatchKind, bool);
+
 /// `(rule, words, kind, review)` of every hit but fillers (啊, 嗯 are everywhere).
 fn kinds(s: &Scanner, text: &str) -> Vec<(String, String, MatchKind, bool)> {
     s.scan_text(text)
@@ -332,7 +335,7 @@ fn kinds(s: &Scanner, text: &str) -> Vec<(String, String, MatchKind, bool)> {
 fn phonetic_hits_say_how_they_matched() {
     use MatchKind::{Exact, Homophone, Near};
     let s = shipped();
-    let cases: [(&str, &[(&str, &str, MatchKind, bool)]); 6] = [
+    let cases: [(&str, &[Seen]); 6] = [
         (
             "嗯，信不信有你。",
             &[("愤怒:29", "信不信有你", Homophone, false)],
