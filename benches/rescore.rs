@@ -210,7 +210,8 @@ fn main() {
         callqa::batch::rescore(&pipeline, out.path(), &RunOptions::default()).expect("rescore");
     let rescore_s = timed.elapsed().as_secs_f64();
     assert_eq!(summary.scored, n as u64, "every call must be re-scored");
-    callqa::batch::finish(out.path(), None, false).expect("calls.jsonl and rollups");
+    callqa::batch::finish(out.path(), &pipeline.rubrics, false, false)
+        .expect("calls.jsonl and rollups");
     let total_s = timed.elapsed().as_secs_f64();
     println!(
         "rescore {n} calls: {rescore_s:.1} s ({:.0} calls/s); with calls.jsonl + rollups: {total_s:.1} s ({:.0} calls/s)",

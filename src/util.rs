@@ -90,6 +90,15 @@ pub fn digest(parts: &[&str]) -> String {
     hex::encode(h.finalize())
 }
 
+/// `file:line`, or just `file` when the problem is with the whole file (line 0).
+pub(crate) fn location(path: &Path, line: usize) -> String {
+    if line == 0 {
+        path.display().to_string()
+    } else {
+        format!("{}:{line}", path.display())
+    }
+}
+
 /// A text cell as a spreadsheet must receive it: a cell starting with `=`, `+`, `-` (unless it
 /// is a number), `@`, tab or CR is a formula to Excel and WPS (`=HYPERLINK(…)`, `-cmd|…`), so
 /// it gets a leading `'`, which they show as plain text. Manifest columns come from outside.
@@ -113,15 +122,6 @@ pub fn line_at(text: &str, at: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
-}
-
-/// `file:line`, or just `file` when the problem is with the whole file (line 0).
-pub(crate) fn location(path: &Path, line: usize) -> String {
-    if line == 0 {
-        path.display().to_string()
-    } else {
-        format!("{}:{line}", path.display())
-    }
 }
 
 #[cfg(test)]

@@ -477,10 +477,10 @@ fn browser_filters_opens_and_plays_from_the_deduction() {
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts dir");
     let out = Command::new("node")
-        .arg(repo().join("tests/browser/inspect.js"))
+        .arg(repo().join("tests/browser/report.js"))
         .arg(&report)
         .arg(&artifacts)
-        .args(["反问", "20261014-0001", &xss_page, "2"])
+        .args(["反问", "20261014-0001", "2", &xss_page])
         .output()
         .expect("node runs (install Debian's nodejs)");
     let stdout = String::from_utf8_lossy(&out.stdout);

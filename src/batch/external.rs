@@ -144,7 +144,8 @@ pub fn store_call(
         return Ok(Outcome::Cached);
     }
     store.put_transcript(&tkey, &call.transcript)?;
-    let result = pipeline.score(&call.meta, &call.transcript);
+    let t = &call.transcript;
+    let result = pipeline.score(&call.meta, &t.transcripts, &t.metrics);
     let keys = Keys {
         input: rkey,
         transcript: Some(tkey),

@@ -12,6 +12,7 @@ mod error;
 pub mod external;
 mod interrupt;
 pub mod manifest;
+mod rescore;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,12 +25,13 @@ use crate::scan::{Lexicons, Scanner};
 use crate::score::{self, Calendar, Rubrics, Status};
 use crate::store::{results, Keys, Store, StoredTranscript};
 use crate::util::digest;
-use crate::{CallMeta, CallResult};
+use crate::{CallMeta, CallMetrics, CallResult, Transcript};
 
 pub(crate) use error::Failure;
 pub use error::{CallError, RunError};
 pub use interrupt::Interrupt;
 pub use manifest::{Manifest, ManifestError, NamePattern, RowError, Shard};
+pub use rescore::rescore;
 
 /// Everything loaded once per run and shared by the workers.
 pub struct Pipeline {
@@ -135,17 +137,21 @@ impl Pipeline {
         ])
     }
 
-    /// Scan and score (the cheap half) from a transcript.
-    pub fn score(&self, meta: &CallMeta, stored: &StoredTranscript) -> CallResult {
-        let hits = stored
-            .transcripts
+    /// Scan and score (the cheap half) from what was said and the call's timing.
+    pub fn score(
+        &self,
+        meta: &CallMeta,
+        transcripts: &[Transcript],
+        metrics: &CallMetrics,
+    ) -> CallResult {
+        let hits = transcripts
             .iter()
             .flat_map(|t| self.scanner.scan_transcript(t))
             .collect();
         score::score_call(
             meta,
-            &stored.transcripts,
-            &stored.metrics,
+            transcripts,
+            metrics,
             hits,
             &self.rubrics,
             &self.calendar,
@@ -266,6 +272,8 @@ pub struct RunOptions {
     pub retry_failed: bool,
     /// Let a different recording or metadata replace a stored call with the same call_id.
     pub replace: bool,
+    /// Hash every recording again instead of trusting the remembered hash of an unchanged file.
+    pub verify_audio: bool,
     /// A progress bar (only on a terminal).
     pub progress: bool,
     /// No line per failed call.
@@ -487,10 +495,7 @@ fn process_inner(
     transcriber: &mut Option<Transcriber>,
     attempt_key: &mut Option<String>,
 ) -> Result<(Outcome, u64), Failure> {
-    let audio_sha = crate::util::sha256_file(&meta.audio).map_err(|source| CallError::Read {
-        path: meta.audio.clone(),
-        source,
-    })?;
+    let audio_sha = audio_sha(store, &meta.audio, opts.verify_audio)?;
     let ident = identity(&audio_sha, meta);
     check_identity(store, opts, meta, &ident)?;
     let tkey = pipeline.transcript_key(&audio_sha, meta)?;
@@ -523,7 +528,7 @@ fn process_inner(
             t
         }
     };
-    let result = pipeline.score(meta, &transcript);
+    let result = pipeline.score(meta, &transcript.transcripts, &transcript.metrics);
     let keys = Keys {
         input: rkey,
         transcript: Some(tkey),
@@ -534,6 +539,28 @@ fn process_inner(
         Outcome::Scored { transcribed },
         transcript.metrics.duration_ms,
     ))
+}
+
+/// The recording's sha256, hashed only when the file changed since it was last hashed (its
+/// size, modification time or inode differ) or `--verify-audio` asks: a rerun over a month of
+/// finished calls then opens no recording at all.
+fn audio_sha(store: &Store, path: &Path, verify: bool) -> Result<String, Failure> {
+    use std::os::unix::fs::MetadataExt;
+    let read = |source| CallError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let m = std::fs::metadata(path).map_err(read)?;
+    let stamp = format!("{}:{}.{}:{}", m.size(), m.mtime(), m.mtime_nsec(), m.ino());
+    let key = path.to_string_lossy();
+    if !verify {
+        if let Some(sha) = store.known_sha(&key, &stamp)? {
+            return Ok(sha);
+        }
+    }
+    let sha = crate::util::sha256_file(path).map_err(read)?;
+    store.remember_sha(&key, &stamp, &sha)?;
+    Ok(sha)
 }
 
 /// A stored, scored call with the same id but another recording or metadata is not replaced
@@ -571,55 +598,6 @@ pub fn error_result(meta: &CallMeta, reason: &str) -> CallResult {
     }
 }
 
-/// Re-scores every stored call from its stored transcript; audio and model untouched. Calls
-/// that failed before are named again (their recording must be fixed and `run` again); results
-/// imported without a transcript are kept as they are.
-pub fn rescore(pipeline: &Pipeline, out: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
-    let started = Instant::now();
-    let store = Store::open(out)?;
-    let mut s = Summary {
-        out: out.to_path_buf(),
-        ..Summary::default()
-    };
-    for call in store.calls()? {
-        s.calls += 1;
-        let transcript = match &call.transcript_key {
-            Some(key) => store.transcript(key)?.map(|t| (key, t)),
-            None => None,
-        };
-        let Some((tkey, transcript)) = transcript else {
-            if call.result.status == Status::Error {
-                s.failed += 1;
-                if !opts.quiet {
-                    let reason = call.result.error.as_deref().unwrap_or("failed earlier");
-                    eprintln!(
-                        "{}: {reason}; fix the recording and `callqa run` again",
-                        call.meta.call_id
-                    );
-                }
-            } else {
-                s.cached += 1;
-            }
-            continue;
-        };
-        let rkey = pipeline.result_key(tkey, &call.meta);
-        if store.result_key(&call.meta.call_id)?.as_deref() == Some(rkey.as_str()) {
-            s.cached += 1;
-            continue;
-        }
-        let result = pipeline.score(&call.meta, &transcript);
-        let keys = Keys {
-            input: rkey,
-            transcript: Some(tkey.clone()),
-            identity: store.identity(&call.meta.call_id)?.and_then(|(i, _)| i),
-        };
-        store.put_result(&call.meta, &keys, &result)?;
-        s.scored += 1;
-    }
-    s.wall_s = started.elapsed().as_secs_f64();
-    Ok(s)
-}
-
 /// Holds `DIR/.lock` while a command writes into DIR.
 pub struct Lock {
     _file: std::fs::File,
@@ -649,15 +627,16 @@ pub fn lock(out: &Path) -> Result<Lock, RunError> {
 }
 
 /// What every command that writes results does last: `calls.jsonl` from the store, the
-/// rollup, and (when asked) the inspector's report, all redacted when `redact` says so. A
-/// rollup failure does not skip the report; it is returned after the report is written.
-pub fn finish(out: &Path, html: Option<&Rubrics>, redact: bool) -> Result<(), RunError> {
+/// rollup (a column per item of `rubrics`), and (when asked) the inspector's report, all
+/// redacted when `redact` says so. A rollup failure does not skip the report; it is returned
+/// after the report is written.
+pub fn finish(out: &Path, rubrics: &Rubrics, html: bool, redact: bool) -> Result<(), RunError> {
     let store = Store::open(out)?;
     results::export(&store, out, redact)?;
     drop(store);
     let all = results::load(out)?;
-    let rollup = write_rollup(out, &all, html);
-    if let Some(rubrics) = html {
+    let rollup = write_rollup(out, &all, rubrics);
+    if html {
         let opts = crate::report::html::Options {
             redact,
             ..Default::default()
@@ -667,7 +646,7 @@ pub fn finish(out: &Path, html: Option<&Rubrics>, redact: bool) -> Result<(), Ru
     rollup
 }
 
-fn write_rollup(out: &Path, all: &[CallResult], rubrics: Option<&Rubrics>) -> Result<(), RunError> {
+fn write_rollup(out: &Path, all: &[CallResult], rubrics: &Rubrics) -> Result<(), RunError> {
     use crate::report::rollup::{self, Format, Lang};
     let dir = out.join("rollup");
     let fail = |detail: String| RunError::Rollup {

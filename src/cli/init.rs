@@ -65,10 +65,11 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         store.import(call)?;
     }
     drop(store);
-    let rubrics = (!args.no_html).then(|| args.rubrics.load()).transpose()?;
+    let rubrics = args.rubrics.load()?;
     crate::batch::finish(
         &args.out,
-        rubrics.as_ref(),
+        &rubrics,
+        !args.no_html,
         args.redact || super::settings_redact(args.rubrics.config.as_deref())?,
     )?;
     eprintln!(

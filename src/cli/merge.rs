@@ -36,10 +36,11 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{}: merging", dir.display()))?;
     }
     drop(store);
-    let rubrics = (!args.no_html).then(|| args.rubrics.load()).transpose()?;
+    let rubrics = args.rubrics.load()?;
     batch::finish(
         &args.out,
-        rubrics.as_ref(),
+        &rubrics,
+        !args.no_html,
         args.redact || super::settings_redact(args.rubrics.config.as_deref())?,
     )?;
     eprintln!(

@@ -25,7 +25,7 @@ pub struct ReportArgs {
     /// Column headers in Chinese or English.
     #[arg(long, value_enum, default_value = "zh")]
     pub lang: Lang,
-    /// Rubric sheets: the rollup has a column per item of each.
+    /// Rubric sheets (the rollup has a column per item of each) and the settings file.
     #[command(flatten)]
     pub rubrics: super::RubricArgs,
     /// Also compute this monthly 考核 scorecard (scorecards/NAME.toml, e.g. 002), written beside
@@ -43,7 +43,7 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let results = crate::store::results::load(&args.out)?;
     let rubrics = args.rubrics.load()?;
-    let mut df = rollup::rollup(&results, Some(&rubrics), args.month.as_deref())?;
+    let mut df = rollup::rollup(&results, &rubrics, args.month.as_deref())?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
         .map_err(|e| anyhow::anyhow!(e))?
     {
@@ -52,11 +52,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = &args.scorecard {
         use crate::report::scorecard;
         let settings = crate::settings::Settings::find(args.rubrics.config.as_deref())?;
-        let dir = settings.folder(
+        let folder = settings.folder(
             args.scorecards.as_deref(),
             crate::settings::Folder::Scorecards,
         )?;
-        let card = scorecard::Scorecard::load(&dir.path, name)?;
+        let card = scorecard::Scorecard::load(&folder.path, name)?;
         let events = match &args.events {
             Some(path) => scorecard::read_events(path, &card)?,
             None => Vec::new(),

@@ -66,6 +66,10 @@ pub struct RunArgs {
     /// (otherwise that call is an error naming both).
     #[arg(long)]
     pub replace: bool,
+    /// Hash every recording again (by default a file whose size, modification time and inode
+    /// are unchanged keeps the hash it had, so a rerun opens no recording).
+    #[arg(long)]
+    pub verify_audio: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -97,7 +101,7 @@ impl OutputArgs {
         rubrics: &crate::score::Rubrics,
     ) -> anyhow::Result<()> {
         let redact = self.redact || super::settings_redact(config.config.as_deref())?;
-        batch::finish(out, (!self.no_html).then_some(rubrics), redact)?;
+        batch::finish(out, rubrics, !self.no_html, redact)?;
         Ok(())
     }
 
@@ -135,6 +139,9 @@ pub struct RescoreArgs {
     /// Output folder of an earlier run.
     #[arg(long)]
     pub out: PathBuf,
+    /// Calls scored in parallel [default: one per core].
+    #[arg(long)]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -163,6 +170,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         shard,
         retry_failed: args.retry_failed,
         replace: args.replace,
+        verify_audio: args.verify_audio,
         interrupt: Interrupt::install(),
         ..args.output.options()
     };
@@ -182,6 +190,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(args.output.summary(&summary, args.max_failed))
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn name_pattern(args: &RunArgs) -> anyhow::Result<NamePattern> {
     let offset: chrono::FixedOffset = args
         .utc_offset
@@ -198,7 +210,11 @@ fn name_pattern(args: &RunArgs) -> anyhow::Result<NamePattern> {
 pub fn rescore(args: RescoreArgs) -> anyhow::Result<ExitCode> {
     let _lock = batch::lock(&args.out)?;
     let pipeline = args.config.pipeline(None)?;
-    let mut summary = batch::rescore(&pipeline, &args.out, &args.output.options())?;
+    let opts = RunOptions {
+        jobs: args.jobs.unwrap_or_else(cores),
+        ..args.output.options()
+    };
+    let mut summary = batch::rescore(&pipeline, &args.out, &opts)?;
     summary.model_loaded = pipeline
         .model_loaded
         .load(std::sync::atomic::Ordering::Relaxed);

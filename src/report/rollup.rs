@@ -5,6 +5,7 @@
 //! Months are taken in the call's own local time (the offset in `started_at`), because that is
 //! the month the centre books the call in.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -51,37 +52,7 @@ struct RubricColumns {
 }
 
 impl RubricColumns {
-    /// From the rubric; without one (a folder scored elsewhere), from what the results show:
-    /// each sheet's items that lost points, named by sheet and id, and the lexicons of the
-    /// agent hits that were evidence for a deduction.
-    fn of(rubrics: Option<&Rubrics>, results: &[CallResult]) -> RubricColumns {
-        match rubrics {
-            Some(r) => RubricColumns::from_rubrics(r),
-            None => RubricColumns::from_results(results),
-        }
-    }
-
-    fn from_results(results: &[CallResult]) -> RubricColumns {
-        let mut items: Vec<(String, String, String)> = Vec::new();
-        let mut categories: Vec<String> = Vec::new();
-        for r in results {
-            for d in r.deductions.iter().filter(|d| d.points > 0.0) {
-                let key = (r.rubric.clone(), d.item.clone(), format!("第{}项", d.item));
-                if !items.contains(&key) {
-                    items.push(key);
-                }
-                for h in d.evidence.iter().filter_map(|&i| r.hits.get(i)) {
-                    if h.role == Role::Agent && !categories.contains(&h.category) {
-                        categories.push(h.category.clone());
-                    }
-                }
-            }
-        }
-        items.sort();
-        RubricColumns { items, categories }
-    }
-
-    fn from_rubrics(rubrics: &Rubrics) -> RubricColumns {
+    fn of(rubrics: &Rubrics) -> RubricColumns {
         let mut items = Vec::new();
         let mut categories: Vec<String> = Vec::new();
         for sheet in &rubrics.sheets {
@@ -278,10 +249,10 @@ fn aggregate(lf: LazyFrame, keys: &[&str], counted: &[String]) -> LazyFrame {
 /// `rubrics`: agent hits per charged lexicon, then calls deducted per sheet item.
 pub fn rollup(
     results: &[CallResult],
-    rubrics: Option<&Rubrics>,
+    rubrics: &Rubrics,
     month: Option<&str>,
 ) -> PolarsResult<DataFrame> {
-    let cols_of = RubricColumns::of(rubrics, results);
+    let cols_of = RubricColumns::of(rubrics);
     let counted: Vec<String> = cols_of
         .categories
         .iter()
@@ -366,33 +337,74 @@ pub fn write_table(
                 Format::Xlsx => "xlsx",
             }
         ));
-        let tmp = path.with_extension("tmp");
         let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
         match f {
             Format::Csv => {
-                let mut file = std::fs::File::create(&tmp).map_err(|e| fail(&e))?;
-                std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())
-                    .map_err(|e| fail(&e))?;
-                CsvWriter::new(&mut file)
-                    .with_float_precision(Some(2))
-                    .finish(headers)
-                    .map_err(|e| fail(&e))?;
+                let mut safe = spreadsheet_safe(headers).map_err(|e| fail(&e))?;
+                crate::util::write_atomic_with(&path, |w| {
+                    w.write_all("\u{feff}".as_bytes())?;
+                    CsvWriter::new(w)
+                        .with_float_precision(Some(2))
+                        .finish(&mut safe)
+                        .map_err(std::io::Error::other)
+                })
+                .map_err(|e| fail(&e))?;
             }
-            Format::Parquet => {
-                let file = std::fs::File::create(&tmp).map_err(|e| fail(&e))?;
-                ParquetWriter::new(file)
+            Format::Parquet => crate::util::write_atomic_with(&path, |w| {
+                ParquetWriter::new(w)
                     .finish(headers)
-                    .map_err(|e| fail(&e))?;
+                    .map(drop)
+                    .map_err(std::io::Error::other)
+            })
+            .map_err(|e| fail(&e))?,
+            Format::Xlsx => {
+                let bytes = xlsx_bytes(headers).map_err(|e| fail(&e))?;
+                crate::util::write_atomic(&path, &bytes).map_err(|e| fail(&e))?;
             }
-            Format::Xlsx => write_xlsx(&tmp, headers).map_err(|e| fail(&e))?,
         }
-        std::fs::rename(&tmp, &path).map_err(|e| fail(&e))?;
         written.push(path);
     }
     Ok(written)
 }
 
-fn write_xlsx(path: &Path, df: &DataFrame) -> Result<(), String> {
+/// The table with every text cell that Excel or WPS would run as a formula defused: manifest
+/// columns such as the team come from outside.
+fn spreadsheet_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut safe = df.clone();
+    for col in df.columns() {
+        if col.dtype() != &DataType::String {
+            continue;
+        }
+        let cleaned: StringChunked = col
+            .str()?
+            .iter()
+            .map(|v| v.map(|s| crate::util::spreadsheet_cell(s).into_owned()))
+            .collect();
+        safe.replace(
+            col.name(),
+            cleaned.with_name(col.name().clone()).into_column(),
+        )?;
+    }
+    Ok(safe)
+}
+
+/// Longest text an XLSX cell holds; longer text is cut with a marker instead of failing the
+/// whole rollup.
+const XLSX_CELL_MAX: usize = 32_767;
+
+fn xlsx_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    const MARK: &str = "…（已截断）";
+    if s.chars().count() <= XLSX_CELL_MAX {
+        return s.into();
+    }
+    let kept: String = s
+        .chars()
+        .take(XLSX_CELL_MAX - MARK.chars().count())
+        .collect();
+    (kept + MARK).into()
+}
+
+fn xlsx_bytes(df: &DataFrame) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format as XFormat, Workbook};
     let mut book = Workbook::new();
     let bold = XFormat::new().set_bold();
@@ -444,8 +456,10 @@ fn write_xlsx(path: &Path, df: &DataFrame) -> Result<(), String> {
                 let c = c as u16;
                 match v {
                     AnyValue::Null => Ok(()),
-                    AnyValue::String(s) => sheet.write_string(row, c, s).map(|_| ()),
-                    AnyValue::StringOwned(s) => sheet.write_string(row, c, s.as_str()).map(|_| ()),
+                    AnyValue::String(s) => sheet.write_string(row, c, xlsx_cell(s)).map(|_| ()),
+                    AnyValue::StringOwned(s) => sheet
+                        .write_string(row, c, xlsx_cell(s.as_str()))
+                        .map(|_| ()),
                     other => match other.extract::<f64>() {
                         Some(n) => sheet
                             .write_number_with_format(row, c, n, &number)
@@ -463,7 +477,7 @@ fn write_xlsx(path: &Path, df: &DataFrame) -> Result<(), String> {
             .set_name("空")
             .map_err(|e| e.to_string())?;
     }
-    book.save(path).map_err(|e| e.to_string())
+    book.save_to_buffer().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -514,7 +528,7 @@ mod tests {
             result("c2", "营销", "5"),
             result("c3", "营销", "5"),
         ];
-        let df = rollup(&results, Some(&rubrics), None).expect("rollup");
+        let df = rollup(&results, &rubrics, None).expect("rollup");
         let agent_row = |c: &str| {
             df.column(c)
                 .expect(c)
@@ -537,16 +551,27 @@ mod tests {
         assert_eq!(header("禁语_反问", Lang::Zh), "禁语·反问");
         assert_eq!(header("avg_score", Lang::Zh), "平均得分");
         assert_eq!(header("avg_score", Lang::En), "avg_score");
-        // Without the rubric the sheets still never share a column.
-        let df = rollup(&results, None, None).expect("rollup");
-        let row = |c: &str| {
-            df.column(c)
-                .expect(c)
-                .get(0)
-                .expect("row")
-                .extract::<i64>()
-                .expect("count")
-        };
-        assert_eq!((row("客服·5·第5项"), row("营销·5·第5项")), (1, 2));
+    }
+
+    /// A manifest value that Excel or WPS would run as a formula reaches the CSV defused, and
+    /// an over-long one is cut in the XLSX instead of failing the rollup.
+    #[test]
+    fn hostile_and_huge_cells_are_written_safely() {
+        let rubrics = Rubrics::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rubrics"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut hostile = result("c1", "客服", "5");
+        hostile.agent_id = "=HYPERLINK(\"http://x\",\"y\")".into();
+        let mut huge = result("c2", "客服", "5");
+        huge.agent_id = "长".repeat(40_000);
+        let mut df = rollup(&[hostile, huge], &rubrics, None).expect("rollup");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let written = write_table(dir.path(), "rollup", &mut df, &[Format::Csv, Format::Xlsx])
+            .expect("written");
+        let csv = std::fs::read_to_string(&written[0]).expect("csv");
+        assert!(csv.contains("'=HYPERLINK"), "{csv}");
+        for unsafe_start in [",=HYPERLINK", "\"=HYPERLINK", "\n=HYPERLINK"] {
+            assert!(!csv.contains(unsafe_start), "{csv}");
+        }
+        assert!(written[1].metadata().expect("xlsx").len() > 0);
     }
 }

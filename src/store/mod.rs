@@ -48,7 +48,7 @@ pub struct StoredTranscript {
 #[derive(Clone, Debug)]
 pub struct StoredCall {
     pub meta: CallMeta,
-    pub transcript_key: Option<String>,
+    pub keys: Keys,
     pub result: CallResult,
 }
 
@@ -107,6 +107,11 @@ impl Store {
              CREATE TABLE IF NOT EXISTS attempts (
                  call_id TEXT PRIMARY KEY,
                  attempt_key TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS audio_hashes (
+                 path TEXT PRIMARY KEY,
+                 stamp TEXT NOT NULL,
+                 sha256 TEXT NOT NULL
              );",
         )
         .map_err(err)?;
@@ -199,16 +204,72 @@ impl Store {
             crate::score::Status::Ok => "ok",
             crate::score::Status::Error => "error",
         };
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-        tx.execute(
-            "INSERT OR REPLACE INTO results (call_id, input_key, transcript_key, meta, result, status, identity)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![meta.call_id, keys.input, keys.transcript, meta_json, result_json, status, keys.identity],
-        )
-        .map_err(|e| self.err(e))?;
-        tx.execute("DELETE FROM attempts WHERE call_id = ?1", [&meta.call_id])
+        self.atomically(|| {
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO results (call_id, input_key, transcript_key, meta, result, status, identity)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![meta.call_id, keys.input, keys.transcript, meta_json, result_json, status, keys.identity],
+                )
+                .map_err(|e| self.err(e))?;
+            self.conn
+                .execute("DELETE FROM attempts WHERE call_id = ?1", [&meta.call_id])
+                .map_err(|e| self.err(e))?;
+            Ok(())
+        })
+    }
+
+    /// Stores many results at once: a re-score of a month writes in batches, and a process
+    /// killed mid-way leaves each batch whole or absent.
+    pub fn put_results(&self, rows: &[(CallMeta, Keys, CallResult)]) -> Result<(), StoreError> {
+        self.atomically(|| {
+            rows.iter()
+                .try_for_each(|(meta, keys, result)| self.put_result(meta, keys, result))
+        })
+    }
+
+    /// Runs `f` as one unit: a savepoint, which is a transaction of its own outside one and a
+    /// nested unit inside one, so `put_result` is atomic alone and inside `put_results`.
+    fn atomically<T>(&self, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.conn
+            .execute_batch("SAVEPOINT unit")
             .map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))
+        match f() {
+            Ok(v) => {
+                self.conn
+                    .execute_batch("RELEASE unit")
+                    .map_err(|e| self.err(e))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit");
+                Err(e)
+            }
+        }
+    }
+
+    /// The sha256 remembered for the recording at `path`, if the file's `stamp` (size,
+    /// modification time, inode) is still the one it was hashed with.
+    pub fn known_sha(&self, path: &str, stamp: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT sha256 FROM audio_hashes WHERE path = ?1 AND stamp = ?2",
+                [path, stamp],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Remembers a recording's sha256 under its path and stamp.
+    pub fn remember_sha(&self, path: &str, stamp: &str, sha256: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO audio_hashes (path, stamp, sha256) VALUES (?1, ?2, ?3)",
+                [path, stamp, sha256],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     /// The identity and status of the call's stored result, if any.
@@ -287,18 +348,22 @@ impl Store {
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
-            .prepare("SELECT meta, transcript_key, result FROM results ORDER BY call_id")
+            .prepare(
+                "SELECT meta, input_key, transcript_key, identity, result FROM results ORDER BY call_id",
+            )
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let (meta, transcript_key, result): (String, Option<String>, String) = (
-                r.get(0).map_err(|e| self.err(e))?,
-                r.get(1).map_err(|e| self.err(e))?,
-                r.get(2).map_err(|e| self.err(e))?,
-            );
+            let get = |i| r.get::<_, Option<String>>(i).map_err(|e| self.err(e));
+            let (meta, result) = (get(0)?.unwrap_or_default(), get(4)?.unwrap_or_default());
+            let keys = Keys {
+                input: get(1)?.unwrap_or_default(),
+                transcript: get(2)?,
+                identity: get(3)?,
+            };
             each(StoredCall {
                 meta: serde_json::from_str(&meta).map_err(|e| self.corrupt(e))?,
-                transcript_key,
+                keys,
                 result: serde_json::from_str(&result).map_err(|e| self.corrupt(e))?,
             })?;
         }
@@ -392,5 +457,40 @@ mod tests {
         // A second connection (another worker) sees it.
         let other = Store::open(dir.path()).expect("open again");
         assert!(other.transcript("k").expect("read").is_some());
+    }
+
+    #[test]
+    fn a_failing_batch_stores_nothing_of_itself() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let meta = |id: &str| CallMeta {
+            call_id: id.into(),
+            audio: PathBuf::new(),
+            agent_id: "A1".into(),
+            started_at: "2026-10-13T14:20:00+08:00".parse().expect("time"),
+            direction: crate::Direction::Inbound,
+            agent_channel: crate::AgentChannel::Left,
+            extra: Default::default(),
+        };
+        let row = |id: &str| (meta(id), Keys::input("k"), CallResult::for_call(&meta(id)));
+        store
+            .put_results(&[row("a"), row("b")])
+            .expect("a whole batch");
+        assert_eq!(store.count().expect("count"), 2);
+        // A batch whose second row cannot be stored leaves no trace of its first.
+        store
+            .conn
+            .execute_batch("CREATE TRIGGER no_d BEFORE INSERT ON results WHEN NEW.call_id = 'd' BEGIN SELECT RAISE(ABORT, 'refused'); END;")
+            .expect("trigger");
+        assert!(store.put_results(&[row("c"), row("d")]).is_err());
+        assert_eq!(store.count().expect("count"), 2);
+        store
+            .put_result(
+                &meta("e"),
+                &Keys::input("k"),
+                &CallResult::for_call(&meta("e")),
+            )
+            .expect("alone");
+        assert_eq!(store.count().expect("count"), 3);
     }
 }
