@@ -363,3 +363,50 @@ fn the_monthly_scorecard_is_written_beside_the_rollup() {
         "{stderr}"
     );
 }
+
+/// Reasons are Chinese by default; `--lang en` writes them in English with the same evidence.
+#[test]
+fn reasons_follow_lang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.jsonl");
+    let line = json!({"call_id": "L1", "agent_id": "A1", "started_at": "2026-11-18T14:00:00+08:00",
+        "direction": "inbound", "duration_ms": 12000,
+        "segments": [{"role": "agent", "start_ms": 6500, "end_ms": 9000, "text": "您好，客服中心，请问有什么可以帮您？"},
+                     {"role": "agent", "start_ms": 9500, "end_ms": 11000, "text": "祝您心情愉快，再见！"}]});
+    std::fs::write(&input, format!("{line}\n")).expect("write");
+    let reason = |lang: &str| {
+        let out = dir.path().join(lang);
+        let run = Command::cargo_bin("callqa")
+            .expect("callqa")
+            .args(["score", "--lang", lang, "--transcripts"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("score");
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let text = std::fs::read_to_string(out.join("calls.jsonl")).expect("calls.jsonl");
+        let r: Value = serde_json::from_str(text.lines().next().expect("a line")).expect("JSON");
+        let d = r["deductions"]
+            .as_array()
+            .expect("deductions")
+            .iter()
+            .find(|d| d["rule"] == "1.1")
+            .cloned()
+            .expect("1.1");
+        (
+            d["reason"].as_str().unwrap_or_default().to_string(),
+            d["words"].clone(),
+        )
+    };
+    let (zh, zh_words) = reason("zh");
+    let (en, en_words) = reason("en");
+    assert_eq!(zh, "开头语于 6.5 秒开始（时限 5.0 秒）");
+    assert_eq!(en, "开头语 began at 6.5 s (limit 5.0 s)");
+    assert_eq!(zh_words, en_words);
+}
