@@ -270,3 +270,143 @@ fn a_missing_config_folder_stops_the_run_with_exit_2() {
     );
     assert!(!dir.path().join("results/calls.jsonl").exists());
 }
+
+/// `callqa score` then `callqa report --scorecard 002 --events FILE`: the monthly 考核 sheet beside
+/// the rollup, one row per agent, with the events counted and a bad event named by its line.
+#[test]
+fn the_monthly_scorecard_is_written_beside_the_rollup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("calls.in.jsonl");
+    let line = |id: &str, agent: &str, text: &str| {
+        json!({"call_id": id, "agent_id": agent, "started_at": "2026-10-13T14:20:00+08:00",
+               "direction": "inbound", "duration_ms": 10000,
+               "segments": [{"role": "agent", "start_ms": 500, "end_ms": 4000, "text": text},
+                            {"role": "agent", "start_ms": 6000, "end_ms": 9000, "text": "祝您心情愉快，再见！"}]})
+        .to_string()
+    };
+    let lines = [
+        line("S1", "A1", "您好，客服中心，请问有什么可以帮您？"),
+        line("S2", "A2", "这是我们公司的规定。"),
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").expect("write");
+    let out = dir.path().join("results");
+    let scored = Command::cargo_bin("callqa")
+        .expect("callqa")
+        .args(["score", "--transcripts"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("score");
+    assert_eq!(
+        scored.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&scored.stderr)
+    );
+    let events = dir.path().join("events.csv");
+    std::fs::write(&events, "agent_id,date,event,points,reason\nA1,2026-06-01,入职,,\nA1,2026-10-08,紧急情况顶岗,,国庆顶岗\n").expect("events");
+    let report = |events: &Path| {
+        Command::cargo_bin("callqa")
+            .expect("callqa")
+            .args(["report", "--format", "csv", "--scorecard", "002", "--out"])
+            .arg(&out)
+            .arg("--events")
+            .arg(events)
+            .output()
+            .expect("report")
+    };
+    let ok = report(&events);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let csv = std::fs::read_to_string(out.join("rollup/scorecard-002.csv")).expect("scorecard csv");
+    let rows: Vec<Vec<&str>> = csv
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(|l| l.split(',').collect())
+        .collect();
+    let col = |name: &str| {
+        rows[0]
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("{name} in {:?}", rows[0]))
+    };
+    let a1 = rows
+        .iter()
+        .find(|r| r[col("坐席工号")] == "A1")
+        .expect("A1");
+    // 80 + 5 (顶岗), fifth month of employment: (85 − 80) × 10 = +50 元.
+    assert_eq!(
+        (a1[col("考核总分")], a1[col("等级")], a1[col("工资浮动元")]),
+        ("85.00", "B", "50.00")
+    );
+    let a2 = rows
+        .iter()
+        .find(|r| r[col("坐席工号")] == "A2")
+        .expect("A2");
+    assert_eq!(a2[col("质检差错通话")], "1", "{csv}");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "agent_id,date,event,points,reason\nA1,2026-10-08,组长调整,9,太好了\n",
+    )
+    .expect("bad events");
+    let refused = report(&bad);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        stderr.contains("bad.csv:2: 组长调整 allows -5…5 points"),
+        "{stderr}"
+    );
+}
+
+/// Reasons are Chinese by default; `--lang en` writes them in English with the same evidence.
+#[test]
+fn reasons_follow_lang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.jsonl");
+    let line = json!({"call_id": "L1", "agent_id": "A1", "started_at": "2026-11-18T14:00:00+08:00",
+        "direction": "inbound", "duration_ms": 12000,
+        "segments": [{"role": "agent", "start_ms": 6500, "end_ms": 9000, "text": "您好，客服中心，请问有什么可以帮您？"},
+                     {"role": "agent", "start_ms": 9500, "end_ms": 11000, "text": "祝您心情愉快，再见！"}]});
+    std::fs::write(&input, format!("{line}\n")).expect("write");
+    let reason = |lang: &str| {
+        let out = dir.path().join(lang);
+        let run = Command::cargo_bin("callqa")
+            .expect("callqa")
+            .args(["score", "--lang", lang, "--transcripts"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("score");
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let text = std::fs::read_to_string(out.join("calls.jsonl")).expect("calls.jsonl");
+        let r: Value = serde_json::from_str(text.lines().next().expect("a line")).expect("JSON");
+        let d = r["deductions"]
+            .as_array()
+            .expect("deductions")
+            .iter()
+            .find(|d| d["rule"] == "1.1")
+            .cloned()
+            .expect("1.1");
+        (
+            d["reason"].as_str().unwrap_or_default().to_string(),
+            d["words"].clone(),
+        )
+    };
+    let (zh, zh_words) = reason("zh");
+    let (en, en_words) = reason("en");
+    assert_eq!(zh, "开头语于 6.5 秒开始（时限 5.0 秒）");
+    assert_eq!(en, "开头语 began at 6.5 s (limit 5.0 s)");
+    assert_eq!(zh_words, en_words);
+}

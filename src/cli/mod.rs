@@ -89,6 +89,9 @@ pub struct ConfigArgs {
     /// Holiday calendar folder [default: settings, else shipped].
     #[arg(long)]
     pub calendar: Option<PathBuf>,
+    /// Language of deduction reasons and findings (the evidence's words and times are the same).
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: crate::score::Lang,
 }
 
 impl ConfigArgs {
@@ -122,6 +125,7 @@ impl ConfigArgs {
         if let Some(ms) = settings.file.dead_air_ms {
             pipeline.dead_air_ms = ms;
         }
+        pipeline.rubrics = std::mem::take(&mut pipeline.rubrics).with_lang(self.lang);
         Ok(pipeline)
     }
 }

@@ -15,7 +15,7 @@ mod rubric;
 use serde::{Deserialize, Serialize};
 
 pub use calendar::{Calendar, CalendarError, DayGreeting};
-pub use detect::{docs as detector_docs, similarity, Detector, DetectorDoc, Speaker};
+pub use detect::{docs as detector_docs, heard, similarity, Detector, DetectorDoc, Speaker};
 pub use rubric::{Check, Item, Modifier, Rubric, RubricError, Rubrics, Rule};
 
 use crate::{CallMeta, CallMetrics, Direction, Hit, Role, Transcript};

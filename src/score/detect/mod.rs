@@ -169,18 +169,21 @@ impl<'a> Call<'a> {
 /// known place (the opening, around a hold) that Whisper half-heard must not cost the agent
 /// points, and hearing it where it was not said only spares a deduction, so this is looser than
 /// the scanner's tolerance for 服务禁语: 您好 and 再见 as homophones, one confusable syllable
-/// from 3 syllables, any one syllable from 4 (请您收等 for 请您稍等, 劳动节快论 for 劳动节快乐).
-const EXPECTED: phonetic::Tolerance = phonetic::Tolerance {
+/// from 3 syllables, any one syllable inside from 4 (请您收等 for 请您稍等) and at an edge from 5
+/// (劳动节快论 for 劳动节快乐; at 4, 请您稍后 would pass for 请您稍等). Measured with
+/// `examples/expected_phrases.rs` on 7,137 real agent utterances: heard by sound without the
+/// characters 0.6 per 1,000 for 您好, 1.5 for 再见, 0 for 早上好 and the holiday greetings.
+pub const EXPECTED: phonetic::Tolerance = phonetic::Tolerance {
     homophone_min: 2,
     one_confusable_min: 3,
     one_any_min: 4,
-    one_any_edge_min: 4,
+    one_any_edge_min: 5,
     two_min: 6,
 };
 
 /// Whether `said` contains one of `phrases`, exactly or by sound ([`EXPECTED`]); a phrase may
 /// list alternatives as `a|b`.
-fn heard(said: &str, phrases: &[String]) -> bool {
+pub fn heard(said: &str, phrases: &[String]) -> bool {
     let norm = crate::text::normalized(said);
     phrases.iter().flat_map(|p| p.split('|')).any(|alt| {
         let alt_norm = crate::text::normalized(alt);

@@ -296,16 +296,27 @@ pub fn greeting_for_day(call: &Call<'_>, p: &GreetingForDay) -> Vec<Signal> {
     if let Some(day) = &day {
         let greeted = day.greetings.iter().any(|g| contains_part(&said, g));
         if !greeted {
+            // A greeting of the lexicon that is not the day's (国庆快乐 at 中秋) is named as
+            // the evidence: the agent greeted, wrongly.
+            let other = call.hits_in(&p.holiday_lexicon, Role::Agent, 0, until);
             let wanted = day.greetings.join("」或「");
+            let (zh, en) = match other.first() {
+                Some(&h) => (
+                    format!("，说的是「{}」", call.hits[h].text),
+                    format!(", said 「{}」", call.hits[h].text),
+                ),
+                None => (String::new(), String::new()),
+            };
             return vec![Signal::new(
                 call.say(
-                    format!("{}：开头语中没有节日问候「{wanted}」", day.occasion),
-                    format!("{}: no 「{wanted}」 in the opening", day.occasion),
+                    format!("{}：开头语中没有节日问候「{wanted}」{zh}", day.occasion),
+                    format!("{}: no 「{wanted}」 in the opening{en}", day.occasion),
                 ),
                 start,
                 end,
                 said,
-            )];
+            )
+            .evidence(other)];
         }
         if day.occasion != "周末" {
             return Vec::new();
@@ -743,6 +754,16 @@ mod tests {
                 0,
             ),
             (
+                "国庆's greeting on 元旦",
+                Scene::new(
+                    "2027-01-01T15:00:00+08:00",
+                    &[(A, 800, 3500, "国庆快乐！客服中心，请问有什么可以帮您？")],
+                )
+                .calendar(calendar())
+                .hit(A, "节日问候", 800, 1500, "国庆快乐"),
+                1,
+            ),
+            (
                 "元旦 morning, the prescribed holiday opening replaces 早上好",
                 Scene::new("2027-01-01T09:00:00+08:00", &[(A, 800, 3500, new_year)])
                     .calendar(calendar()),
@@ -760,6 +781,17 @@ mod tests {
             let got = scene.run("greeting_for_day", P);
             assert_eq!(got.len(), want, "{name}: {got:?}");
         }
+        let wrong = Scene::new(
+            "2027-01-01T15:00:00+08:00",
+            &[(A, 800, 3500, "国庆快乐！客服中心，请问有什么可以帮您？")],
+        )
+        .calendar(calendar())
+        .hit(A, "节日问候", 800, 1500, "国庆快乐")
+        .run("greeting_for_day", P);
+        assert!(
+            wrong[0].reason.ends_with("，说的是「国庆快乐」") && wrong[0].evidence == vec![0],
+            "{wrong:?}"
+        );
     }
 
     #[test]
