@@ -139,7 +139,7 @@ fn write_into(
     for (call, stem) in results.iter().zip(&stems) {
         let wanted = match opts.audio {
             AudioScope::All => true,
-            AudioScope::Flagged => flagged(call),
+            AudioScope::Flagged => call.needs_review(),
             AudioScope::None => false,
         };
         let audio = if call.audio.is_empty() {
@@ -234,10 +234,6 @@ fn role_label(role: Role) -> &'static str {
     }
 }
 
-fn flagged(c: &CallResult) -> bool {
-    c.status == Status::Error || !c.deductions.is_empty() || !c.findings.is_empty()
-}
-
 /// Rubric items a call is marked on: its deductions' items and its findings' rules' items.
 fn items(c: &CallResult) -> BTreeSet<String> {
     let item_of = |rule: &str| rule.split('.').next().unwrap_or(rule).to_string();
@@ -299,12 +295,12 @@ impl Page<'_> {
             let failed = |c: &CallResult| c.status == Status::Error;
             failed(y)
                 .cmp(&failed(x))
-                .then(flagged(y).cmp(&flagged(x)))
+                .then(y.needs_review().cmp(&x.needs_review()))
                 .then(x.score.total_cmp(&y.score))
                 .then(x.call_id.cmp(&y.call_id))
         });
         let mut h = head("质检报告", "assets");
-        let n_flagged = results.iter().filter(|c| flagged(c)).count();
+        let n_flagged = results.iter().filter(|c| c.needs_review()).count();
         let _ = write!(
             h,
             "<h1>质检报告 · Inspector report</h1><p>{} calls, {n_flagged} flagged \
@@ -334,7 +330,7 @@ impl Page<'_> {
                     self.t(c.error.as_deref().unwrap_or(""))
                 ),
             };
-            let class = match (flagged(c), c.status) {
+            let class = match (c.needs_review(), c.status) {
                 (_, Status::Error) => "flagged error",
                 (true, _) => "flagged",
                 _ => "",
@@ -358,7 +354,7 @@ impl Page<'_> {
                 nd = c.deductions.len(),
                 items = esc(&items.join(" ")),
                 cats = esc(&cats.join("|")),
-                fl = u8::from(flagged(c)),
+                fl = u8::from(c.needs_review()),
                 stem = esc(&stems[i]),
                 started = esc(&c.started_at.format("%Y-%m-%d %H:%M").to_string()),
                 cat_marks = cats
@@ -387,7 +383,7 @@ impl Page<'_> {
         for c in results {
             let r = rows.entry(&c.agent_id).or_default();
             r.calls += 1;
-            r.flagged += usize::from(flagged(c));
+            r.flagged += usize::from(c.needs_review());
             r.deductions += c.deductions.len();
             if c.status == Status::Ok {
                 r.scored += 1;

@@ -158,7 +158,7 @@ fn per_call(
         Column::new(
             "flagged".into(),
             rows.iter()
-                .map(|r| flag(!r.deductions.is_empty() || !r.findings.is_empty()))
+                .map(|r| flag(r.needs_review()))
                 .collect::<Vec<_>>(),
         ),
         Column::new(

@@ -157,6 +157,16 @@ pub struct CallResult {
 }
 
 impl CallResult {
+    /// Whether an inspector should look at this call: it failed, lost points, or holds a
+    /// finding with words to judge (a half-heard forbidden phrase, say). Checklist-style
+    /// findings that fire on nearly every call (2.1's missing surname) do not flag a call on
+    /// their own, or every call would be "flagged" and the queue would mean nothing.
+    pub fn needs_review(&self) -> bool {
+        self.status == Status::Error
+            || !self.deductions.is_empty()
+            || self.findings.iter().any(|f| !f.evidence.is_empty())
+    }
+
     /// A result carrying the call's metadata with nothing scored yet.
     pub fn for_call(meta: &CallMeta) -> CallResult {
         CallResult {
