@@ -326,7 +326,34 @@ fn unreadable_audio_still_gives_a_page_and_exit_1() {
         stderr.contains("20261014-0001: missing/recording.wav"),
         "{stderr}"
     );
-    assert!(page_of(&dir.path().join("report"), "20261014-0001").contains("No audio"));
+    assert!(page_of(&dir.path().join("report"), "20261014-0001").contains("无录音"));
+}
+
+/// The report speaks Chinese to inspectors, English when asked, and says how each hit matched.
+#[test]
+fn the_report_is_chinese_by_default_and_english_on_request() {
+    let mut call = bad_call();
+    call.hits[0].text = "不是跟你说了嘛".into();
+    let mut value = serde_json::to_value(&call).expect("json");
+    value["hits"][0]["match"] = json!("near");
+    value["hits"][0]["similarity"] = json!(0.9);
+    let call: CallResult = serde_json::from_value(value).expect("call");
+    let dir = results_dir(&[call]);
+    for (lang, words) in [
+        ("zh", ["扣分", "转写", "近音 90%", "坐席汇总"]),
+        ("en", ["Deductions", "Transcript", "near 90%", "Agents"]),
+    ] {
+        callqa()
+            .args(["html", "--audio", "none", "--lang", lang, "--out"])
+            .arg(dir.path())
+            .assert()
+            .success();
+        let report = dir.path().join("report");
+        let pages = read(&report.join("index.html")) + &page_of(&report, "20261014-0001");
+        for w in words {
+            assert!(pages.contains(w), "{lang}: {w} missing");
+        }
+    }
 }
 
 fn clips_index(out: &Path) -> Vec<serde_json::Value> {

@@ -639,6 +639,7 @@ pub fn finish(out: &Path, rubrics: &Rubrics, html: bool, redact: bool) -> Result
     if html {
         let opts = crate::report::html::Options {
             redact,
+            lang: rubrics.lang,
             ..Default::default()
         };
         crate::report::html::write(out, &all, rubrics, &opts)?;

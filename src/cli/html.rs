@@ -22,6 +22,9 @@ pub struct HtmlArgs {
     pub audio: AudioScope,
     #[command(flatten)]
     pub rubrics: super::RubricArgs,
+    /// Language of the report's interface words.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: crate::score::Lang,
 }
 
 pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
@@ -30,6 +33,7 @@ pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
     let _lock = crate::batch::lock(&args.out)?;
     let rubrics = args.rubrics.load()?;
     let opts = Options {
+        lang: args.lang,
         redact: args.redact || super::settings_redact(args.rubrics.config.as_deref())?,
         audio: args.audio,
     };

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::files::{locate_audio, safe_stem, spoken_numbers, write_wav};
-use crate::score::{rule_text, Rubrics, Status};
+use crate::score::{rule_text, Lang, Rubrics, Status};
 use crate::text::redact::redact;
 use crate::util::write_atomic;
 use crate::{CallResult, Role};
@@ -36,6 +36,8 @@ pub struct Options {
     /// Replace phone, ID-card and bank-card numbers in every text, and leave the audio out.
     pub redact: bool,
     pub audio: AudioScope,
+    /// Language of the interface words (the transcript and rule texts are as they are).
+    pub lang: Lang,
 }
 
 /// Which call pages get a player. Each converted call costs a decode and 64 kB per second of
@@ -287,6 +289,29 @@ impl Page<'_> {
         esc(&self.text(s))
     }
 
+    /// An interface word in the report's language: Chinese for inspectors unless asked.
+    fn l<'w>(&self, zh: &'w str, en: &'w str) -> &'w str {
+        match self.opts.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// A table head row of interface words; `(class, zh, en, attributes)` per column.
+    fn head_row(&self, columns: &[(&str, &str, &str, &str)]) -> String {
+        let mut h = String::from("<thead><tr>");
+        for (class, zh, en, attrs) in columns {
+            let class = if class.is_empty() {
+                String::new()
+            } else {
+                format!(" class=\"{class}\"")
+            };
+            let _ = write!(h, "<th{class}{attrs}>{}</th>", self.l(zh, en));
+        }
+        h.push_str("</tr></thead><tbody>");
+        h
+    }
+
     fn index(&self, results: &[CallResult], stems: &[String]) -> String {
         let mut order: Vec<usize> = (0..results.len()).collect();
         order.sort_by(|&a, &b| {
@@ -301,32 +326,58 @@ impl Page<'_> {
         });
         let mut h = head("质检报告", "assets");
         let n_flagged = results.iter().filter(|c| c.needs_review()).count();
-        let _ = write!(
-            h,
-            "<h1>质检报告 · Inspector report</h1><p>{} calls, {n_flagged} flagged \
-             (deductions, findings or errors), shown first.</p>",
-            results.len()
-        );
+        let _ = match self.opts.lang {
+            Lang::Zh => write!(
+                h,
+                "<h1>质检报告</h1><p>共 {} 通电话，{n_flagged} 通待复核（扣分、需判断的发现或出错），排在最前。</p>",
+                results.len()
+            ),
+            Lang::En => write!(
+                h,
+                "<h1>Inspector report</h1><p>{} calls, {n_flagged} flagged \
+                 (deductions, findings to judge or errors), shown first.</p>",
+                results.len()
+            ),
+        };
         h.push_str(&self.agent_summary(results));
         h.push_str(&self.filters(results));
-        h.push_str(
-            "<table id=\"calls\"><thead><tr>\
-             <th class=\"sortable\" data-key=\"call\">Call</th>\
-             <th class=\"sortable\" data-key=\"agent\">Agent</th>\
-             <th class=\"sortable\" data-key=\"when\">Started</th>\
-             <th class=\"sortable\" data-key=\"direction\">Direction</th>\
-             <th class=\"sortable num\" data-key=\"score\" data-numeric>Score</th>\
-             <th class=\"sortable num\" data-key=\"deductions\" data-numeric>Deductions</th>\
-             <th>Items</th><th>Hit categories (服务禁语 …)</th><th>Status</th></tr></thead><tbody>\n",
-        );
+        h.push_str("<table id=\"calls\">");
+        h.push_str(&self.head_row(&[
+            ("sortable", "通话", "Call", " data-key=\"call\""),
+            ("sortable", "坐席", "Agent", " data-key=\"agent\""),
+            ("sortable", "开始时间", "Started", " data-key=\"when\""),
+            ("sortable", "方向", "Direction", " data-key=\"direction\""),
+            (
+                "sortable num",
+                "得分",
+                "Score",
+                " data-key=\"score\" data-numeric",
+            ),
+            (
+                "sortable num",
+                "扣分项",
+                "Deductions",
+                " data-key=\"deductions\" data-numeric",
+            ),
+            ("", "质检项", "Items", ""),
+            (
+                "",
+                "命中类别（服务禁语 …）",
+                "Hit categories (服务禁语 …)",
+                "",
+            ),
+            ("", "状态", "Status", ""),
+        ]));
+        h.push('\n');
         for &i in &order {
             let c = &results[i];
             let items: Vec<String> = items(c).into_iter().collect();
             let cats: Vec<&str> = categories(c).into_iter().collect();
             let status = match c.status {
-                Status::Ok => String::from("ok"),
+                Status::Ok => self.l("正常", "ok").to_string(),
                 Status::Error => format!(
-                    "<span class=\"bad\">error</span> {}",
+                    "<span class=\"bad\">{}</span> {}",
+                    self.l("出错", "error"),
                     self.t(c.error.as_deref().unwrap_or(""))
                 ),
             };
@@ -335,7 +386,7 @@ impl Page<'_> {
                 (true, _) => "flagged",
                 _ => "",
             };
-            let direction = direction_name(c);
+            let direction = direction_key(c);
             let _ = writeln!(
                 h,
                 "<tr class=\"{class}\" data-call=\"{call}\" data-agent=\"{agent}\" \
@@ -343,10 +394,11 @@ impl Page<'_> {
                  data-score=\"{score}\" data-deductions=\"{nd}\" data-items=\"{items}\" \
                  data-categories=\"{cats}\" data-flagged=\"{fl}\">\
                  <td><a href=\"calls/{stem}.html\">{call}</a></td><td>{agent}</td>\
-                 <td>{started}</td><td>{direction}</td><td class=\"num\">{score}/{max}</td>\
+                 <td>{started}</td><td>{shown_direction}</td><td class=\"num\">{score}/{max}</td>\
                  <td class=\"num\">{nd}</td><td>{items}</td><td>{cat_marks}</td><td>{status}</td></tr>",
                 call = self.t(&c.call_id),
                 agent = self.t(&c.agent_id),
+                shown_direction = self.direction_name(c),
                 when = esc(&c.started_at.to_rfc3339()),
                 date = c.started_at.format("%Y-%m-%d"),
                 score = c.score,
@@ -391,12 +443,18 @@ impl Page<'_> {
                 r.min = Some(r.min.map_or(c.score, |m: f64| m.min(c.score)));
             }
         }
-        let mut h = String::from(
-            "<h2>Agents</h2><table id=\"agents\"><thead><tr><th>Agent</th>\
-             <th class=\"num\">Calls</th><th class=\"num\">Mean score</th>\
-             <th class=\"num\">Lowest</th><th class=\"num\">Deductions</th>\
-             <th class=\"num\">Flagged</th></tr></thead><tbody>",
+        let mut h = format!(
+            "<h2>{}</h2><table id=\"agents\">",
+            self.l("坐席汇总", "Agents")
         );
+        h.push_str(&self.head_row(&[
+            ("", "坐席", "Agent", ""),
+            ("num", "通话数", "Calls", ""),
+            ("num", "平均分", "Mean score", ""),
+            ("num", "最低分", "Lowest", ""),
+            ("num", "扣分项", "Deductions", ""),
+            ("num", "待复核", "Flagged", ""),
+        ]));
         for (agent, r) in rows {
             let mean = if r.scored > 0 {
                 format!("{:.1}", r.sum / r.scored as f64)
@@ -419,9 +477,10 @@ impl Page<'_> {
     }
 
     fn filters(&self, results: &[CallResult]) -> String {
+        let all = self.l("全部", "all");
         let options = |id: &str, label: &str, values: BTreeSet<String>| {
             let mut s =
-                format!("<label>{label}<select id=\"{id}\"><option value=\"\">all</option>");
+                format!("<label>{label}<select id=\"{id}\"><option value=\"\">{all}</option>");
             for v in values {
                 let _ = write!(s, "<option value=\"{0}\">{1}</option>", esc(&v), self.t(&v));
             }
@@ -434,20 +493,34 @@ impl Page<'_> {
             .iter()
             .flat_map(|c| c.hits.iter().map(|h| h.category.clone()));
         format!(
-            "<h2>Calls (<span id=\"shown\">{}</span> shown)</h2><div class=\"filters\">{}{}\
-             <label>From<input id=\"f-from\" type=\"date\"></label>\
-             <label>To<input id=\"f-to\" type=\"date\"></label>\
-             <label>Score ≤<input id=\"f-score\" type=\"number\" step=\"any\"></label>\
-             {}{}<label>Flagged only<input id=\"f-flagged\" type=\"checkbox\"></label></div>",
+            "<h2>{calls} (<span id=\"shown\">{}</span> {shown})</h2><div class=\"filters\">{}{}\
+             <label>{from}<input id=\"f-from\" type=\"date\"></label>\
+             <label>{to}<input id=\"f-to\" type=\"date\"></label>\
+             <label>{score} ≤<input id=\"f-score\" type=\"number\" step=\"any\"></label>\
+             {}{}<label>{only}<input id=\"f-flagged\" type=\"checkbox\"></label></div>",
             results.len(),
-            options("f-agent", "Agent", agents.collect()),
+            options("f-agent", self.l("坐席", "Agent"), agents.collect()),
             options(
                 "f-direction",
-                "Direction",
+                self.l("方向", "Direction"),
                 ["inbound", "outbound"].map(String::from).into()
             ),
-            options("f-item", "Rubric item", all_items.collect()),
-            options("f-category", "Hit category", cats.collect()),
+            options(
+                "f-item",
+                self.l("质检项", "Rubric item"),
+                all_items.collect()
+            ),
+            options(
+                "f-category",
+                self.l("命中类别", "Hit category"),
+                cats.collect()
+            ),
+            calls = self.l("通话", "Calls"),
+            shown = self.l("通显示", "shown"),
+            from = self.l("从", "From"),
+            to = self.l("到", "To"),
+            score = self.l("得分", "Score"),
+            only = self.l("只看待复核", "Flagged only"),
         )
     }
 
@@ -455,36 +528,38 @@ impl Page<'_> {
         let mut h = head(&format!("{} · 质检", self.text(&c.call_id)), "../assets");
         let _ = write!(
             h,
-            "<p><a href=\"../index.html\">← all calls</a></p><h1>Call {}</h1>",
+            "<p><a href=\"../index.html\">← {}</a></p><h1>{} {}</h1>",
+            self.l("全部通话", "all calls"),
+            self.l("通话", "Call"),
             self.t(&c.call_id)
         );
         let m = &c.metrics;
         let mut meta = vec![
-            ("Agent", self.t(&c.agent_id)),
-            ("Started", esc(&c.started_at.to_rfc3339())),
-            ("Direction", direction_name(c).to_string()),
-            ("Sheet", self.t(&c.rubric)),
-            ("Duration", clock(c.duration_ms)),
-            ("Recording", self.t(&c.audio)),
+            (self.l("坐席", "Agent"), self.t(&c.agent_id)),
+            (self.l("开始时间", "Started"), esc(&c.started_at.to_rfc3339())),
+            (self.l("方向", "Direction"), self.direction_name(c).to_string()),
+            (self.l("评分表", "Sheet"), self.t(&c.rubric)),
+            (self.l("时长", "Duration"), clock(c.duration_ms)),
+            (self.l("录音", "Recording"), self.t(&c.audio)),
             (
-                "Score",
+                self.l("得分", "Score"),
                 format!(
                     "<b>{}</b> / {} (积分 {}, 罚款 {} 元)",
                     c.score, c.max_score, c.credits, c.fine_yuan
                 ),
             ),
             (
-                "Talk",
-                format!(
-                    "agent {}, customer {}, overlap {}, dead air {} (longest silence {}), \
-                     agent first speaks at {}",
-                    clock(m.agent_talk_ms),
-                    clock(m.customer_talk_ms),
-                    clock(m.overlap_ms),
-                    clock(m.dead_air_total_ms),
-                    clock(m.longest_silence_ms),
-                    m.first_agent_speech_ms.map_or("—".into(), clock)
-                ),
+                self.l("通话时间", "Talk"),
+                self.l(
+                    "坐席 {a}，客户 {c}，重叠 {o}，冷场 {d}（最长静默 {s}），坐席首次开口 {f}",
+                    "agent {a}, customer {c}, overlap {o}, dead air {d} (longest silence {s}), agent first speaks at {f}",
+                )
+                .replace("{a}", &clock(m.agent_talk_ms))
+                .replace("{c}", &clock(m.customer_talk_ms))
+                .replace("{o}", &clock(m.overlap_ms))
+                .replace("{d}", &clock(m.dead_air_total_ms))
+                .replace("{s}", &clock(m.longest_silence_ms))
+                .replace("{f}", &m.first_agent_speech_ms.map_or("—".into(), clock)),
             ),
         ];
         for (k, v) in &c.extra {
@@ -492,7 +567,7 @@ impl Page<'_> {
         }
         if c.status == Status::Error {
             meta.push((
-                "Error",
+                self.l("错误", "Error"),
                 format!(
                     "<span class=\"bad\">{}</span>",
                     self.t(c.error.as_deref().unwrap_or(""))
@@ -509,19 +584,34 @@ impl Page<'_> {
                 let _ = write!(
                     h,
                     "<div class=\"player\"><audio id=\"player\" controls preload=\"auto\" \
-                     src=\"../audio/{}.wav\"></audio><div class=\"muted\">Click a deduction, \
-                     hit or line to play from 2 s before it. Left: agent, right: customer.</div></div>",
-                    esc(stem)
+                     src=\"../audio/{}.wav\"></audio><div class=\"muted\">{}</div></div>",
+                    esc(stem),
+                    self.l(
+                        "点击扣分项、命中或任一句，从其前 2 秒开始播放。左声道：坐席，右声道：客户。",
+                        "Click a deduction, hit or line to play from 2 s before it. Left: agent, right: customer."
+                    )
                 );
             }
             Err(reason) => {
-                let _ = write!(h, "<p class=\"muted\">No audio: {}</p>", self.t(reason));
+                let _ = write!(
+                    h,
+                    "<p class=\"muted\">{}：{}</p>",
+                    self.l("无录音", "No audio"),
+                    self.t(reason)
+                );
             }
         }
         h.push_str(&self.deductions(c));
         h.push_str(&self.findings(c));
         if !c.manual.is_empty() {
-            h.push_str("<h2>Checklist (judge by listening)</h2><ul>");
+            let _ = write!(
+                h,
+                "<h2>{}</h2><ul>",
+                self.l(
+                    "人工检查项（请听录音判断）",
+                    "Checklist (judge by listening)"
+                )
+            );
             for item in &c.manual {
                 let _ = write!(h, "<li>☐ {}</li>", self.t(item));
             }
@@ -534,14 +624,20 @@ impl Page<'_> {
     }
 
     fn deductions(&self, c: &CallResult) -> String {
+        let title = self.l("扣分", "Deductions");
         if c.deductions.is_empty() {
-            return "<h2>Deductions</h2><p>None.</p>".into();
+            return format!("<h2>{title}</h2><p>{}</p>", self.l("无。", "None."));
         }
-        let mut h = String::from(
-            "<h2>Deductions</h2><table id=\"deductions\"><thead><tr><th>Item</th><th>Rule</th>\
-             <th>质检标准</th><th class=\"num\">Points</th><th>Reason</th><th>Evidence</th>\
-             <th>Time</th></tr></thead><tbody>",
-        );
+        let mut h = format!("<h2>{title}</h2><table id=\"deductions\">");
+        h.push_str(&self.head_row(&[
+            ("", "项", "Item", ""),
+            ("", "细则", "Rule", ""),
+            ("", "质检标准", "质检标准", ""),
+            ("num", "扣分", "Points", ""),
+            ("", "原因", "Reason", ""),
+            ("", "证据", "Evidence", ""),
+            ("", "时间", "Time", ""),
+        ]));
         for d in &c.deductions {
             let text = rule_text(self.rubrics, &c.rubric, &d.rule).unwrap_or("—");
             let _ = write!(
@@ -566,10 +662,17 @@ impl Page<'_> {
         if c.findings.is_empty() {
             return String::new();
         }
-        let mut h = String::from(
-            "<h2>Findings for review</h2><table id=\"findings\"><thead><tr><th>Rule</th>\
-             <th>质检标准</th><th>Reason</th><th>Evidence</th><th>Time</th></tr></thead><tbody>",
+        let mut h = format!(
+            "<h2>{}</h2><table id=\"findings\">",
+            self.l("待质检员判断", "Findings for review")
         );
+        h.push_str(&self.head_row(&[
+            ("", "细则", "Rule", ""),
+            ("", "质检标准", "质检标准", ""),
+            ("", "原因", "Reason", ""),
+            ("", "证据", "Evidence", ""),
+            ("", "时间", "Time", ""),
+        ]));
         for f in &c.findings {
             let text = rule_text(self.rubrics, &c.rubric, &f.rule).unwrap_or("—");
             let _ = write!(
@@ -610,15 +713,21 @@ impl Page<'_> {
         if c.hits.is_empty() {
             return String::new();
         }
-        let mut h = String::from(
-            "<h2>Hits</h2><table id=\"hits\"><thead><tr><th>Category</th><th>Entry</th>\
-             <th>Who</th><th>Words</th><th>Lexicon phrase</th><th>Time</th></tr></thead><tbody>",
-        );
+        let mut h = format!("<h2>{}</h2><table id=\"hits\">", self.l("命中", "Hits"));
+        h.push_str(&self.head_row(&[
+            ("", "类别", "Category", ""),
+            ("", "词条", "Entry", ""),
+            ("", "说话人", "Who", ""),
+            ("", "听到的话", "Words heard", ""),
+            ("", "词库短语", "Lexicon phrase", ""),
+            ("", "匹配", "Match", ""),
+            ("", "时间", "Time", ""),
+        ]));
         for hit in &c.hits {
             let _ = write!(
                 h,
                 "<tr class=\"seek\" data-seek-ms=\"{}\"><td><mark class=\"cat-{}\">{}</mark></td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 hit.start_ms,
                 self.colour(&hit.category),
                 esc(&hit.category),
@@ -626,6 +735,7 @@ impl Page<'_> {
                 role_label(hit.role),
                 self.t(&hit.text),
                 self.t(&hit.phrase),
+                self.match_kind(hit),
                 clock(hit.start_ms)
             );
         }
@@ -634,9 +744,12 @@ impl Page<'_> {
     }
 
     fn transcript(&self, c: &CallResult) -> String {
-        let mut h = String::from(
-            "<h2>Transcript</h2><div class=\"conv\" id=\"transcript\">\
-             <div class=\"head\">坐席 Agent</div><div class=\"head\">客户 Customer</div>",
+        let mut h = format!(
+            "<h2>{}</h2><div class=\"conv\" id=\"transcript\">\
+             <div class=\"head\">{}</div><div class=\"head\">{}</div>",
+            self.l("转写", "Transcript"),
+            self.l("坐席", "Agent"),
+            self.l("客户", "Customer"),
         );
         for seg in &c.segments {
             let _ = write!(
@@ -700,10 +813,35 @@ impl Page<'_> {
     }
 }
 
-fn direction_name(c: &CallResult) -> &'static str {
+/// The direction as the filter knows it.
+fn direction_key(c: &CallResult) -> &'static str {
     match c.direction {
         crate::Direction::Inbound => "inbound",
         crate::Direction::Outbound => "outbound",
+    }
+}
+
+impl Page<'_> {
+    fn direction_name(&self, c: &CallResult) -> &'static str {
+        match c.direction {
+            crate::Direction::Inbound => self.l("呼入", "inbound"),
+            crate::Direction::Outbound => self.l("外呼", "outbound"),
+        }
+    }
+
+    /// How a hit matched its lexicon phrase: exactly, by sound, or nearly (with similarity).
+    fn match_kind(&self, hit: &crate::Hit) -> String {
+        use crate::text::phonetic::MatchKind;
+        let kind = match hit.kind {
+            MatchKind::Exact => self.l("原字", "exact"),
+            MatchKind::Homophone => self.l("同音", "homophone"),
+            MatchKind::Near => self.l("近音", "near"),
+        };
+        if hit.kind == MatchKind::Exact {
+            kind.to_string()
+        } else {
+            format!("{kind} {:.0}%", hit.similarity * 100.0)
+        }
     }
 }
 
