@@ -6,7 +6,10 @@
 //! cs-text-dev set). Every `agent` utterance is scanned with every lexicon's phonetic matching
 //! on (whatever its `@phonetic` line says), and every 服务禁语 hit counts as a false hit: real
 //! helpdesk agents (almost) never say them. Then the dev set `fixtures/phonetic/devset.tsv` is
-//! scored per set and lexicon. Prints Markdown tables for the README.
+//! scored per set and lexicon. Prints Markdown tables for the README. Customer utterances are
+//! scanned too and their phonetic hits listed: customers do say rude things, so those are for
+//! reading, not counting. `CALLQA_TOLERANCE=h,c,a,e,t` (homophone, one confusable, one other
+//! inside, one other at an edge, two confusable; default 4,5,7,9,8) tries other thresholds.
 
 #[path = "../tests/devset/mod.rs"]
 mod devset;
@@ -14,7 +17,7 @@ mod devset;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use callqa::scan::{Lexicons, MatchKind, PhoneticMode, Scanner};
+use callqa::scan::{Lexicons, MatchKind, PhoneticMode, Scanner, Tolerance};
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1).map(PathBuf::from);
@@ -34,42 +37,110 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (Ok(phonetic), Ok(exact)) = (Scanner::new(&lex), Scanner::exact_only(&lex)) else {
+    let tolerance = match std::env::var("CALLQA_TOLERANCE") {
+        Ok(v) => match tolerance(&v) {
+            Some(t) => t,
+            None => {
+                eprintln!("CALLQA_TOLERANCE={v}: write five numbers, e.g. 4,5,7,9,8");
+                return ExitCode::from(2);
+            }
+        },
+        Err(_) => Tolerance::default(),
+    };
+    let built = (
+        Scanner::with_phonetic(&lex, Some(tolerance)),
+        Scanner::exact_only(&lex),
+    );
+    let (Ok(phonetic), Ok(exact)) = built else {
         eprintln!("{}: cannot build the scanner", lexicons.display());
         return ExitCode::from(2);
     };
-    let agents = match agent_utterances(&data) {
+    let (agents, customers) = match utterances(&data) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{}: {e} — pass the folder of *.jsonl files", data.display());
             return ExitCode::from(2);
         }
     };
+    println!("tolerance: {tolerance:?}\n");
     false_hits(&phonetic, &exact, &agents);
+    customer_hits(&phonetic, &customers);
     dev_set(&phonetic);
     ExitCode::SUCCESS
 }
 
-fn agent_utterances(dir: &Path) -> std::io::Result<Vec<String>> {
+fn tolerance(v: &str) -> Option<Tolerance> {
+    let n: Vec<usize> = v
+        .split(',')
+        .map(|x| x.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    let [homophone_min, one_confusable_min, one_any_min, one_any_edge_min, two_min] = n[..] else {
+        return None;
+    };
+    Some(Tolerance {
+        homophone_min,
+        one_confusable_min,
+        one_any_min,
+        one_any_edge_min,
+        two_min,
+    })
+}
+
+/// Agent and customer utterances of every `*.jsonl` of `dir`.
+fn utterances(dir: &Path) -> std::io::Result<(Vec<String>, Vec<String>)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
     files.sort();
-    let mut out = Vec::new();
+    let (mut agents, mut customers) = (Vec::new(), Vec::new());
     for f in files {
         for line in std::fs::read_to_string(&f)?.lines() {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue;
             };
-            if v["role"] == "agent" {
-                if let Some(t) = v["text"].as_str() {
-                    out.push(t.to_owned());
+            let Some(t) = v["text"].as_str() else {
+                continue;
+            };
+            match v["role"].as_str() {
+                Some("agent") => agents.push(t.to_owned()),
+                Some("customer") => customers.push(t.to_owned()),
+                _ => {}
+            }
+        }
+    }
+    Ok((agents, customers))
+}
+
+fn customer_hits(scanner: &Scanner, customers: &[String]) {
+    let mut lines = Vec::new();
+    let mut counts = [0usize; 3];
+    for t in customers {
+        for h in scanner.scan_text(t) {
+            if devset::FORBIDDEN.contains(&h.entry.category.as_str()) {
+                counts[h.kind as usize] += 1;
+                if h.kind != MatchKind::Exact {
+                    let words: String = t.chars().skip(h.start).take(h.end - h.start).collect();
+                    lines.push(format!(
+                        "  {} {} 「{words}」 ≈ 「{}」 in {t}",
+                        h.entry.rule,
+                        h.kind.as_str(),
+                        h.entry.phrase
+                    ));
                 }
             }
         }
     }
-    Ok(out)
+    println!(
+        "\n## 服务禁语 hits on {} customer utterances (customers may say them)\n\nexact {}, homophone {}, near {}",
+        customers.len(),
+        counts[0],
+        counts[1],
+        counts[2]
+    );
+    for l in lines {
+        println!("{l}");
+    }
 }
 
 fn false_hits(phonetic: &Scanner, exact: &Scanner, agents: &[String]) {

@@ -397,9 +397,16 @@ impl Scanner {
     pub fn scan_normalized(&self, norm: &str) -> Vec<NormMatch> {
         let mut kept = self.scan_exact(norm);
         if let Some(index) = &self.phonetic {
-            let mut sounds = SoundStream::default();
-            let found = index.find(norm, &mut sounds, &self.lexicons.entries);
-            self.merge_phonetic(&sounds, found, &mut kept);
+            // Transcripts are scanned a segment at a time: reuse one stream per thread.
+            thread_local! {
+                static SOUNDS: std::cell::RefCell<SoundStream> = Default::default();
+            }
+            SOUNDS.with_borrow_mut(|sounds| {
+                let found = index.find(norm, sounds, &self.lexicons.entries);
+                if !found.is_empty() {
+                    self.merge_phonetic(sounds, found, &mut kept);
+                }
+            });
         }
         kept
     }

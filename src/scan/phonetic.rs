@@ -2,10 +2,11 @@
 //!
 //! A window with at most `k` different syllables from a phrase contains at least one of `k + 1`
 //! pieces of the phrase unchanged (pigeonhole). So one automaton over the pieces' first
-//! readings, run over the text's first readings ([`SoundStream`], 2 bytes a char), finds every
+//! readings, run over the text's first readings ([`SoundStream`], one byte a char), finds every
 //! candidate; each is then compared syllable by syllable with every reading
-//! ([`Phrase::compare`]). Pieces are never fewer than two, so a polyphone read the other way in
-//! one half is still found through the other half.
+//! ([`Phrase::compare`]). A window whose text reads a polyphone the other way than its first
+//! reading is found only through a piece without that char: with one piece (short phrases) it
+//! is missed, which keeps the pieces long and the candidates few.
 //!
 //! Only literal entries of at least [`Tolerance::homophone_min`] syllables take part; regexes
 //! and proximity patterns are exact. A window whose characters are the entry itself is left to
@@ -16,7 +17,7 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
 
 use super::lexicon::{Entry, Pattern, PhoneticMode};
-use crate::text::phonetic::{encode_primary, Compared, Phrase, SoundStream, Tolerance};
+use crate::text::phonetic::{Compared, Phrase, SoundCodes, SoundStream, Tolerance};
 
 /// One compiled entry.
 #[derive(Debug)]
@@ -45,6 +46,7 @@ pub(crate) struct PhoneticIndex {
     /// `(phrase, offset of the piece in the phrase in chars)`.
     pieces: Vec<(u32, u32)>,
     phrases: Vec<Compiled>,
+    codes: SoundCodes,
     tol: Tolerance,
 }
 
@@ -82,17 +84,18 @@ impl PhoneticIndex {
         if phrases.is_empty() {
             return Ok(None);
         }
+        let codes = SoundCodes::new(phrases.iter().map(|c| c.phrase.as_str()));
         let mut words: Vec<Vec<u8>> = Vec::new();
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut refs: Vec<Vec<(u32, u32)>> = Vec::new();
         for (pi, c) in phrases.iter().enumerate() {
             let chars: Vec<(usize, char)> = c.phrase.as_str().char_indices().collect();
             let n = chars.len();
-            let parts = (tol.max_subs(n) + 1).max(2);
+            let parts = tol.max_subs(n) + 1;
             for k in 0..parts {
                 let (from, to) = (k * n / parts, (k + 1) * n / parts);
                 let end_byte = chars.get(to).map_or(c.phrase.as_str().len(), |c| c.0);
-                let bytes = encode_primary(&c.phrase.as_str()[chars[from].0..end_byte]);
+                let bytes = codes.encode(&c.phrase.as_str()[chars[from].0..end_byte]);
                 let id = *index.entry(bytes.clone()).or_insert_with(|| {
                     words.push(bytes);
                     refs.push(Vec::new());
@@ -104,6 +107,9 @@ impl PhoneticIndex {
         let ac = AhoCorasick::builder()
             .match_kind(AcMatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
+            // Pieces start with common syllables: a prefilter on first bytes would fire at
+            // nearly every char and only slow the search down.
+            .prefilter(false)
             .build(&words)?;
         let mut ranges = Vec::with_capacity(refs.len());
         let mut pieces = Vec::new();
@@ -117,6 +123,7 @@ impl PhoneticIndex {
             ranges,
             pieces,
             phrases,
+            codes,
             tol,
         }))
     }
@@ -129,11 +136,11 @@ impl PhoneticIndex {
         sounds: &mut SoundStream,
         entries: &[Entry],
     ) -> Vec<Candidate> {
-        sounds.fill(norm);
+        sounds.fill(norm, &self.codes);
         let chars = sounds.bytes.len() - 1;
         let mut out: Vec<Candidate> = Vec::new();
         for m in self.ac.find_overlapping_iter(sounds.stream.as_slice()) {
-            let piece_at = m.start() / 2;
+            let piece_at = m.start();
             let (a, b) = self.ranges[m.pattern().as_usize()];
             for &(pi, offset) in &self.pieces[a as usize..b as usize] {
                 let c = &self.phrases[pi as usize];

@@ -241,9 +241,9 @@ impl PinyinText {
     }
 }
 
-/// First readings of normalised text as 2 bytes a char (`1hhhhhhh 0lllllll`), so a byte
-/// automaton over syllable strings can only match at char boundaries; `bytes` maps each char
-/// back to its byte offset in the normalised text (plus the end).
+/// First readings of normalised text as one byte a char, through a code table that gives each
+/// syllable of interest its own byte (see [`SoundCodes`]); `bytes` maps each char back to its
+/// byte offset in the normalised text (plus the end).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SoundStream {
     pub(crate) stream: Vec<u8>,
@@ -251,11 +251,11 @@ pub(crate) struct SoundStream {
 }
 
 impl SoundStream {
-    pub(crate) fn fill(&mut self, norm: &str) {
+    pub(crate) fn fill(&mut self, norm: &str, codes: &SoundCodes) {
         let inv = inventory();
         self.stream.clear();
         self.bytes.clear();
-        self.stream.reserve(norm.len());
+        self.stream.reserve(norm.len() / 2);
         self.bytes.reserve(norm.len() / 2);
         for (b, c) in norm.char_indices() {
             let code = c as u32;
@@ -264,23 +264,42 @@ impl SoundStream {
             } else {
                 NONE
             };
-            self.stream.extend_from_slice(&encode(p));
+            self.stream.push(codes.0[p as usize]);
             self.bytes.push(b as u32);
         }
         self.bytes.push(norm.len() as u32);
     }
 }
 
-/// The stream bytes of a first reading.
-pub(crate) fn encode(primary: u16) -> [u8; 2] {
-    [0x80 | (primary >> 7) as u8, (primary & 0x7F) as u8]
-}
+/// One byte per first reading for a byte automaton: 0 for readings no phrase uses (they can
+/// never be part of a match), 1–254 for the first 254 readings phrases use, 255 shared by any
+/// further ones (a shared code only adds candidates, which are all verified). One byte a char
+/// keeps the automaton's states and steps half what two bytes would.
+#[derive(Clone, Debug)]
+pub(crate) struct SoundCodes(Vec<u8>);
 
-/// First reading of every char of `norm`, as the stream encodes them.
-pub(crate) fn encode_primary(norm: &str) -> Vec<u8> {
-    let mut s = SoundStream::default();
-    s.fill(norm);
-    s.stream
+impl SoundCodes {
+    /// Codes for the readings of every char of `phrases` (normalised).
+    pub(crate) fn new<'a>(phrases: impl IntoIterator<Item = &'a str>) -> SoundCodes {
+        let inv = inventory();
+        let mut table = vec![0u8; FIRST_SYLLABLE as usize + inv.names.len()];
+        let mut next = 1u16;
+        for c in phrases.into_iter().flat_map(str::chars) {
+            let p = inv.sym(c).primary as usize;
+            if p != NONE as usize && table[p] == 0 {
+                table[p] = next.min(255) as u8;
+                next += 1;
+            }
+        }
+        SoundCodes(table)
+    }
+
+    /// The stream bytes of normalised `text`.
+    pub(crate) fn encode(&self, text: &str) -> Vec<u8> {
+        let mut s = SoundStream::default();
+        s.fill(text, self);
+        s.stream
+    }
 }
 
 /// A phrase compiled to syllables.
@@ -538,6 +557,8 @@ const INITIAL_PAIRS: &[(&str, &str)] = &[
     ("s", "sh"),
     ("n", "l"),
     ("f", "h"),
+    ("f", "w"),
+    ("zh", "sh"),
     ("r", "l"),
     ("b", "p"),
     ("d", "t"),
@@ -557,12 +578,27 @@ const FINAL_PAIRS: &[(&str, &str)] = &[
     ("e", "eng"),
     ("e", "en"),
     ("ong", "eng"),
+    ("ang", "eng"),
+    ("uo", "ou"),
     ("i", "ü"),
     ("u", "ou"),
 ];
 
-/// Whole syllables seen swapped in Whisper's slips where both parts changed (听 → 拼).
-const SYLLABLE_PAIRS: &[(&str, &str)] = &[("ting", "pin")];
+/// Whole syllables seen swapped in Whisper's slips where both parts changed: 听 → 拼 in the
+/// issue's calls; the rest measured on speech-dev (lexicons/README.md). `yu ju qu xu jun` are
+/// ü syllables written with u.
+const SYLLABLE_PAIRS: &[(&str, &str)] = &[
+    ("ting", "pin"),
+    ("fang", "huang"),
+    ("fei", "hui"),
+    ("fa", "hua"),
+    ("hui", "wei"),
+    ("yu", "yi"),
+    ("ju", "ji"),
+    ("qu", "qi"),
+    ("xu", "xi"),
+    ("jun", "jin"),
+];
 
 /// Initials, longest first so `zh` wins over `z`.
 const INITIALS: &[&str] = &[
@@ -655,13 +691,16 @@ impl Inventory {
         }
     }
 
-    fn readings(&self, s: Sym) -> impl Iterator<Item = Syllable> + '_ {
-        let alts: &[u16] = match s.alt {
+    fn alts_of(&self, s: Sym) -> &[u16] {
+        match s.alt {
             0 => &[],
             a => &self.alts[a as usize - 1],
-        };
+        }
+    }
+
+    fn readings(&self, s: Sym) -> impl Iterator<Item = Syllable> + '_ {
         std::iter::once(s.primary)
-            .chain(alts.iter().copied())
+            .chain(self.alts_of(s).iter().copied())
             .filter(|&p| p >= FIRST_SYLLABLE)
             .map(Syllable)
     }
@@ -680,15 +719,21 @@ impl Inventory {
         if t.primary < FIRST_SYLLABLE || p.primary < FIRST_SYLLABLE {
             return Sound::Different;
         }
-        let (ta, pa) = (self.readings(t), self.readings(p));
-        let pa: Vec<Syllable> = pa.collect();
+        // Polyphones are rare: compare first readings before looking at other ones.
+        if t.alt == 0 && p.alt == 0 {
+            return if self.confusable(t.primary, p.primary) {
+                Sound::Confusable
+            } else {
+                Sound::Different
+            };
+        }
         let mut confusable = false;
-        for x in ta {
-            for y in &pa {
-                if x == *y {
+        for &x in std::iter::once(&t.primary).chain(self.alts_of(t)) {
+            for &y in std::iter::once(&p.primary).chain(self.alts_of(p)) {
+                if x == y {
                     return Sound::Same;
                 }
-                confusable |= self.confusable(x.0, y.0);
+                confusable |= self.confusable(x, y);
             }
         }
         if confusable {
