@@ -1,7 +1,9 @@
 //! Decoding: bytes of any supported container → per-role f32 tracks at 16 kHz.
 //!
-//! Symphonia demuxes and decodes; the channels are assigned to roles before resampling so a
-//! downmixed mono call is resampled once, not twice. Packets that fail to decode are skipped
+//! Symphonia demuxes and decodes, each packet is resampled to 16 kHz as it arrives (so the
+//! source-rate audio is never held whole), and the channels are then assigned to roles. MP4
+//! box tables are checked before Symphonia's reader sees them (`mp4`). What Symphonia refuses
+//! goes to FFmpeg when callqa is built with the `ffmpeg` feature. Packets that fail to decode are skipped
 //! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
 //! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
 //! malformed streams: WAV headers are checked for the values fuzzing found it panicking on
@@ -28,8 +30,8 @@ use symphonia_metadata::id3v2::Id3v2Reader;
 use super::{mp4, resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
 use crate::{AgentChannel, Role};
 
-/// Longest recording accepted: decoded samples are held in memory (a 4 h stereo 48 kHz call
-/// is about 5 GB of f32), and nothing a call recorder writes is that long on purpose.
+/// Longest recording accepted: the 16 kHz tracks are held in memory (a 4 h stereo call is
+/// 1.8 GB of f32), and nothing a call recorder writes is that long on purpose.
 const MAX_DURATION_MS: u64 = 4 * 3600 * 1000;
 
 /// What a caught decoder panic is reported as; regression tests look for it.
