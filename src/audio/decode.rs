@@ -1,7 +1,9 @@
 //! Decoding: bytes of any supported container → per-role f32 tracks at 16 kHz.
 //!
-//! Symphonia demuxes and decodes; the channels are assigned to roles before resampling so a
-//! downmixed mono call is resampled once, not twice. Packets that fail to decode are skipped
+//! Symphonia demuxes and decodes, each packet is resampled to 16 kHz as it arrives (so the
+//! source-rate audio is never held whole), and the channels are then assigned to roles. MP4
+//! box tables are checked before Symphonia's reader sees them (`mp4`). What Symphonia refuses
+//! goes to FFmpeg when callqa is built with the `ffmpeg` feature. Packets that fail to decode are skipped
 //! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
 //! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
 //! malformed streams: WAV headers are checked for the values fuzzing found it panicking on
@@ -28,8 +30,8 @@ use symphonia_metadata::id3v2::Id3v2Reader;
 use super::{mp4, resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
 use crate::{AgentChannel, Role};
 
-/// Longest recording accepted: decoded samples are held in memory (a 4 h stereo 48 kHz call
-/// is about 5 GB of f32), and nothing a call recorder writes is that long on purpose.
+/// Longest recording accepted: the 16 kHz tracks are held in memory (a 4 h stereo call is
+/// 1.8 GB of f32), and nothing a call recorder writes is that long on purpose.
 const MAX_DURATION_MS: u64 = 4 * 3600 * 1000;
 
 /// What a caught decoder panic is reported as; regression tests look for it.
@@ -77,8 +79,10 @@ pub fn decode_bytes(
     guarded(path, agent_channel, Box::new(Cursor::new(bytes)), false).map(|(audio, _)| audio)
 }
 
-/// [`decode`] plus remarks a user should see (truncation, ignored channel choice).
-pub(crate) fn decode_with_notes(
+/// [`decode`] plus remarks a user should see (truncation, damaged packets skipped, ignored
+/// channel choice), for the caller to show or store: the `tracing` warnings they also go to
+/// reach nobody unless a subscriber is installed.
+pub fn decode_with_notes(
     path: &Path,
     agent_channel: AgentChannel,
 ) -> Result<(Audio, Vec<String>), Error> {
@@ -152,11 +156,15 @@ fn quiet_panics_while_decoding() {
     });
 }
 
-/// Samples at the source rate, one `Vec` per channel.
+/// A decoded stream: what it was, and its channels (at [`SAMPLE_RATE`] once decoding is done;
+/// the FFmpeg fallback hands them over at the source rate).
 pub(super) struct Decoded {
     pub(super) container: String,
     pub(super) codec: String,
+    /// The source's rate and length in its own frames.
     pub(super) sample_rate: u32,
+    pub(super) source_frames: u64,
+    /// One `Vec` per source channel.
     pub(super) channels: Vec<Vec<f32>>,
     pub(super) notes: Vec<String>,
 }
@@ -172,8 +180,7 @@ fn decode_source(
         other => other?,
     };
     let mut notes = decoded.notes;
-    let frames = decoded.channels.first().map_or(0, Vec::len) as u64;
-    let duration_ms = frames * 1000 / u64::from(decoded.sample_rate);
+    let duration_ms = decoded.source_frames * 1000 / u64::from(decoded.sample_rate);
     let info = SourceInfo {
         container: decoded.container,
         codec: decoded.codec,
@@ -181,19 +188,11 @@ fn decode_source(
         channels: decoded.channels.len() as u16,
         duration_ms,
     };
+    // Downmixing after resampling gives the same samples (both are linear).
     let (roles, channels) = assign_roles(decoded.channels, agent_channel, &mut notes);
-    let resampled =
-        resample::to_16k(&channels, info.sample_rate).map_err(|reason| Error::Unsupported {
-            path: path.to_path_buf(),
-            reason: format!(
-                "cannot resample {} Hz to {SAMPLE_RATE} Hz: {reason}",
-                info.sample_rate
-            ),
-            hint: CONVERT_HINT,
-        })?;
     let tracks = roles
         .into_iter()
-        .zip(resampled)
+        .zip(channels)
         .map(|(role, samples)| Track { role, samples })
         .collect();
     for note in &notes {
@@ -219,7 +218,7 @@ fn refused_encoding(e: &Error) -> bool {
 /// fails too, Symphonia's refusal stands (with FFmpeg's reason added).
 #[cfg(feature = "ffmpeg")]
 fn fallback(path: &Path, refused: Error) -> Result<Decoded, Error> {
-    let decoded =
+    let mut decoded =
         super::ffmpeg::decode_file(path, MAX_DURATION_MS).map_err(|why| match refused {
             Error::Unsupported { path, reason, hint } => Error::Unsupported {
                 path,
@@ -230,7 +229,7 @@ fn fallback(path: &Path, refused: Error) -> Result<Decoded, Error> {
         })?;
     check_channels(path, decoded.channels.len())?;
     check_rate(path, decoded.sample_rate)?;
-    if decoded.channels.first().is_none_or(Vec::is_empty) {
+    if decoded.source_frames == 0 {
         return Err(Error::Empty {
             path: path.to_path_buf(),
             reason: format!(
@@ -239,6 +238,8 @@ fn fallback(path: &Path, refused: Error) -> Result<Decoded, Error> {
             ),
         });
     }
+    decoded.channels = resample::to_16k(&decoded.channels, decoded.sample_rate)
+        .map_err(|reason| cannot_resample(path, decoded.sample_rate, &reason))?;
     Ok(decoded)
 }
 
@@ -465,7 +466,11 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
             hint: CONVERT_HINT,
         })?;
 
-    let mut channels: Vec<Vec<f32>> = Vec::new();
+    // Resampled to 16 kHz packet by packet: the source-rate audio of a long call is never
+    // held whole (four hours of 48 kHz stereo would be 5.5 GB of f32).
+    let mut stream: Option<resample::Streaming> = None;
+    let mut n_channels_seen = 0usize;
+    let mut frames = 0u64;
     let mut sample_rate = params.sample_rate.unwrap_or(0);
     let mut sample_buf: Option<SampleBuffer<f32>> = None;
     let mut notes = Vec::new();
@@ -506,12 +511,16 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         bad_in_a_row = 0;
         let spec = *buf.spec();
         let n_channels = spec.channels.count();
-        if channels.is_empty() {
+        if stream.is_none() {
             check_channels(path, n_channels)?;
-            channels = vec![Vec::new(); n_channels];
             sample_rate = spec.rate;
             check_rate(path, sample_rate)?;
-        } else if n_channels != channels.len() || spec.rate != sample_rate {
+            stream = Some(
+                resample::Streaming::new(sample_rate, n_channels)
+                    .map_err(|reason| cannot_resample(path, sample_rate, &reason))?,
+            );
+            n_channels_seen = n_channels;
+        } else if n_channels != n_channels_seen || spec.rate != sample_rate {
             ended_early = Some("channel count or sample rate changes mid-stream".into());
             break;
         }
@@ -524,12 +533,16 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
             _ => sample_buf.insert(SampleBuffer::new(needed, spec)),
         };
         sb.copy_interleaved_ref(buf);
+        let Some(st) = stream.as_mut() else {
+            continue;
+        };
         for frame in sb.samples().chunks_exact(n_channels) {
-            for (ch, &s) in channels.iter_mut().zip(frame) {
-                ch.push(s);
-            }
+            st.push_frame(frame.iter().copied());
+            frames += 1;
         }
-        let decoded_ms = channels[0].len() as u64 * 1000 / u64::from(sample_rate.max(1));
+        st.process_ready()
+            .map_err(|reason| cannot_resample(path, sample_rate, &reason))?;
+        let decoded_ms = frames * 1000 / u64::from(sample_rate.max(1));
         if decoded_ms > MAX_DURATION_MS {
             return Err(Error::Unsupported {
                 path: path.to_path_buf(),
@@ -539,7 +552,6 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         }
     }
 
-    let frames = channels.first().map_or(0, Vec::len);
     if frames == 0 {
         return match ended_early {
             Some(reason) => Err(corrupt(format!("no audio could be decoded ({reason})"))),
@@ -552,11 +564,11 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
             }),
         };
     }
-    let got_ms = frames as u64 * 1000 / u64::from(sample_rate);
+    let got_ms = frames * 1000 / u64::from(sample_rate);
     if got_ms < MIN_AUDIO_MS {
         let promised = params
             .n_frames
-            .filter(|&n| n > frames as u64)
+            .filter(|&n| n > frames)
             .map(|n| {
                 format!(
                     "its header promises {} ms but ",
@@ -584,13 +596,28 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
     if bad_total > 0 {
         notes.push(format!("skipped {bad_total} damaged audio packets"));
     }
+    let channels = match stream {
+        Some(st) => st
+            .finish()
+            .map_err(|reason| cannot_resample(path, sample_rate, &reason))?,
+        None => Vec::new(),
+    };
     Ok(Decoded {
         container: container.to_string(),
         codec,
         sample_rate,
+        source_frames: frames,
         channels,
         notes,
     })
+}
+
+fn cannot_resample(path: &Path, rate: u32, reason: &str) -> Error {
+    Error::Unsupported {
+        path: path.to_path_buf(),
+        reason: format!("cannot resample {rate} Hz to {SAMPLE_RATE} Hz: {reason}"),
+        hint: CONVERT_HINT,
+    }
 }
 
 fn check_channels(path: &Path, n: usize) -> Result<(), Error> {

@@ -15,7 +15,7 @@ use ffmpeg_next as ff;
 use super::decode::Decoded;
 
 /// Decodes the first audio stream of the file at `path` at its own rate, one `Vec` per
-/// channel. `Err` says why FFmpeg could not.
+/// channel (the caller resamples). `Err` says why FFmpeg could not.
 pub(super) fn decode_file(path: &Path, max_ms: u64) -> Result<Decoded, String> {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
@@ -92,6 +92,7 @@ pub(super) fn decode_file(path: &Path, max_ms: u64) -> Result<Decoded, String> {
         container,
         codec,
         sample_rate: out.rate,
+        source_frames: out.channels.first().map_or(0, Vec::len) as u64,
         channels: out.channels,
         notes,
     })

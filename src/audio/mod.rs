@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::Role;
 
 pub use activity::{activity, VadConfig};
-pub use decode::{decode, decode_bytes};
+pub use decode::{decode, decode_bytes, decode_with_notes};
 pub use metrics::metrics;
 pub use probe::{probe, ProbeReport, TrackReport};
 
