@@ -98,7 +98,7 @@ fn html_and_clips_of_text_only_calls_exit_0() {
 }
 
 #[test]
-fn a_missing_model_stops_the_run_with_exit_2_and_one_line() {
+fn a_missing_or_unverified_model_stops_the_run_with_exit_2_and_one_line() {
     let env = TestEnv::new();
     let wav = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/good_inbound.wav");
     let manifest = format!(
@@ -108,23 +108,29 @@ fn a_missing_model_stops_the_run_with_exit_2_and_one_line() {
         wav.display()
     );
     env.write("calls.csv", &manifest);
-    let ran = env.callqa([
-        "run",
-        "--manifest",
-        "calls.csv",
-        "--out",
-        "res",
-        "--model",
-        "no/such/model.bin",
-    ]);
-    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
-    let lines: Vec<&str> = ran.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{}", ran.stderr);
-    assert!(
-        lines[0].contains("no/such/model.bin") && lines[0].contains("callqa model prepare"),
-        "{}",
-        ran.stderr
-    );
+    env.write("mine.bin", "not the model callqa builds");
+    for (model, says) in [
+        ("no/such/model.bin", "callqa model prepare"),
+        ("mine.bin", "--allow-unverified-model"),
+    ] {
+        let ran = env.callqa([
+            "run",
+            "--manifest",
+            "calls.csv",
+            "--out",
+            "res",
+            "--model",
+            model,
+        ]);
+        assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+        let lines: Vec<&str> = ran.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", ran.stderr);
+        assert!(
+            lines[0].contains(model) && lines[0].contains(says),
+            "{}",
+            ran.stderr
+        );
+    }
 }
 
 #[test]

@@ -87,7 +87,7 @@ pub mod model;
 mod transcribe;
 
 pub use convert::{convert, Ct2Model, Hparams, Precision, Summary as ConvertSummary};
-pub use model::{prepare, verify, ModelError, DEFAULT_MODEL};
+pub use model::{prepare, verify, ModelError};
 pub use transcribe::{to_simplified, Transcriber};
 
 /// Decoding choices. They are part of a transcript's cache key: change one and calls are
@@ -145,9 +145,14 @@ pub struct Model {
 }
 
 impl Model {
-    /// Verifies the file against `SHA256SUMS` beside it, then loads it once.
+    /// Verifies the file is one callqa built ([`model::KNOWN_MODELS`]), then loads it once.
     pub fn load(path: &std::path::Path) -> Result<Model, AsrError> {
-        let sha256 = model::verify(path)?;
+        Model::load_checked(path, false)
+    }
+
+    /// [`Model::load`], or any ggml Whisper file when `allow_unverified` (the user's own model).
+    pub fn load_checked(path: &std::path::Path, allow_unverified: bool) -> Result<Model, AsrError> {
+        let sha256 = model::verify(path, allow_unverified)?;
         silence_whisper_logs();
         let context = whisper_rs::WhisperContext::new_with_params(
             path,

@@ -50,9 +50,6 @@ pub const MODEL_FILES: [(&str, Precision); 2] = [
     ("ggml-base-q8_0.bin", Precision::Q8_0),
 ];
 
-/// The model file callqa uses unless told otherwise (see the README's Performance section).
-pub const DEFAULT_MODEL: &str = "models/ggml-base-q8_0.bin";
-
 /// Why preparing or verifying the model failed; each message says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -79,6 +76,8 @@ pub enum ModelError {
     Convert(#[from] convert::ConvertError),
     #[error("{path}: model not found; run `callqa model prepare` (or scripts/demo) to build it")]
     NotFound { path: PathBuf },
+    #[error("{path}: not a model this callqa built (sha256 {actual}); run `callqa model prepare` to build the verified one, or pass --allow-unverified-model to use your own")]
+    Unverified { path: PathBuf, actual: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
@@ -90,26 +89,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
 
 /// sha256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
-    let mut f = std::fs::File::open(path).map_err(io(path))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(io(path))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
-}
-
-/// Where prepared models are cached: `$CALLQA_CACHE/models`, else `$HOME/.cache/callqa/models`.
-pub fn default_cache() -> PathBuf {
-    let base = std::env::var_os("CALLQA_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/callqa")))
-        .unwrap_or_else(|| PathBuf::from(".callqa-cache"));
-    base.join("models")
+    crate::util::sha256_file(path).map_err(io(path))
 }
 
 /// What `prepare` did, for the user.
@@ -167,9 +147,7 @@ pub fn prepare(dir: &Path, cache: &Path, force: bool) -> Result<Prepared, ModelE
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    crate::util::write_atomic(path, bytes).map_err(io(path))
 }
 
 fn build(out: &Path, cache: &Path) -> Result<(), ModelError> {
@@ -293,34 +271,38 @@ pub fn verify_sums(dir: &Path) -> Result<Vec<(String, String)>, ModelError> {
     Ok(listed)
 }
 
-/// Checks a model file before use: it exists, and matches `SHA256SUMS` beside it when that
-/// lists it. Returns its sha256, which keys cached transcripts.
-pub fn verify(path: &Path) -> Result<String, ModelError> {
+/// The sha256 of the two files `callqa model prepare` builds. The conversion is byte-identical on
+/// every x86-64 CPU (portable `libm` in the mel filters), so these are the only model files a
+/// callqa of this version trusts; the checksums are in the binary, not beside the file, so a
+/// swapped file with a matching `SHA256SUMS` is still refused.
+pub const KNOWN_MODELS: [(&str, &str); 2] = [
+    (
+        "ggml-base.bin",
+        "c0db470711f9496ec80feedb59b0916f10a0c301218e7254a61e7d3d1890dc6d",
+    ),
+    (
+        "ggml-base-q8_0.bin",
+        "81cfccb75eb8eb4eecf9829be7448c60e3d4abcb5bdb0f00e2c8a726f7ae2f25",
+    ),
+];
+
+/// Checks a model file before use: it exists and is one of [`KNOWN_MODELS`], unless
+/// `allow_unverified` says the user brings their own. Returns its sha256, which keys cached
+/// transcripts.
+pub fn verify(path: &Path, allow_unverified: bool) -> Result<String, ModelError> {
     if !path.exists() {
         return Err(ModelError::NotFound {
             path: path.to_path_buf(),
         });
     }
     let actual = sha256_file(path)?;
-    let sums = path.parent().map(|d| d.join("SHA256SUMS"));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if let Some(text) = sums.and_then(|p| std::fs::read_to_string(p).ok()) {
-        if let Some(expected) = text
-            .lines()
-            .filter_map(|l| l.split_once("  "))
-            .find(|(_, n)| *n == name)
-            .map(|(s, _)| s)
-        {
-            if expected != actual {
-                return Err(ModelError::Checksum {
-                    path: path.to_path_buf(),
-                    expected: expected.into(),
-                    actual,
-                });
-            }
-        }
+    if allow_unverified || KNOWN_MODELS.iter().any(|(_, sha)| *sha == actual) {
+        return Ok(actual);
     }
-    Ok(actual)
+    Err(ModelError::Unverified {
+        path: path.to_path_buf(),
+        actual,
+    })
 }
 
 #[cfg(test)]
@@ -328,25 +310,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn corrupted_model_is_refused_with_a_checksum_error() {
+    fn only_the_models_callqa_builds_are_trusted_unless_allowed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let model = dir.path().join("ggml-base-q8_0.bin");
         std::fs::write(&model, b"weights").expect("write");
         let good = sha256_file(&model).expect("sha");
+        // A matching SHA256SUMS beside a swapped file does not make it trusted.
         std::fs::write(
             dir.path().join("SHA256SUMS"),
             format!("{good}  ggml-base-q8_0.bin\n"),
         )
         .expect("sums");
-        assert_eq!(verify(&model).expect("verified"), good);
-        std::fs::write(&model, b"weightz").expect("corrupt");
-        let err = verify(&model).expect_err("corrupt model must be refused");
+        let err = verify(&model, false).expect_err("unknown model must be refused");
         assert!(err.to_string().contains("callqa model prepare"), "{err}");
+        assert!(
+            err.to_string().contains("--allow-unverified-model"),
+            "{err}"
+        );
+        assert_eq!(verify(&model, true).expect("allowed"), good);
     }
 
     #[test]
     fn missing_model_tells_how_to_build_it() {
-        let err = verify(Path::new("models/nope.bin")).expect_err("missing");
+        let err = verify(Path::new("models/nope.bin"), true).expect_err("missing");
         assert!(err.to_string().contains("callqa model prepare"), "{err}");
     }
 }

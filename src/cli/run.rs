@@ -46,6 +46,9 @@ pub struct RunArgs {
     /// Calls processed in parallel [default: settings, else one per core].
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Use a model file that is not one of the two `callqa model prepare` builds.
+    #[arg(long)]
+    pub allow_unverified_model: bool,
     /// whisper.cpp threads per job.
     #[arg(long, default_value_t = 1)]
     pub asr_threads: usize,
@@ -159,6 +162,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let settings = args.config.settings()?;
     let mut pipeline = args.config.pipeline(args.model.as_deref())?;
     pipeline.asr.threads = args.asr_threads;
+    pipeline.allow_unverified_model = args.allow_unverified_model;
     if let Some(ms) = args.dead_air_ms {
         pipeline.dead_air_ms = ms;
     }

@@ -26,6 +26,9 @@ pub struct TranscribeArgs {
     /// Settings file [default: $CALLQA_CONFIG, else $XDG_CONFIG_HOME/callqa/callqa.toml].
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Use a model file that is not one of the two `callqa model prepare` builds.
+    #[arg(long)]
+    pub allow_unverified_model: bool,
     /// whisper.cpp threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
@@ -33,7 +36,8 @@ pub struct TranscribeArgs {
 
 pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     let settings = crate::settings::Settings::find(args.config.as_deref())?;
-    let model = Arc::new(Model::load(&settings.model(args.model.as_deref()).path)?);
+    let path = settings.model(args.model.as_deref()).path;
+    let model = Arc::new(Model::load_checked(&path, args.allow_unverified_model)?);
     let config = AsrConfig {
         threads: args.threads,
         ..AsrConfig::default()
