@@ -45,11 +45,15 @@ fn size_of(ty: i32, n: usize) -> usize {
 /// Each tensor's ggml type and dims (ne, innermost first), by name.
 type Tensors = BTreeMap<String, (i32, Vec<i32>)>;
 
+/// A file `callqa model prepare` wrote, where every callqa command looks for it
+/// (`CALLQA_MODEL_DIR`, as scripts/test sets it, else the user's data folder).
+fn prepared(name: &str) -> PathBuf {
+    callqa::settings::model_dir().join(name)
+}
+
 /// Reads a ggml Whisper file: hparams and every tensor.
 fn read_model(name: &str) -> (Vec<i32>, Tensors) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("models")
-        .join(name);
+    let path = prepared(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; run `callqa model prepare` (scripts/test does) to build the model",
@@ -147,19 +151,8 @@ fn conversion_is_byte_identical_to_the_reference_conversion() {
     // hold on every x86-64 CPU: the converter does no arithmetic whose result depends on the
     // CPU (pure-Rust log/exp for the mel filters, f16 and q8_0 rounding in plain f32; see
     // `src/asr/convert.rs`, whose unit tests compare the rounding with ggml's bit for bit).
-    for (name, reference) in [
-        (
-            "ggml-base.bin",
-            "c0db470711f9496ec80feedb59b0916f10a0c301218e7254a61e7d3d1890dc6d",
-        ),
-        (
-            "ggml-base-q8_0.bin",
-            "81cfccb75eb8eb4eecf9829be7448c60e3d4abcb5bdb0f00e2c8a726f7ae2f25",
-        ),
-    ] {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("models")
-            .join(name);
+    for (name, reference) in callqa::asr::model::KNOWN_MODELS {
+        let path = prepared(name);
         let sha = callqa::asr::model::sha256_file(&path).unwrap_or_else(|e| {
             panic!("{e}; run `callqa model prepare` (scripts/test does) to build the model")
         });
