@@ -17,6 +17,9 @@ use symphonia::core::io::MediaSource;
 /// The index boxes of one file are read into memory; no real index comes near this.
 const MAX_INDEX_BOX: u64 = 256 << 20;
 
+/// No file is larger than this (1 PiB); a larger length is a lie that overflows positions.
+const MAX_BOX: u64 = 1 << 50;
+
 /// Boxes holding only other boxes, as Symphonia descends into them.
 const CONTAINERS: [&[u8; 4]; 11] = [
     b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"mvex", b"moof", b"traf", b"udta",
@@ -44,6 +47,14 @@ pub(super) fn check(source: &mut dyn MediaSource) -> Result<(), String> {
             break;
         };
         let name = b.kind;
+        if b.len > MAX_BOX {
+            // Symphonia adds box lengths to stream positions unchecked.
+            return Err(format!(
+                "its {} box claims {} bytes, an impossible size",
+                show(&name),
+                b.len
+            ));
+        }
         if SKIPPED_TOP_LEVEL.contains(&&name) {
             pos = pos.saturating_add(b.len);
             continue;
@@ -386,6 +397,18 @@ mod tests {
         mdat[0..4].copy_from_slice(&10_000u32.to_be_bytes());
         f.extend(mdat);
         run(f).expect("mdat may run past the end");
+    }
+
+    /// Found by the decode_mp4 fuzzer: a 64-bit mdat length of 2^64 - 1 overflowed
+    /// Symphonia's position arithmetic.
+    #[test]
+    fn an_impossible_64_bit_box_length_is_refused() {
+        let mut f = boxed(b"ftyp", b"M4A \0\0\0\0");
+        f.extend_from_slice(&[0, 0, 0, 1]);
+        f.extend_from_slice(b"mdat");
+        f.extend_from_slice(&[0xff; 8]);
+        let err = run(f).expect_err("refused");
+        assert!(err.contains("impossible size"), "{err}");
     }
 
     #[test]
