@@ -59,6 +59,7 @@ pub(super) fn check(source: &mut dyn MediaSource) -> Result<(), String> {
             pos = pos.saturating_add(b.len);
             continue;
         }
+        unsized_box(&head, &name)?;
         if b.len > file_len - pos {
             return Err(format!(
                 "its {} box claims {} bytes but only {} are left in the file",
@@ -102,6 +103,8 @@ fn parse_header(bytes: &[u8], room: u64) -> Result<Option<BoxHeader>, String> {
     let kind = [head[4], head[5], head[6], head[7]];
     let size = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     let (header_len, len) = match size {
+        // "To the end of the file": Symphonia then takes the payload as empty and subtracts
+        // headers from it, so only the boxes it skips may say so (checked by the callers).
         0 => (8, room),
         1 => {
             let large = bytes
@@ -126,6 +129,17 @@ fn parse_header(bytes: &[u8], room: u64) -> Result<Option<BoxHeader>, String> {
     }))
 }
 
+/// Refuses a box Symphonia parses whose header gives no length (size field 0).
+fn unsized_box(header: &[u8], kind: &[u8; 4]) -> Result<(), String> {
+    if header.get(..4) == Some(&[0, 0, 0, 0]) {
+        return Err(format!(
+            "its {} box gives no length; only mdat may run to the end of the file",
+            show(kind)
+        ));
+    }
+    Ok(())
+}
+
 /// Checks every child box in `bytes` (the payload of a container).
 fn check_children(bytes: &[u8], file_len: u64) -> Result<(), String> {
     let mut pos = 0usize;
@@ -141,6 +155,7 @@ fn check_children(bytes: &[u8], file_len: u64) -> Result<(), String> {
                 b.len
             ));
         }
+        unsized_box(&bytes[pos..], &b.kind)?;
         let end = pos + b.len as usize;
         check_box(&b.kind, &bytes[pos + b.header_len as usize..end], file_len)?;
         pos = end;
@@ -409,6 +424,18 @@ mod tests {
         f.extend_from_slice(&[0xff; 8]);
         let err = run(f).expect_err("refused");
         assert!(err.contains("impossible size"), "{err}");
+    }
+
+    /// Found by the decode_mp4 fuzzer: a `meta` box of size 0 made Symphonia subtract its
+    /// version field from an empty payload.
+    #[test]
+    fn a_parsed_box_without_a_length_is_refused() {
+        let mut f = boxed(b"ftyp", b"M4A \0\0\0\0");
+        f.extend_from_slice(&[0, 0, 0, 0]);
+        f.extend_from_slice(b"meta");
+        f.extend_from_slice(&[8, 0, 0, 0, 0, 0, 0, 0]);
+        let err = run(f).expect_err("refused");
+        assert!(err.contains("meta box gives no length"), "{err}");
     }
 
     #[test]
