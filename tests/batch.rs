@@ -719,3 +719,24 @@ fn a_rerun_trusts_the_hash_of_an_unchanged_file_unless_asked_to_verify() {
         stderr(&verified)
     );
 }
+
+/// Decoding is a function of the audio, model and parameters: a second run with another
+/// `--jobs` (so other workers and other call orders) writes the same words at the same times.
+#[test]
+fn the_same_calls_give_the_same_transcripts_whatever_the_jobs() {
+    let (_, out, _) = base();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_manifest(dir.path(), MANIFEST);
+    let again = dir.path().join("again");
+    let o = run_manifest(&manifest, &again, &["--jobs", "1", "--no-html"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = |rs: &[serde_json::Value]| -> Vec<(String, String)> {
+        let mut v: Vec<_> = rs
+            .iter()
+            .map(|r| (r["call_id"].to_string(), r["segments"].to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(said(&results(&again)), said(&results(out)));
+}

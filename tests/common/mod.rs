@@ -1,5 +1,5 @@
 //! Signals and recordings made in code for the audio tests: noise, speech-like bursts, real
-//! clips from `../shared`, WAV writers for PCM (hound) and G.711 (by hand: hound cannot), and
+//! clips from `fixtures/speech`, WAV writers for PCM (hound) and G.711 (by hand: hound cannot), and
 //! the frame-accuracy measure.
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -194,21 +194,12 @@ pub fn write_g711_wav(path: &Path, rate: u32, channels: &[Vec<f32>], law: Law) {
     std::fs::write(path, out).expect("write g711 wav");
 }
 
-/// The shared reference data folder beside the repository.
-pub fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
-}
-
-pub fn speech_dev(rel: &str) -> PathBuf {
-    shared().join("data/speech-dev").join(rel)
-}
-
-/// The prepared Whisper model: `CALLQA_MODEL`, else `models/ggml-base-q8_0.bin`. A missing
-/// model fails the test with what to run instead of skipping it.
+/// The prepared Whisper model: `CALLQA_MODEL`, else where `callqa model prepare` puts it. A
+/// missing model fails the test with what to run instead of skipping it.
 pub fn model() -> PathBuf {
     let path = std::env::var_os("CALLQA_MODEL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base-q8_0.bin"));
+        .unwrap_or_else(|| callqa::settings::model_dir().join(callqa::settings::MODEL_FILE));
     assert!(
         path.exists(),
         "{}: no Whisper model; run `callqa model prepare` (scripts/test does) or set CALLQA_MODEL",
