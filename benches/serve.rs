@@ -7,9 +7,6 @@
 //! (50) and `CALLQA_BENCH_SECS` (20) change the size. The calls are synthetic (8 lines, 0–3
 //! deductions of real rubric rules, 200 agents over two months): the server never re-scores,
 //! so only their size and spread matter.
-// Compiled once `crate::serve` is declared in lib.rs and `callqa serve` in cli/mod.rs; the
-// server's first build (axum's hyper server features rebuild polars) did not finish in time.
-#![cfg(any())]
 
 #[path = "../tests/common/http.rs"]
 mod http;

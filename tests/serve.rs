@@ -3,9 +3,6 @@
 //! client. The security cases of issue 17 (no session, another agent's call, CSRF, escaping,
 //! SQL metacharacters, login rate limit, session fixation), the audio Range answers, and the
 //! whole workflow: assign → review → publish → appeal → overturn → settled version 2.
-// Compiled once `crate::serve` is declared in lib.rs and `callqa serve` in cli/mod.rs; the
-// server's first build (axum's hyper server features rebuild polars) did not finish in time.
-#![cfg(any())]
 
 mod common;
 #[path = "common/http.rs"]
@@ -102,10 +99,12 @@ fn add_users(env: &TestEnv, out: &str) {
     }
 }
 
-/// Two deductions that are alone in their rubric items, so rejecting or overturning either
-/// refunds exactly its points (where an item has several, forfeit-once keeps the points while
-/// any one stands).
-fn two_singles(call: &Value) -> (Value, Value) {
+/// A review plan on the first two rubric items the call lost points on: every deduction of the
+/// first is rejected (its item's points come back), the point-carrying deduction of the second
+/// is confirmed and its other sub-rules rejected, so overturning that one on appeal gives the
+/// second item's points back too (forfeit-once keeps them while any sub-rule stands).
+/// Returns (ids to reject, the id to confirm, points refunded by the review, by the appeal).
+fn plan(call: &Value) -> (Vec<u64>, u64, f64, f64) {
     let deductions = call["deductions"].as_array().expect("deductions");
     let mut per_item: std::collections::BTreeMap<&str, Vec<&Value>> = Default::default();
     for d in deductions {
@@ -114,16 +113,25 @@ fn two_singles(call: &Value) -> (Value, Value) {
             .or_default()
             .push(d);
     }
-    let singles: Vec<&Value> = per_item
-        .values()
-        .filter(|ds| ds.len() == 1 && ds[0]["points"].as_f64() > Some(0.0))
-        .map(|ds| ds[0])
-        .collect();
-    assert!(
-        singles.len() >= 2,
-        "two single-deduction items in {deductions:?}"
+    let items: Vec<&Vec<&Value>> = per_item.values().take(2).collect();
+    assert_eq!(
+        items.len(),
+        2,
+        "two items with deductions in {deductions:?}"
     );
-    (singles[0].clone(), singles[1].clone())
+    let id = |d: &Value| d["id"].as_u64().expect("id");
+    let points = |ds: &[&Value]| {
+        ds.iter()
+            .map(|d| d["points"].as_f64().expect("points"))
+            .sum::<f64>()
+    };
+    let carrier = items[1]
+        .iter()
+        .find(|d| d["points"].as_f64() > Some(0.0))
+        .expect("a deduction carrying the item's points");
+    let mut reject: Vec<u64> = items[0].iter().map(|d| id(d)).collect();
+    reject.extend(items[1].iter().map(|d| id(d)).filter(|&i| i != id(carrier)));
+    (reject, id(carrier), points(items[0]), points(items[1]))
 }
 
 /// A running `callqa serve`, killed when dropped.
@@ -424,9 +432,8 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
     assert_eq!(early.status, 404, "{}", early.text());
     boss.post("/api/calls/c1/assign", &json!({"inspector": "insp"}));
     let call = insp.get("/api/calls/c1").json();
-    let (rejected, confirmed) = two_singles(&call);
-    let points = |d: &Value| d["points"].as_f64().expect("points");
-    let (rid, cid) = (rejected["id"].clone(), confirmed["id"].clone());
+    let (reject, cid, refund_review, refund_appeal) = plan(&call);
+    let auto = call["score"].as_f64().expect("score");
     let manual_rule = call["manual"][0]["rule"]
         .as_str()
         .expect("a manual item")
@@ -434,10 +441,10 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
     let r = insp.post(
         "/api/calls/c1/review",
         &json!({
-            "decisions": [
-                {"deduction": rid, "decision": "reject", "comment": "客户先骂人，坐席在复述"},
-                {"deduction": cid, "decision": "confirm", "comment": ""}
-            ],
+            "decisions": reject.iter()
+                .map(|&i| json!({"deduction": i, "decision": "reject", "comment": "客户先骂人，坐席在复述"}))
+                .chain([json!({"deduction": cid, "decision": "confirm", "comment": ""})])
+                .collect::<Vec<_>>(),
             "manual": [{"rule": manual_rule, "points": null, "na": true, "comment": "不适用"}],
             "publish": true
         }),
@@ -450,8 +457,8 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
         .expect("reviewed score");
     assert_eq!(
         after_review,
-        auto + points(&rejected),
-        "the rejected deduction is refunded"
+        auto + refund_review,
+        "the rejected item is refunded"
     );
     // The agent sees it, and appeals the confirmed deduction.
     let seen = ag1.get("/api/calls/c1").json();
@@ -475,17 +482,14 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
     let final_score = settled["reviewed_score"].as_f64().expect("score");
     assert_eq!(
         final_score,
-        after_review + points(&confirmed),
+        after_review + refund_appeal,
         "the overturned one too"
     );
     let versions = settled["versions"].as_array().expect("versions");
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0]["superseded"], true);
     assert_eq!(versions[1]["superseded"], false);
-    assert_eq!(
-        settled["deductions"][cid.as_u64().expect("id") as usize]["decision"],
-        "rejected"
-    );
+    assert_eq!(settled["deductions"][cid as usize]["decision"], "rejected");
     let history: Vec<&str> = settled["history"]
         .as_array()
         .expect("history")
@@ -616,19 +620,15 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
     let r = boss.post("/api/calls/c1/assign", &json!({"inspector": "insp"}));
     assert_eq!(r.status, 200, "{}", r.text());
     let call = r.json();
-    let (rejected, confirmed) = two_singles(&call);
+    let (reject, cid, refund_review, refund_appeal) = plan(&call);
     let auto = call["score"].as_f64().expect("score");
+    let reject_ids: Vec<String> = reject.iter().map(u64::to_string).collect();
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-artifacts/serve");
     let out = std::process::Command::new("node")
         .arg(repo().join("tests/browser/review.js"))
         .arg(format!("http://{}", server.addr))
         .arg(&artifacts)
-        .args([
-            "c1",
-            &rejected["id"].to_string(),
-            &confirmed["id"].to_string(),
-            PASSWORD,
-        ])
+        .args(["c1", &reject_ids.join(","), &cid.to_string(), PASSWORD])
         .output()
         .expect("node runs (install Debian's nodejs)");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -656,14 +656,13 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
     assert_eq!(seen["after_publish"], "已发布");
     assert_eq!(seen["after_appeal"], "申诉中");
     assert_eq!(seen["after_decision"], "已裁定");
-    let points = |d: &Value| d["points"].as_f64().expect("points");
     assert_eq!(
         seen["reviewed_after_publish"].as_f64(),
-        Some(auto + points(&rejected))
+        Some(auto + refund_review)
     );
     assert_eq!(
         seen["reviewed_after_settle"].as_f64(),
-        Some(auto + points(&rejected) + points(&confirmed))
+        Some(auto + refund_review + refund_appeal)
     );
     assert_eq!(
         seen["history"],
@@ -671,9 +670,12 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
     );
     assert_eq!(seen["script_errors"], json!([]));
     let api = boss.get("/api/calls/c1").json();
-    assert_eq!(api["reviewed_score"], seen["reviewed_after_settle"]);
     assert_eq!(
-        api["deductions"][rejected["id"].as_u64().expect("id") as usize]["comment"],
+        api["reviewed_score"].as_f64(),
+        seen["reviewed_after_settle"].as_f64()
+    );
+    assert_eq!(
+        api["deductions"][reject[0] as usize]["comment"],
         "坐席在复述客户的话"
     );
     eprintln!("screenshots: {}", artifacts.display());

@@ -25,6 +25,7 @@ mod report;
 mod run;
 mod scan;
 mod score;
+mod serve;
 mod transcribe;
 mod user;
 
@@ -65,6 +66,8 @@ pub enum Command {
     Clips(clips::ClipsArgs),
     /// Validate lexicons, rubrics and calendar, and say where each came from.
     Check(check::CheckArgs),
+    /// The inspectors' review workspace over DIR (web server, localhost by default).
+    Serve(serve::ServeArgs),
     /// Accounts of the review workspace: add (password on stdin), list, remove.
     User(user::UserArgs),
     /// Assign flagged calls and a seeded sample per agent to inspectors.
@@ -202,6 +205,7 @@ pub fn run(args: Args) -> ExitCode {
         Command::Html(a) => report(html::run(a)),
         Command::Clips(a) => report(clips::run(a)),
         Command::Check(a) => report(check::run(a)),
+        Command::Serve(a) => report(serve::run(a)),
         Command::User(a) => report(user::run(a)),
         Command::Assign(a) => report(assign::run(a)),
         Command::Export(a) => report(export::run(a)),

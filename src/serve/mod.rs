@@ -178,7 +178,7 @@ async fn maintain(app: Arc<App>) {
             })
             .await;
         if let Err(e) = done {
-            tracing::warn!("background index update failed: {e}");
+            tracing::warn!("background index update failed: {e:?}");
         }
     }
 }

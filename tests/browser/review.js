@@ -69,8 +69,10 @@ async function main() {
     seen.seek_ms = target;
     seen.played_from_s = await page.$eval('#player', (a) => a.currentTime);
     await page.$eval('#player', (a) => a.pause());
-    await page.type(`.deduction[data-id="${rejectId}"] .comment`, '坐席在复述客户的话');
-    await page.click(`.deduction[data-id="${rejectId}"] .reject`);
+    for (const id of rejectId.split(',')) {
+      await page.type(`.deduction[data-id="${id}"] .comment`, '坐席在复述客户的话');
+      await page.click(`.deduction[data-id="${id}"] .reject`);
+    }
     await page.click(`.deduction[data-id="${confirmId}"] .confirm`);
     await page.screenshot({ path: path.join(artifacts, 'review.png'), fullPage: true });
     await submit(page, '#publish');
