@@ -579,7 +579,7 @@ pub fn sync_index(store: &Store) -> Result<usize> {
     if stale.is_empty() {
         return Ok(0);
     }
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     for (call_id, input_key, json) in &stale {
         let result: CallResult = serde_json::from_str(json).map_err(corrupt(store))?;
         index_one(&tx, call_id, input_key, &result).map_err(&e)?;
@@ -1017,6 +1017,13 @@ fn audit(
     Ok(())
 }
 
+/// A write transaction that takes the write lock at BEGIN. A deferred one that reads first
+/// and writes later cannot wait for a concurrent writer (SQLite answers "database is locked"
+/// at once rather than risk a deadlock); an immediate one waits out the busy timeout.
+fn write_tx(store: &Store) -> rusqlite::Result<Transaction<'_>> {
+    Transaction::new_unchecked(&store.conn, rusqlite::TransactionBehavior::Immediate)
+}
+
 fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -1058,7 +1065,7 @@ pub fn assign(store: &Store, who: &User, call_id: &str, inspector: &str) -> Resu
             target.role
         )));
     }
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     tx.execute(
         "UPDATE call_index SET state = ?2, assigned_to = ?3 WHERE call_id = ?1",
         params![call_id, to.as_str(), inspector],
@@ -1081,7 +1088,7 @@ pub fn recall(store: &Store, who: &User, call_id: &str) -> Result<()> {
     let e = sql_err(store);
     let idx = indexed(store, call_id)?;
     let to = step(who, idx.state, Action::Recall)?;
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     tx.execute(
         "UPDATE call_index SET state = ?2, assigned_to = NULL WHERE call_id = ?1",
         params![call_id, to.as_str()],
@@ -1210,7 +1217,7 @@ pub fn submit_review(
     let to = step(who, idx.state, action)?;
     let result = result(store, call_id)?;
     check_review(&result, input)?;
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     let review = match current_review(store, call_id)? {
         Some(id) => id,
         None => new_version(&tx, call_id, &who.name, result.score).map_err(&e)?,
@@ -1415,7 +1422,7 @@ pub fn appeal(
             "this deduction is already under appeal".into(),
         ));
     }
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     tx.execute(
         "INSERT INTO appeals (call_id, review_id, deduction, agent, reason, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1450,7 +1457,7 @@ pub fn acknowledge(store: &Store, who: &User, call_id: &str) -> Result<()> {
     let e = sql_err(store);
     let idx = visible(store, who, call_id)?;
     let to = step(who, idx.state, Action::Acknowledge)?;
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     set_state(&tx, call_id, to).map_err(&e)?;
     audit(
         &tx,
@@ -1514,7 +1521,7 @@ pub fn decide_appeal(
         }
         Some(None) => {}
     }
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     tx.execute(
         "UPDATE appeals SET outcome = ?2, points = ?3, comment = ?4, decided_by = ?5,
              decided_at = ?6 WHERE id = ?1",
@@ -1639,7 +1646,7 @@ fn settle(
 pub fn lock_expired(store: &Store, window_secs: i64) -> Result<usize> {
     let e = sql_err(store);
     let cutoff = now_secs() - window_secs;
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     let due: Vec<(String, String)> = {
         let mut stmt = tx
             .prepare(

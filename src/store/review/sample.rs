@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::params;
 
-use super::{audit, now_text, sql_err, Action, ReviewError, Role, State, Store, User};
+use super::{audit, now_text, sql_err, write_tx, Action, ReviewError, Role, State, Store, User};
 
 type Result<T> = std::result::Result<T, ReviewError>;
 
@@ -62,7 +62,7 @@ pub fn assign_sample(
     }
     let chosen = draw(store, plan)?;
     let e = sql_err(store);
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     let mut out = Vec::with_capacity(chosen.len());
     for (i, call_id) in chosen.iter().enumerate() {
         let inspector = &plan.inspectors[i % plan.inspectors.len()];

@@ -7,7 +7,7 @@ use argon2::Argon2;
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use super::{audit, now_secs, now_text, sql_err, ReviewError, Role, Store, User};
+use super::{audit, now_secs, now_text, sql_err, write_tx, ReviewError, Role, Store, User};
 
 type Result<T> = std::result::Result<T, ReviewError>;
 
@@ -44,7 +44,7 @@ pub fn add_user(
     let hash = hash(password)?;
     let e = sql_err(store);
     let before = user(store, name)?;
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     tx.execute(
         "INSERT INTO users (name, role, agent_id, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (name) DO UPDATE SET role = excluded.role, agent_id = excluded.agent_id,
@@ -73,7 +73,7 @@ pub fn remove_user(store: &Store, by: &str, name: &str) -> Result<bool> {
     let Some(before) = user(store, name)? else {
         return Ok(false);
     };
-    let tx = store.conn.unchecked_transaction().map_err(&e)?;
+    let tx = write_tx(store).map_err(&e)?;
     tx.execute("DELETE FROM users WHERE name = ?1", [name])
         .map_err(&e)?;
     tx.execute("DELETE FROM sessions WHERE user = ?1", [name])
