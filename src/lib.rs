@@ -16,6 +16,7 @@ pub mod cli;
 pub mod report;
 pub mod scan;
 pub mod score;
+pub mod serve;
 pub mod settings;
 pub mod store;
 pub mod text;

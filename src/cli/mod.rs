@@ -13,8 +13,10 @@ use clap::{Parser, Subcommand};
 use crate::batch::{ConfigPaths, Pipeline};
 use crate::settings::{Folder, Settings};
 
+mod assign;
 mod check;
 mod clips;
+mod export;
 mod html;
 mod init;
 mod merge;
@@ -23,7 +25,9 @@ mod report;
 mod run;
 mod scan;
 mod score;
+mod serve;
 mod transcribe;
+mod user;
 
 /// Quality inspection of recorded customer-service calls.
 #[derive(Debug, Parser)]
@@ -62,6 +66,14 @@ pub enum Command {
     Clips(clips::ClipsArgs),
     /// Validate lexicons, rubrics and calendar, and say where each came from.
     Check(check::CheckArgs),
+    /// The inspectors' review workspace over DIR (web server, localhost by default).
+    Serve(serve::ServeArgs),
+    /// Accounts of the review workspace: add (password on stdin), list, remove.
+    User(user::UserArgs),
+    /// Assign flagged calls and a seeded sample per agent to inspectors.
+    Assign(assign::AssignArgs),
+    /// Export review records (reviews, verdicts, appeals, audit trail) as CSV and XLSX.
+    Export(export::ExportArgs),
     /// Write editable copies of the shipped lexicons, rubrics, calendar and scorecards, and a
     /// settings file naming them.
     Init(init::InitArgs),
@@ -197,6 +209,10 @@ pub fn run(args: Args) -> ExitCode {
         Command::Html(a) => report(html::run(a)),
         Command::Clips(a) => report(clips::run(a)),
         Command::Check(a) => report(check::run(a)),
+        Command::Serve(a) => report(serve::run(a)),
+        Command::User(a) => report(user::run(a)),
+        Command::Assign(a) => report(assign::run(a)),
+        Command::Export(a) => report(export::run(a)),
         Command::Init(a) => report(init::init(a)),
         Command::Import(a) => report(init::import(a)),
         Command::Completions(a) => report(init::completions(a)),

@@ -188,7 +188,12 @@ fn stems(results: &[CallResult], page: &Page) -> Vec<String> {
 
 /// Decodes the call's recording and writes it as a browser-playable WAV, unless an up-to-date
 /// one is there already; redacted, with the personal numbers bleeped.
-fn convert_audio(dir: &Path, call: &CallResult, out: &Path, redact: bool) -> Result<(), String> {
+pub(crate) fn convert_audio(
+    dir: &Path,
+    call: &CallResult,
+    out: &Path,
+    redact: bool,
+) -> Result<(), String> {
     let source = locate_audio(dir, &call.audio);
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     if let (Some(src), Some(dst)) = (modified(&source), modified(out)) {

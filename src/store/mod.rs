@@ -15,6 +15,7 @@
 //! ones, and a call never has two results.
 
 pub mod results;
+pub mod review;
 
 use std::path::{Path, PathBuf};
 
@@ -137,6 +138,7 @@ impl Store {
                 .execute_batch("ALTER TABLE results ADD COLUMN identity TEXT")
                 .map_err(|e| self.err(e))?;
         }
+        review::migrate(&self.conn).map_err(|e| self.err(e))?;
         Ok(())
     }
 

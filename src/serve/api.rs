@@ -1,0 +1,165 @@
+//! The JSON API under `/api`: the contract integrations and tests rely on (see the README's
+//! "Review workspace" section).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{Authed, Changing};
+use super::error::ApiError;
+use super::json::Json;
+use super::App;
+use crate::store::review::{self, AppealInput, Filter, OutcomeInput, ReviewInput, User};
+
+/// `GET /api/calls`: the calls the user may see, newest first, with counts per state.
+pub(crate) async fn list(
+    State(app): State<Arc<App>>,
+    auth: Authed,
+    Query(filter): Query<Filter>,
+) -> Result<Json<Value>, ApiError> {
+    let (calls, counts) = app
+        .db(move |_, store| Ok(review::list_calls(store, &auth.user, &filter)?))
+        .await?;
+    Ok(Json(json!({"calls": calls, "counts": counts})))
+}
+
+/// The call as JSON: the review view plus the transcript and hits.
+pub(crate) fn call_json(view: &review::CallView) -> Value {
+    let mut v = serde_json::to_value(view).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("segments".into(), json!(view.result.segments));
+        o.insert("hits".into(), json!(view.result.hits));
+        o.insert("findings".into(), json!(view.result.findings));
+    }
+    v
+}
+
+async fn view(app: &Arc<App>, user: User, call_id: String) -> Result<Json<Value>, ApiError> {
+    let view = app
+        .db(move |_, store| Ok(review::call_view(store, &user, &call_id)?))
+        .await?;
+    Ok(Json(call_json(&view)))
+}
+
+/// `GET /api/calls/{call_id}`.
+pub(crate) async fn detail(
+    State(app): State<Arc<App>>,
+    auth: Authed,
+    Path(call_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    view(&app, auth.user, call_id).await
+}
+
+/// `POST /api/calls/{call_id}/review`: verdicts, manual answers, and `publish`.
+pub(crate) async fn review(
+    State(app): State<Arc<App>>,
+    Changing(auth): Changing,
+    Path(call_id): Path<String>,
+    Json(input): Json<ReviewInput>,
+) -> Result<Json<Value>, ApiError> {
+    let (user, id) = (auth.user.clone(), call_id.clone());
+    app.db(move |app, store| {
+        Ok(review::submit_review(
+            store,
+            &app.config.rubrics,
+            &user,
+            &id,
+            &input,
+        )?)
+    })
+    .await?;
+    view(&app, auth.user, call_id).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssignBody {
+    inspector: String,
+}
+
+/// `POST /api/calls/{call_id}/assign` (supervisor, admin).
+pub(crate) async fn assign(
+    State(app): State<Arc<App>>,
+    Changing(auth): Changing,
+    Path(call_id): Path<String>,
+    Json(body): Json<AssignBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (user, id) = (auth.user.clone(), call_id.clone());
+    app.db(move |_, store| Ok(review::assign(store, &user, &id, &body.inspector)?))
+        .await?;
+    view(&app, auth.user, call_id).await
+}
+
+/// `POST /api/calls/{call_id}/recall` (supervisor, admin): back to `auto_scored`.
+pub(crate) async fn recall(
+    State(app): State<Arc<App>>,
+    Changing(auth): Changing,
+    Path(call_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (user, id) = (auth.user.clone(), call_id.clone());
+    app.db(move |_, store| Ok(review::recall(store, &user, &id)?))
+        .await?;
+    view(&app, auth.user, call_id).await
+}
+
+/// `POST /api/calls/{call_id}/acknowledge` (the agent).
+pub(crate) async fn acknowledge(
+    State(app): State<Arc<App>>,
+    Changing(auth): Changing,
+    Path(call_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (user, id) = (auth.user.clone(), call_id.clone());
+    app.db(move |_, store| Ok(review::acknowledge(store, &user, &id)?))
+        .await?;
+    view(&app, auth.user, call_id).await
+}
+
+/// `POST /api/calls/{call_id}/appeal` (the agent, own published call, within the window).
+pub(crate) async fn appeal(
+    State(app): State<Arc<App>>,
+    Changing(auth): Changing,
+    Path(call_id): Path<String>,
+    Json(input): Json<AppealInput>,
+) -> Result<Json<Value>, ApiError> {
+    let (user, id) = (auth.user.clone(), call_id.clone());
+    let appeal_id = app
+        .db(move |app, store| {
+            Ok(review::appeal(
+                store,
+                &user,
+                &id,
+                &input,
+                app.config.appeal_window_secs,
+            )?)
+        })
+        .await?;
+    let Json(mut call) = view(&app, auth.user, call_id).await?;
+    if let Some(o) = call.as_object_mut() {
+        o.insert("appeal_id".into(), json!(appeal_id));
+    }
+    Ok(Json(call))
+}
+
+/// `POST /api/calls/{call_id}/appeals/{appeal_id}/decision` (supervisor).
+pub(crate) async fn decide(
+    State(app): State<Arc<App>>,
+    Changing(auth): Changing,
+    Path((call_id, appeal_id)): Path<(String, i64)>,
+    Json(input): Json<OutcomeInput>,
+) -> Result<Json<Value>, ApiError> {
+    let (user, id) = (auth.user.clone(), call_id.clone());
+    app.db(move |app, store| {
+        Ok(review::decide_appeal(
+            store,
+            &app.config.rubrics,
+            &user,
+            &id,
+            appeal_id,
+            &input,
+        )?)
+    })
+    .await?;
+    view(&app, auth.user, call_id).await
+}

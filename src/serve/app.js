@@ -1,0 +1,211 @@
+// callqa serve: the little script the pages need. Everything it sends goes to /api with the
+// session's CSRF token; the pages work as plain documents without it, except for the actions.
+"use strict";
+
+(function () {
+  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  async function send(url, body) {
+    const res = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body || {}),
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      throw new Error(data.error || res.status + " " + res.statusText);
+    }
+    return data;
+  }
+
+  function say(text) {
+    const m = document.getElementById("message") || document.getElementById("error");
+    if (m) {
+      m.textContent = text;
+    }
+  }
+
+  // Login.
+  const login = document.getElementById("login");
+  if (login) {
+    login.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const form = new FormData(login);
+      try {
+        const res = await fetch("/api/login", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
+        });
+        if (!res.ok) {
+          const data = await res.json().catch(() => ({}));
+          throw new Error(data.error || String(res.status));
+        }
+        location.href = "/";
+      } catch (err) {
+        say(err.message);
+      }
+    });
+  }
+
+  const logout = document.getElementById("logout");
+  if (logout) {
+    logout.addEventListener("click", async () => {
+      await send("/api/logout").catch(() => {});
+      location.href = "/login";
+    });
+  }
+
+  const root = document.getElementById("call");
+  if (!root) {
+    return;
+  }
+  const api = "/api/calls/" + encodeURIComponent(root.dataset.call);
+  const player = document.getElementById("player");
+  const items = Array.from(document.querySelectorAll(".item"));
+  let current = -1;
+
+  // A click on a line, a hit or an item plays from 2 s before it.
+  function playFrom(ms) {
+    if (!player) {
+      return;
+    }
+    player.currentTime = Math.max(0, ms / 1000 - 2);
+    player.play().catch(() => {});
+  }
+  root.addEventListener("click", (e) => {
+    if (e.target.closest("button, input, select, textarea, label")) {
+      return;
+    }
+    const at = e.target.closest("[data-ms]");
+    if (at) {
+      const item = at.closest(".item");
+      if (item) {
+        select(items.indexOf(item));
+      }
+      playFrom(Number(at.dataset.ms));
+    }
+  });
+
+  const speed = document.getElementById("speed");
+  if (speed && player) {
+    speed.addEventListener("change", () => {
+      player.playbackRate = Number(speed.value);
+    });
+  }
+
+  function select(i) {
+    if (i < 0 || i >= items.length) {
+      return;
+    }
+    items.forEach((el) => el.classList.remove("current"));
+    current = i;
+    items[i].classList.add("current");
+    items[i].scrollIntoView({ block: "nearest" });
+  }
+
+  function decide(item, decision) {
+    if (!item || !item.classList.contains("deduction")) {
+      return;
+    }
+    item.dataset.decision = decision;
+  }
+
+  root.querySelectorAll(".deduction .confirm").forEach((b) =>
+    b.addEventListener("click", () => decide(b.closest(".item"), "confirmed")));
+  root.querySelectorAll(".deduction .reject").forEach((b) =>
+    b.addEventListener("click", () => decide(b.closest(".item"), "rejected")));
+
+  // Keyboard shortcuts, except while typing.
+  const help = document.getElementById("help");
+  document.addEventListener("keydown", (e) => {
+    if (e.target.closest && e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) {
+      return;
+    }
+    if (e.key === " " && player) {
+      e.preventDefault();
+      if (player.paused) {
+        player.play().catch(() => {});
+      } else {
+        player.pause();
+      }
+    } else if (e.key === "j") {
+      select(current + 1);
+      const at = items[current];
+      if (at && at.dataset.ms) {
+        playFrom(Number(at.dataset.ms));
+      }
+    } else if (e.key === "k") {
+      select(Math.max(0, current - 1));
+      const at = items[current];
+      if (at && at.dataset.ms) {
+        playFrom(Number(at.dataset.ms));
+      }
+    } else if (e.key === "c") {
+      decide(items[current], "confirmed");
+    } else if (e.key === "x") {
+      decide(items[current], "rejected");
+    } else if (e.key === "?" && help) {
+      help.hidden = !help.hidden;
+    }
+  });
+
+  function review(publish) {
+    const decisions = Array.from(root.querySelectorAll(".deduction"))
+      .filter((el) => el.dataset.decision !== "pending" && el.querySelector(".comment"))
+      .map((el) => ({
+        deduction: Number(el.dataset.id),
+        decision: el.dataset.decision === "rejected" ? "reject" : "confirm",
+        comment: el.querySelector(".comment").value,
+      }));
+    const manual = Array.from(root.querySelectorAll(".manual"))
+      .filter((el) => el.querySelector(".points"))
+      .map((el) => {
+        const value = el.querySelector(".points").value;
+        const na = el.querySelector(".na").checked;
+        const comment = el.querySelector(".comment").value;
+        return { rule: el.dataset.rule, na: na, points: value === "" ? null : Number(value), comment: comment };
+      })
+      .filter((m) => m.na || m.points !== null || m.comment !== "");
+    return send(api + "/review", { decisions: decisions, manual: manual, publish: publish });
+  }
+
+  function act(id, run) {
+    const b = document.getElementById(id);
+    if (b) {
+      b.addEventListener("click", () => run().then(() => location.reload(), (err) => say(err.message)));
+    }
+  }
+  act("save", () => review(false));
+  act("publish", () => review(true));
+  act("acknowledge", () => send(api + "/acknowledge"));
+  act("assign", () => send(api + "/assign", { inspector: document.getElementById("inspector").value }));
+  act("recall", () => send(api + "/recall"));
+
+  root.querySelectorAll(".appeal").forEach((b) => {
+    if (b.tagName !== "BUTTON") {
+      return;
+    }
+    b.addEventListener("click", () => {
+      const item = b.closest(".item");
+      send(api + "/appeal", {
+        deduction: Number(item.dataset.id),
+        reason: item.querySelector(".appeal-reason").value,
+      }).then(() => location.reload(), (err) => say(err.message));
+    });
+  });
+
+  root.querySelectorAll(".decide").forEach((b) => {
+    b.addEventListener("click", () => {
+      const li = b.closest("[data-appeal]");
+      const value = li.querySelector(".points").value;
+      send(api + "/appeals/" + li.dataset.appeal + "/decision", {
+        outcome: li.querySelector(".outcome").value,
+        points: value === "" ? null : Number(value),
+        comment: li.querySelector(".comment").value,
+      }).then(() => location.reload(), (err) => say(err.message));
+    });
+  });
+})();

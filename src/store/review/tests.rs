@@ -1,0 +1,452 @@
+//! The state machine and the reviewed score as tables; the store operations on a real
+//! database in a temporary folder.
+
+use super::*;
+use crate::score::Rubric;
+use crate::{AgentChannel, CallMeta, Deduction, Direction};
+
+#[test]
+fn state_machine_allows_exactly_the_documented_moves() {
+    use Action as A;
+    use State as S;
+    // (from, action, to); every pair not listed must be refused.
+    let allowed = [
+        (S::AutoScored, A::Assign, S::Assigned),
+        (S::Assigned, A::Assign, S::Assigned),
+        (S::Assigned, A::Recall, S::AutoScored),
+        (S::InReview, A::Recall, S::AutoScored),
+        (S::Assigned, A::Save, S::InReview),
+        (S::InReview, A::Save, S::InReview),
+        (S::Assigned, A::Publish, S::Published),
+        (S::InReview, A::Publish, S::Published),
+        (S::Published, A::Acknowledge, S::Acknowledged),
+        (S::Published, A::Appeal, S::Appealed),
+        (S::Appealed, A::Appeal, S::Appealed),
+        (S::Appealed, A::Settle, S::Settled),
+        (S::Published, A::Lock, S::Locked),
+        (S::Acknowledged, A::Lock, S::Locked),
+    ];
+    for &from in State::ALL {
+        for &action in Action::ALL {
+            let expected = allowed
+                .iter()
+                .find(|(f, a, _)| *f == from && *a == action)
+                .map(|t| t.2);
+            assert_eq!(next_state(from, action), expected, "{from} --{action}-->");
+        }
+    }
+}
+
+#[test]
+fn roles_may_only_take_their_own_actions() {
+    use Action as A;
+    let table = [
+        (Role::Agent, &[A::Acknowledge, A::Appeal][..]),
+        (Role::Inspector, &[A::Save, A::Publish][..]),
+        (
+            Role::Supervisor,
+            &[A::Assign, A::Recall, A::Save, A::Publish, A::Settle][..],
+        ),
+        (Role::Admin, &[A::Assign, A::Recall][..]),
+    ];
+    for (role, may) in table {
+        for &action in Action::ALL {
+            assert_eq!(role.may(action), may.contains(&action), "{role} {action}");
+        }
+    }
+}
+
+/// Item 1 (5 points, forfeited once) with 1.1 and 1.2; item 2 (10 points) whose rule 2.1
+/// escalates by 5 at two occurrences; item 3 deducted per occurrence (2 each); item 4 a bonus;
+/// item 5 manual-only (3 points).
+const SHEET: &str = r#"
+name = "客服"
+title = "t"
+direction = "inbound"
+max_score = 100
+[[item]]
+id = "1"
+name = "开头"
+points = 5
+[[item.rule]]
+id = "1.1"
+text = "a"
+check = "manual"
+[[item.rule]]
+id = "1.2"
+text = "b"
+check = "manual"
+[[item]]
+id = "2"
+name = "禁语"
+points = 10
+[[item.rule]]
+id = "2.1"
+text = "c"
+check = "manual"
+extra = { min_count = 2, points = 5 }
+[[item]]
+id = "3"
+name = "其他"
+points = 2
+per_occurrence = true
+[[item.rule]]
+id = "3.1"
+text = "d"
+check = "manual"
+[[item]]
+id = "4"
+name = "加分"
+points = 5
+bonus = true
+[[item.rule]]
+id = "4.1"
+text = "e"
+check = "manual"
+[[item]]
+id = "5"
+name = "人工"
+points = 3
+[[item.rule]]
+id = "5.1"
+text = "f"
+check = "manual"
+"#;
+
+fn sheet() -> Rubric {
+    Rubric::parse(std::path::Path::new("t.toml"), SHEET).expect("test sheet parses")
+}
+
+fn deduction(item: &str, rule: &str, points: f64, reason: &str) -> Deduction {
+    Deduction {
+        item: item.into(),
+        rule: rule.into(),
+        points,
+        reason: reason.into(),
+        words: String::new(),
+        evidence: Vec::new(),
+        start_ms: 0,
+        end_ms: 0,
+    }
+}
+
+/// A call as the scorer leaves it: 1.1 and 1.2 fired (5, then 0 forfeited), 2.1 twice plus its
+/// escalation (10 + 0 + 5), 3.1 twice (2 + 2): 100 − 24 = 76.
+fn scored() -> CallResult {
+    let meta = CallMeta {
+        call_id: "c".into(),
+        audio: "c.wav".into(),
+        agent_id: "a".into(),
+        started_at: chrono::DateTime::parse_from_rfc3339("2026-11-18T14:00:00+08:00")
+            .expect("time"),
+        direction: Direction::Inbound,
+        agent_channel: AgentChannel::Left,
+        extra: Default::default(),
+    };
+    let mut r = CallResult::for_call(&meta);
+    r.rubric = "客服".into();
+    r.max_score = 100.0;
+    r.deductions = vec![
+        deduction("1", "1.1", 5.0, "late"),
+        deduction("1", "1.2", 0.0, "incomplete"),
+        deduction("2", "2.1", 10.0, "反问"),
+        deduction("2", "2.1", 0.0, "反问"),
+        deduction("2", "2.1", 5.0, "2 occurrences (≥2): extra 5 points"),
+        deduction("3", "3.1", 2.0, "x"),
+        deduction("3", "3.1", 2.0, "y"),
+    ];
+    r.score = 76.0;
+    r
+}
+
+#[test]
+fn reviewed_score_reapplies_forfeit_once_and_escalation() {
+    let reject = |ids: &[usize]| -> Vec<Verdict> {
+        (0..7)
+            .map(|i| Verdict {
+                rejected: ids.contains(&i),
+                points: None,
+            })
+            .collect()
+    };
+    let manual = |m: &[(&str, f64)]| -> Vec<(String, f64)> {
+        m.iter().map(|&(r, p)| (r.to_string(), p)).collect()
+    };
+    // (what, rejected deductions, manual answers, reviewed score)
+    type Case<'a> = (&'a str, &'a [usize], &'a [(&'a str, f64)], f64);
+    let cases: &[Case] = &[
+        ("nothing changed keeps the machine's score", &[], &[], 76.0),
+        (
+            "rejecting the point-carrying 1.1 while 1.2 stands refunds nothing",
+            &[0],
+            &[],
+            76.0,
+        ),
+        ("rejecting both of item 1 refunds its 5", &[0, 1], &[], 81.0),
+        (
+            "one 反问 rejected: below the escalation threshold, the extra 5 goes",
+            &[3],
+            &[],
+            81.0,
+        ),
+        (
+            "both 反问 rejected: item 2 and its extra refunded",
+            &[2, 3],
+            &[],
+            91.0,
+        ),
+        ("the escalation alone rejected", &[4], &[], 81.0),
+        ("per-occurrence items refund each", &[5], &[], 78.0),
+        (
+            "everything rejected gives full marks",
+            &[0, 1, 2, 3, 4, 5, 6],
+            &[],
+            100.0,
+        ),
+        (
+            "a confirmed manual item costs its points",
+            &[],
+            &[("5.1", 3.0)],
+            73.0,
+        ),
+        (
+            "a manual answer in an item already forfeited costs nothing more",
+            &[],
+            &[("1.2", 5.0)],
+            76.0,
+        ),
+        (
+            "a bonus adds, capped at the maximum",
+            &[0, 1, 2, 3, 4, 5, 6],
+            &[("4.1", 5.0)],
+            100.0,
+        ),
+        ("a bonus adds below the maximum", &[], &[("4.1", 5.0)], 81.0),
+    ];
+    let sheet = sheet();
+    let call = scored();
+    for (what, rejected, answers, expected) in cases {
+        let got = reviewed_score(&call, Some(&sheet), &reject(rejected), &manual(answers));
+        assert_eq!(got, *expected, "{what}");
+    }
+}
+
+#[test]
+fn a_changed_appeal_replaces_the_points_and_an_unknown_sheet_falls_back() {
+    let call = scored();
+    let mut verdicts = vec![Verdict::default(); 7];
+    verdicts[2].points = Some(4.0);
+    // Another standing occurrence still forfeits the whole item.
+    assert_eq!(reviewed_score(&call, Some(&sheet()), &verdicts, &[]), 76.0);
+    // Alone, item 2 forfeits the changed 4 instead of 10, and the escalation goes.
+    verdicts[3].rejected = true;
+    assert_eq!(reviewed_score(&call, Some(&sheet()), &verdicts, &[]), 87.0);
+    verdicts[2] = Verdict {
+        rejected: true,
+        points: None,
+    };
+    // Without the sheet: the rejected deduction's own points come back.
+    assert_eq!(reviewed_score(&call, None, &verdicts, &[]), 86.0);
+}
+
+#[test]
+fn manual_rule_ids_are_the_first_word() {
+    assert_eq!(manual_rule("4.3 服务态度"), "4.3");
+    assert_eq!(manual_rule("5.1 (特别加分项 +5) 表扬"), "5.1");
+}
+
+mod store {
+    use super::*;
+    use crate::store::{review, Keys};
+
+    fn user(name: &str, role: Role, agent: Option<&str>) -> User {
+        User {
+            name: name.into(),
+            role,
+            agent_id: agent.map(str::to_string),
+        }
+    }
+
+    /// A store with `scored()` under call_id `c`, indexed, and four users.
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let call = scored();
+        let meta = CallMeta {
+            call_id: "c".into(),
+            audio: "c.wav".into(),
+            agent_id: "a".into(),
+            started_at: call.started_at,
+            direction: Direction::Inbound,
+            agent_channel: AgentChannel::Left,
+            extra: Default::default(),
+        };
+        store
+            .put_result(&meta, &Keys::input("k1"), &call)
+            .expect("put");
+        assert_eq!(sync_index(&store).expect("sync"), 1);
+        assert_eq!(sync_index(&store).expect("sync again"), 0);
+        for (name, role, agent) in [
+            ("insp", Role::Inspector, None),
+            ("boss", Role::Supervisor, None),
+            ("ag", Role::Agent, Some("a")),
+            ("other", Role::Agent, Some("b")),
+        ] {
+            add_user(&store, "test", name, role, agent, "password1").expect("add user");
+        }
+        (dir, store)
+    }
+
+    fn rubrics() -> Rubrics {
+        Rubrics {
+            sheets: vec![sheet()],
+            version: String::new(),
+            lang: Default::default(),
+        }
+    }
+
+    #[test]
+    fn review_publish_appeal_settle_writes_versions_and_history() {
+        let (_dir, store) = store();
+        let (insp, boss, ag) = (
+            user("insp", Role::Inspector, None),
+            user("boss", Role::Supervisor, None),
+            user("ag", Role::Agent, Some("a")),
+        );
+        let rubrics = rubrics();
+        // Not assigned yet: the inspector may not review, the agent sees nothing.
+        assert!(matches!(
+            submit_review(&store, &rubrics, &insp, "c", &ReviewInput::default()),
+            Err(ReviewError::NotFound(_))
+        ));
+        assert!(matches!(
+            call_view(&store, &ag, "c"),
+            Err(ReviewError::NotFound(_))
+        ));
+        assign(&store, &boss, "c", "insp").expect("assign");
+        let input = ReviewInput {
+            decisions: vec![
+                DecisionInput {
+                    deduction: 5,
+                    decision: DecisionWord::Reject,
+                    comment: "misheard".into(),
+                },
+                DecisionInput {
+                    deduction: 2,
+                    decision: DecisionWord::Confirm,
+                    comment: String::new(),
+                },
+            ],
+            manual: Vec::new(),
+            publish: true,
+        };
+        let score = submit_review(&store, &rubrics, &insp, "c", &input).expect("review");
+        assert_eq!(score, 78.0);
+        let seen = call_view(&store, &ag, "c").expect("the agent sees the published call");
+        assert_eq!(seen.state, State::Published);
+        assert_eq!(seen.deductions[5].decision, Decision::Rejected);
+        // Another agent does not.
+        assert!(call_view(&store, &user("other", Role::Agent, Some("b")), "c").is_err());
+        let appeal_id = appeal(
+            &store,
+            &ag,
+            "c",
+            &AppealInput {
+                deduction: 2,
+                reason: "not a question".into(),
+            },
+            7 * 86400,
+        )
+        .expect("appeal");
+        let after = decide_appeal(
+            &store,
+            &rubrics,
+            &boss,
+            "c",
+            appeal_id,
+            &OutcomeInput {
+                outcome: Outcome::Overturned,
+                points: None,
+                comment: "agreed".into(),
+            },
+        )
+        .expect("decide");
+        // 2.1's first occurrence overturned: the other still forfeits item 2; below the
+        // threshold, the escalation goes: 78 + 5.
+        assert_eq!(after, 83.0);
+        let view = call_view(&store, &boss, "c").expect("view");
+        assert_eq!(view.state, State::Settled);
+        assert_eq!(view.versions.len(), 2);
+        assert!(view.versions[0].superseded && !view.versions[1].superseded);
+        let actions: Vec<&str> = view.history.iter().map(|h| h.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["assign", "publish", "appeal", "decide_appeal", "settle"]
+        );
+        let scores = reviewed_scores(&store).expect("scores");
+        assert_eq!(
+            scores.get("c"),
+            Some(&ReviewedScore {
+                score: 83.0,
+                version: 2
+            })
+        );
+    }
+
+    #[test]
+    fn appeals_close_with_the_window_and_published_calls_lock() {
+        let (_dir, store) = store();
+        let boss = user("boss", Role::Supervisor, None);
+        let ag = user("ag", Role::Agent, Some("a"));
+        assign(&store, &boss, "c", "insp").expect("assign");
+        let publish = ReviewInput {
+            publish: true,
+            ..ReviewInput::default()
+        };
+        submit_review(&store, &rubrics(), &boss, "c", &publish).expect("publish");
+        let late = appeal(
+            &store,
+            &ag,
+            "c",
+            &AppealInput {
+                deduction: 0,
+                reason: "r".into(),
+            },
+            -1,
+        );
+        assert!(matches!(late, Err(ReviewError::Conflict(_))), "{late:?}");
+        assert_eq!(lock_expired(&store, 7 * 86400).expect("lock"), 0);
+        assert_eq!(lock_expired(&store, -1).expect("lock"), 1);
+        let view = call_view(&store, &boss, "c").expect("view");
+        assert_eq!(view.state, State::Locked);
+    }
+
+    #[test]
+    fn passwords_and_sessions() {
+        let (_dir, store) = store();
+        assert!(check_password(&store, "insp", "password1")
+            .expect("check")
+            .is_some());
+        assert!(check_password(&store, "insp", "wrong-password")
+            .expect("check")
+            .is_none());
+        assert!(check_password(&store, "nobody", "password1")
+            .expect("check")
+            .is_none());
+        let insp = user("insp", Role::Inspector, None);
+        let (token, csrf) = create_session(&store, &insp).expect("session");
+        let s = session(&store, &token).expect("lookup").expect("live");
+        assert_eq!(
+            (s.user.name.as_str(), s.csrf.as_str()),
+            ("insp", csrf.as_str())
+        );
+        end_session(&store, &token).expect("end");
+        assert!(session(&store, &token).expect("lookup").is_none());
+        assert!(matches!(
+            add_user(&store, "t", "x", Role::Agent, None, "password1"),
+            Err(ReviewError::Invalid(_))
+        ));
+        assert!(remove_user(&store, "t", "insp").expect("remove"));
+        assert!(review::user(&store, "insp").expect("read").is_none());
+    }
+}
