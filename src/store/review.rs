@@ -594,9 +594,8 @@ fn index_one(
     input_key: &str,
     result: &CallResult,
 ) -> rusqlite::Result<()> {
-    let flagged = result.status == crate::score::Status::Error
-        || !result.deductions.is_empty()
-        || !result.findings.is_empty();
+    // The same "needs review" as the report and the rollup: one definition for the queue.
+    let flagged = result.needs_review();
     tx.execute(
         "INSERT INTO call_index (call_id, input_key, agent_id, started_at, month, score, flagged)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
