@@ -65,13 +65,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         store.import(call)?;
     }
     drop(store);
-    let rubrics = args.rubrics.load()?;
-    crate::batch::finish(
-        &args.out,
-        &rubrics,
-        !args.no_html,
-        args.redact || super::settings_redact(args.rubrics.config.as_deref())?,
-    )?;
+    args.rubrics.finish(&args.out, !args.no_html, args.redact)?;
     eprintln!(
         "imported {} calls into {}",
         calls.len(),

@@ -36,13 +36,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{}: merging", dir.display()))?;
     }
     drop(store);
-    let rubrics = args.rubrics.load()?;
-    batch::finish(
-        &args.out,
-        &rubrics,
-        !args.no_html,
-        args.redact || super::settings_redact(args.rubrics.config.as_deref())?,
-    )?;
+    args.rubrics.finish(&args.out, !args.no_html, args.redact)?;
     eprintln!(
         "merged {total} calls from {} folders into {}",
         args.dirs.len(),

@@ -159,6 +159,14 @@ impl RubricArgs {
         let dir = settings.folder(self.rubrics.as_deref(), Folder::Rubrics)?;
         Ok(crate::score::Rubrics::load_dir(&dir.path)?)
     }
+
+    /// The exports of a command that changed the store without scoring (`merge`, `import`):
+    /// calls.jsonl, the rollup and the report, redacted when the flag or the settings say so.
+    pub(crate) fn finish(&self, out: &Path, html: bool, redact: bool) -> anyhow::Result<()> {
+        let redact = redact || settings_redact(self.config.as_deref())?;
+        crate::batch::finish(out, &self.load()?, html, redact)?;
+        Ok(())
+    }
 }
 
 /// Every file callqa creates is readable by its owner only (0600, folders 0700): results,
