@@ -41,8 +41,9 @@ struct Opts {
     /// Only the first N matching clips (0 = all).
     #[arg(long, default_value_t = 0)]
     limit: usize,
-    #[arg(long, default_value = "models/ggml-base-q8_0.bin")]
-    model: PathBuf,
+    /// Model file [default: where `callqa model prepare` puts the q8_0 model].
+    #[arg(long)]
+    model: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Simplified-Chinese initial prompt.
@@ -72,7 +73,11 @@ fn main() -> anyhow::Result<()> {
         clips.truncate(opts.limit);
     }
 
-    let model = Arc::new(Model::load(&opts.model)?);
+    let model_path = opts
+        .model
+        .clone()
+        .unwrap_or_else(|| callqa::settings::model_dir().join(callqa::settings::MODEL_FILE));
+    let model = Arc::new(Model::load(&model_path)?);
     let config = AsrConfig {
         threads: opts.threads,
         initial_prompt: opts.prompt.clone(),
@@ -135,7 +140,7 @@ fn main() -> anyhow::Result<()> {
         opts.threads,
         opts.gate,
         opts.prompt,
-        opts.model.display()
+        model_path.display()
     );
     Ok(())
 }
