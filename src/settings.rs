@@ -223,8 +223,18 @@ pub fn model_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("callqa-models"))
 }
 
-/// The shipped configuration as files, unpacked once per version into the cache.
+/// The shipped configuration as files, unpacked once per version into the cache (and looked
+/// up once per process: every folder a command resolves asks for it).
 pub fn shipped() -> Result<PathBuf, SettingsError> {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    if let Some(dir) = DIR.get() {
+        return Ok(dir.clone());
+    }
+    let dir = unpack_shipped()?;
+    Ok(DIR.get_or_init(|| dir).clone())
+}
+
+fn unpack_shipped() -> Result<PathBuf, SettingsError> {
     let mut parts: Vec<&str> = Vec::new();
     for (name, text) in EMBEDDED {
         parts.extend([*name, *text]);

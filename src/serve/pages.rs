@@ -386,15 +386,15 @@ fn marked(v: &CallView, seg: &crate::score::ResultSegment) -> Markup {
 
 fn deduction(l: Lang, can: &Can, d: &review::DeductionView) -> Markup {
     html! {
-        li.item.deduction data-id=(d.id) data-ms=(d.start_ms) data-decision=(d.decision.as_str()) {
+        li.item.deduction data-id=(d.id) data-ms=(d.deduction.start_ms) data-decision=(d.decision.as_str()) {
             div.head {
-                span.rule { (d.rule) } " "
-                span.points { "−" (points(d.points)) } " "
+                span.rule { (d.deduction.rule) } " "
+                span.points { "−" (points(d.deduction.points)) } " "
                 span.badge { (l.decision(d.decision)) } " "
-                span.time { (clock(d.start_ms)) }
+                span.time { (clock(d.deduction.start_ms)) }
             }
-            div.reason { (d.reason) }
-            @if !d.words.is_empty() { q { (d.words) } }
+            div.reason { (d.deduction.reason) }
+            @if !d.deduction.words.is_empty() { q { (d.deduction.words) } }
             @if can.review {
                 div.controls {
                     input.comment type="text" placeholder=(l.t("备注", "Comment")) value=(d.comment);

@@ -705,14 +705,10 @@ pub fn result(store: &Store, call_id: &str) -> Result<CallResult> {
 #[derive(Clone, Debug, Serialize)]
 pub struct DeductionView {
     pub id: usize,
-    pub item: String,
-    pub rule: String,
-    pub points: f64,
-    pub reason: String,
-    pub words: String,
-    pub evidence: Vec<usize>,
-    pub start_ms: u64,
-    pub end_ms: u64,
+    /// The machine's deduction, its points as the reviewer changed them; its fields stand at
+    /// the top level of the JSON, as the API contract lists them.
+    #[serde(flatten)]
+    pub deduction: crate::score::Deduction,
     pub decision: Decision,
     pub comment: String,
 }
@@ -803,14 +799,10 @@ pub fn call_view(store: &Store, viewer: &User, call_id: &str) -> Result<CallView
                     .unwrap_or((Decision::Pending, String::new(), None));
             DeductionView {
                 id: i,
-                item: d.item.clone(),
-                rule: d.rule.clone(),
-                points: points.unwrap_or(d.points),
-                reason: d.reason.clone(),
-                words: d.words.clone(),
-                evidence: d.evidence.clone(),
-                start_ms: d.start_ms,
-                end_ms: d.end_ms,
+                deduction: crate::score::Deduction {
+                    points: points.unwrap_or(d.points),
+                    ..d.clone()
+                },
                 decision,
                 comment,
             }
