@@ -3,47 +3,28 @@
 //! expects), a bad input line named by file and line while the batch goes on, and config
 //! mistakes caught by `check` with the file and line to fix.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{Ran, TestEnv};
 use serde_json::{json, Value};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `callqa score` on `lines` with the shipped config; returns results, stderr, exit code.
-fn score(lines: &[String]) -> (Vec<Value>, String, Option<i32>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("calls.in.jsonl");
-    std::fs::write(&input, lines.join("\n") + "\n").expect("write input");
-    let r = repo();
-    let out = Command::cargo_bin("callqa")
-        .expect("callqa binary")
-        .arg("score")
-        .arg("--transcripts")
-        .arg(&input)
-        .arg("--rubrics")
-        .arg(r.join("rubrics"))
-        .arg("--lexicons")
-        .arg(r.join("lexicons"))
-        .arg("--calendar")
-        .arg(r.join("calendars"))
-        .arg("--out")
-        .arg(dir.path().join("results"))
-        .output()
-        .expect("run callqa score");
-    let text = std::fs::read_to_string(dir.path().join("results/calls.jsonl")).unwrap_or_default();
-    let results = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("calls.jsonl line is JSON"))
-        .collect();
-    (
-        results,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+/// Runs `callqa score` on `lines` with the shipped config; returns the results and the run.
+fn score(lines: &[String]) -> (Vec<Value>, Ran) {
+    let env = TestEnv::new();
+    let ran = env.score(&(lines.join("\n") + "\n"), "results");
+    (env.results("results"), ran)
+}
+
+/// Asserts a run's exit code, showing its stderr when it is not the one wanted.
+fn exits(ran: &Ran, code: i32) {
+    assert_eq!(ran.code, Some(code), "{}", ran.stderr);
 }
 
 /// A fixture's script as an input line: a Wednesday afternoon, so no greeting rule applies.
@@ -109,8 +90,8 @@ fn fixture_scripts_get_the_deductions_their_truth_expects() {
         names.push(name);
         expected.push(rules);
     }
-    let (results, stderr, code) = score(&lines);
-    assert_eq!(code, Some(0), "{stderr}");
+    let (results, ran) = score(&lines);
+    exits(&ran, 0);
     assert_eq!(results.len(), names.len());
     for ((r, name), want) in results.iter().zip(&names).zip(&expected) {
         assert_eq!(r["call_id"], json!(name));
@@ -171,17 +152,15 @@ fn a_bad_line_is_named_and_the_batch_goes_on() {
         "segments": [{"role": "agent", "start_ms": 900, "end_ms": 100, "text": "您好"}]
     })
     .to_string();
-    let (results, stderr, code) = score(&[no_time.into(), good, backwards]);
-    assert_eq!(code, Some(1), "{stderr}");
+    let (results, ran) = score(&[no_time.into(), good, backwards]);
+    exits(&ran, 1);
+    let stderr = &ran.stderr;
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["call_id"], "ok1");
     assert_eq!(results[0]["extra"]["queue"], "宽带");
-    assert!(stderr.contains("calls.in.jsonl:1: not a call"), "{stderr}");
+    assert!(stderr.contains("in.jsonl:1: not a call"), "{stderr}");
     assert!(stderr.contains("missing field `started_at`"), "{stderr}");
-    assert!(
-        stderr.contains("calls.in.jsonl:3: call b1: segment"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("in.jsonl:3: call b1: segment"), "{stderr}");
     assert!(
         stderr.contains(
             "1 calls: 1 scored (0 transcribed), 0 unchanged, 2 failed (2 bad input rows)"
@@ -199,49 +178,32 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn check_passes_the_shipped_config_and_names_each_mistake() {
-    let r = repo();
-    let ok = Command::cargo_bin("callqa")
-        .expect("callqa")
-        .current_dir(&r)
-        .arg("check")
-        .output()
-        .expect("run check");
-    let stdout = String::from_utf8_lossy(&ok.stdout);
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    assert!(
-        stdout.contains("rubric 客服 (Inbound): 11 items, 53 sub-rules"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("rubric 营销 (Outbound): 8 items, 31 sub-rules"),
-        "{stdout}"
-    );
-
-    let dir = tempfile::tempdir().expect("tempdir");
+    let env = TestEnv::new();
+    let ok = env.callqa(["check"]);
+    exits(&ok, 0);
+    for sheet in [
+        "rubric 客服 (Inbound): 11 items, 53 sub-rules",
+        "rubric 营销 (Outbound): 8 items, 31 sub-rules",
+    ] {
+        assert!(ok.stdout.contains(sheet), "{}", ok.stdout);
+    }
     for sub in ["rubrics", "lexicons", "calendars"] {
-        copy_dir(&r.join(sub), &dir.path().join(sub));
+        copy_dir(&repo().join(sub), &env.path(sub));
     }
     // A misspelt lexicon name in a rule, and a holiday date that is not a date.
-    let sheet = dir.path().join("rubrics/客服.toml");
-    let text = std::fs::read_to_string(&sheet).expect("sheet");
-    std::fs::write(&sheet, text.replacen("\"请稍等\"", "\"请稍后\"", 1)).expect("write");
-    let cal = dir.path().join("calendars/cn.toml");
-    let text = std::fs::read_to_string(&cal).expect("calendar");
-    std::fs::write(&cal, text.replacen("2026-10-01", "2026-10-32", 1)).expect("write");
-    let bad = Command::cargo_bin("callqa")
-        .expect("callqa")
-        .current_dir(dir.path())
-        .args(["check", "--rubrics", "rubrics", "--lexicons", "lexicons"])
-        .args(["--calendar", "calendars"])
-        .output()
-        .expect("run check");
-    let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert_eq!(bad.status.code(), Some(2), "{stderr}");
+    let edit = |rel: &str, from: &str, to: &str| {
+        let text = std::fs::read_to_string(env.path(rel)).expect("config file");
+        env.write(rel, &text.replacen(from, to, 1));
+    };
+    edit("rubrics/客服.toml", "\"请稍等\"", "\"请稍后\"");
+    edit("calendars/cn.toml", "2026-10-01", "2026-10-32");
+    let bad = env.callqa(
+        ["check", "--rubrics", "rubrics", "--lexicons", "lexicons"]
+            .into_iter()
+            .chain(["--calendar", "calendars"]),
+    );
+    exits(&bad, 2);
+    let stderr = &bad.stderr;
     assert!(
         stderr.contains("客服.toml:44: rule 1.2 names lexicon \"请稍后\""),
         "{stderr}"
@@ -252,31 +214,30 @@ fn check_passes_the_shipped_config_and_names_each_mistake() {
 
 #[test]
 fn a_missing_config_folder_stops_the_run_with_exit_2() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.jsonl");
-    std::fs::write(&input, "").expect("write");
-    let out = Command::cargo_bin("callqa")
-        .expect("callqa")
-        .current_dir(dir.path())
-        .args(["score", "--lexicons", "nowhere", "--transcripts"])
-        .arg(&input)
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let env = TestEnv::new();
+    env.write("in.jsonl", "");
+    let ran = env.callqa([
+        "score",
+        "--lexicons",
+        "nowhere",
+        "--transcripts",
+        "in.jsonl",
+    ]);
+    exits(&ran, 2);
     assert!(
-        stderr.contains("callqa: nowhere: cannot read") && stderr.contains("check the path"),
-        "{stderr}"
+        ran.stderr.contains("callqa: nowhere: cannot read")
+            && ran.stderr.contains("check the path"),
+        "{}",
+        ran.stderr
     );
-    assert!(!dir.path().join("results/calls.jsonl").exists());
+    assert!(!env.path("results/calls.jsonl").exists());
 }
 
 /// `callqa score` then `callqa report --scorecard 002 --events FILE`: the monthly 考核 sheet beside
 /// the rollup, one row per agent, with the events counted and a bad event named by its line.
 #[test]
 fn the_monthly_scorecard_is_written_beside_the_rollup() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("calls.in.jsonl");
+    let env = TestEnv::new();
     let line = |id: &str, agent: &str, text: &str| {
         json!({"call_id": id, "agent_id": agent, "started_at": "2026-10-13T14:20:00+08:00",
                "direction": "inbound", "duration_ms": 10000,
@@ -288,41 +249,23 @@ fn the_monthly_scorecard_is_written_beside_the_rollup() {
         line("S1", "A1", "您好，客服中心，请问有什么可以帮您？"),
         line("S2", "A2", "这是我们公司的规定。"),
     ];
-    std::fs::write(&input, lines.join("\n") + "\n").expect("write");
-    let out = dir.path().join("results");
-    let scored = Command::cargo_bin("callqa")
-        .expect("callqa")
-        .args(["score", "--transcripts"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("score");
-    assert_eq!(
-        scored.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&scored.stderr)
-    );
-    let events = dir.path().join("events.csv");
-    std::fs::write(&events, "agent_id,date,event,points,reason\nA1,2026-06-01,入职,,\nA1,2026-10-08,紧急情况顶岗,,国庆顶岗\n").expect("events");
-    let report = |events: &Path| {
-        Command::cargo_bin("callqa")
-            .expect("callqa")
-            .args(["report", "--format", "csv", "--scorecard", "002", "--out"])
-            .arg(&out)
-            .arg("--events")
-            .arg(events)
-            .output()
-            .expect("report")
+    exits(&env.score(&(lines.join("\n") + "\n"), "results"), 0);
+    let out = env.path("results");
+    env.write("events.csv", "agent_id,date,event,points,reason\nA1,2026-06-01,入职,,\nA1,2026-10-08,紧急情况顶岗,,国庆顶岗\n");
+    let report = |events: &str| {
+        env.callqa([
+            "report",
+            "--format",
+            "csv",
+            "--scorecard",
+            "002",
+            "--out",
+            "results",
+            "--events",
+            events,
+        ])
     };
-    let ok = report(&events);
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    exits(&report("events.csv"), 0);
     let csv = std::fs::read_to_string(out.join("rollup/scorecard-002.csv")).expect("scorecard csv");
     let rows: Vec<Vec<&str>> = csv
         .trim_start_matches('\u{feff}')
@@ -349,15 +292,13 @@ fn the_monthly_scorecard_is_written_beside_the_rollup() {
         .find(|r| r[col("坐席工号")] == "A2")
         .expect("A2");
     assert_eq!(a2[col("质检差错通话")], "1", "{csv}");
-    let bad = dir.path().join("bad.csv");
-    std::fs::write(
-        &bad,
+    env.write(
+        "bad.csv",
         "agent_id,date,event,points,reason\nA1,2026-10-08,组长调整,9,太好了\n",
-    )
-    .expect("bad events");
-    let refused = report(&bad);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_ne!(refused.status.code(), Some(0));
+    );
+    let refused = report("bad.csv");
+    let stderr = &refused.stderr;
+    assert_ne!(refused.code, Some(0));
     assert!(
         stderr.contains("bad.csv:2: 组长调整 allows -5…5 points"),
         "{stderr}"
@@ -367,31 +308,27 @@ fn the_monthly_scorecard_is_written_beside_the_rollup() {
 /// Reasons are Chinese by default; `--lang en` writes them in English with the same evidence.
 #[test]
 fn reasons_follow_lang() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("in.jsonl");
+    let env = TestEnv::new();
     let line = json!({"call_id": "L1", "agent_id": "A1", "started_at": "2026-11-18T14:00:00+08:00",
         "direction": "inbound", "duration_ms": 12000,
         "segments": [{"role": "agent", "start_ms": 6500, "end_ms": 9000, "text": "您好，客服中心，请问有什么可以帮您？"},
                      {"role": "agent", "start_ms": 9500, "end_ms": 11000, "text": "祝您心情愉快，再见！"}]});
-    std::fs::write(&input, format!("{line}\n")).expect("write");
+    env.write("in.jsonl", &format!("{line}\n"));
     let reason = |lang: &str| {
-        let out = dir.path().join(lang);
-        let run = Command::cargo_bin("callqa")
-            .expect("callqa")
-            .args(["score", "--lang", lang, "--transcripts"])
-            .arg(&input)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .expect("score");
-        assert_eq!(
-            run.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
+        exits(
+            &env.callqa([
+                "score",
+                "--no-html",
+                "--lang",
+                lang,
+                "--transcripts",
+                "in.jsonl",
+                "--out",
+                lang,
+            ]),
+            0,
         );
-        let text = std::fs::read_to_string(out.join("calls.jsonl")).expect("calls.jsonl");
-        let r: Value = serde_json::from_str(text.lines().next().expect("a line")).expect("JSON");
+        let r = env.results(lang).into_iter().next().expect("a line");
         let d = r["deductions"]
             .as_array()
             .expect("deductions")

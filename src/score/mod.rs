@@ -230,93 +230,143 @@ pub fn score_call(
     result.metrics = metrics.clone();
     let Some(sheet) = rubrics.for_direction(meta.direction) else {
         result.status = Status::Error;
-        result.error = Some(format!(
-            "no rubric sheet for direction {:?}; add one with direction = \"{}\" to rubrics/",
-            meta.direction,
-            if meta.direction == Direction::Inbound {
-                "inbound"
-            } else {
-                "outbound"
-            }
-        ));
+        result.error = Some(no_sheet(meta.direction));
         return result;
     };
     result.rubric = sheet.name.clone();
     result.max_score = sheet.max_score;
-    // A mono recording has no roles: detectors read its speech as the agent's, and everything
-    // they find goes to review.
-    let mono = !transcripts.is_empty() && transcripts.iter().all(|t| t.role == Role::Unknown);
-    let as_agent = |role: Role| {
-        if mono && role == Role::Unknown {
-            Role::Agent
-        } else {
-            role
-        }
-    };
-    let seen_transcripts: Vec<Transcript> = transcripts
-        .iter()
-        .map(|t| Transcript {
-            role: as_agent(t.role),
-            segments: t.segments.clone(),
-        })
-        .collect();
-    let seen_hits: Vec<Hit> = result
-        .hits
-        .iter()
-        .map(|h| Hit {
-            role: as_agent(h.role),
-            ..h.clone()
-        })
-        .collect();
-    let call = detect::Call {
-        meta,
-        transcripts: &seen_transcripts,
-        hits: &seen_hits,
-        metrics,
-        calendar,
-        lang: rubrics.lang,
+    let view = RoleView::new(transcripts, &result.hits);
+    let judge = Judge {
+        call: detect::Call {
+            meta,
+            transcripts: &view.transcripts,
+            hits: &view.hits,
+            metrics,
+            calendar,
+            lang: rubrics.lang,
+        },
+        mono: view.mono,
     };
     let mut total = 0.0;
     for item in &sheet.items {
-        let mut forfeited = false;
-        for rule in &item.rules {
-            offer_flags(&mut result, item, rule);
-            let Some(detector) = &rule.detect else {
-                result.manual.push(manual_line(item, rule));
-                continue;
-            };
-            // Signals resting only on hits marked for review (near phonetic matches) never deduct.
-            let near = |s: &detect::Signal| {
-                !s.evidence.is_empty()
-                    && s.evidence
-                        .iter()
-                        .all(|&i| seen_hits.get(i).is_some_and(|h| h.review))
-            };
-            let for_review = rule.check != Check::Auto || mono || item.bonus;
-            let (review, deduct): (Vec<_>, Vec<_>) = detector
-                .run(&call)
-                .into_iter()
-                .partition(|s| s.review || for_review || near(s));
-            for s in review {
-                let near = near(&s);
-                result
-                    .findings
-                    .push(finding(rule, s, mono, near, rubrics.lang));
-            }
-            if !deduct.is_empty() {
-                total += deduct_rule(
-                    &mut result,
-                    item,
-                    rule,
-                    &deduct,
-                    &mut forfeited,
-                    rubrics.lang,
-                );
-            }
-        }
+        total += score_item(&mut result, &judge, item);
     }
     result.score = (sheet.max_score - total).clamp(0.0, sheet.max_score);
     result
+}
+
+fn no_sheet(direction: Direction) -> String {
+    let name = if direction == Direction::Inbound {
+        "inbound"
+    } else {
+        "outbound"
+    };
+    format!("no rubric sheet for direction {direction:?}; add one with direction = \"{name}\" to rubrics/")
+}
+
+/// The call as the detectors see it. A mono recording has no roles: detectors read its speech
+/// as the agent's, and everything they find goes to review.
+struct RoleView {
+    mono: bool,
+    transcripts: Vec<Transcript>,
+    hits: Vec<Hit>,
+}
+
+impl RoleView {
+    fn new(transcripts: &[Transcript], hits: &[Hit]) -> RoleView {
+        let mono = !transcripts.is_empty() && transcripts.iter().all(|t| t.role == Role::Unknown);
+        let as_agent = |role: Role| {
+            if mono && role == Role::Unknown {
+                Role::Agent
+            } else {
+                role
+            }
+        };
+        RoleView {
+            mono,
+            transcripts: transcripts
+                .iter()
+                .map(|t| Transcript {
+                    role: as_agent(t.role),
+                    segments: t.segments.clone(),
+                })
+                .collect(),
+            hits: hits
+                .iter()
+                .map(|h| Hit {
+                    role: as_agent(h.role),
+                    ..h.clone()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a rule's judge decides about one thing it saw.
+enum Verdict {
+    /// No machine can judge the rule: a line for the inspector's checklist.
+    Manual(String),
+    /// For the inspector to judge; no points taken.
+    Finding(Finding),
+    /// Points come off, subject to the item's forfeit-once and escalation rules.
+    Deduction(detect::Signal),
+}
+
+/// Judges each rule of the sheet against one call.
+struct Judge<'a> {
+    call: detect::Call<'a>,
+    mono: bool,
+}
+
+impl Judge<'_> {
+    fn rule(&self, item: &Item, rule: &Rule) -> Vec<Verdict> {
+        let Some(detector) = &rule.detect else {
+            return vec![Verdict::Manual(manual_line(item, rule))];
+        };
+        let for_review = rule.check != Check::Auto || self.mono || item.bonus;
+        let lang = self.call.lang;
+        detector
+            .run(&self.call)
+            .into_iter()
+            .map(|s| {
+                let near = self.rests_on_near_hits(&s);
+                if s.review || for_review || near {
+                    Verdict::Finding(finding(rule, s, self.mono, near, lang))
+                } else {
+                    Verdict::Deduction(s)
+                }
+            })
+            .collect()
+    }
+
+    /// Signals resting only on hits marked for review (near phonetic matches) never deduct.
+    fn rests_on_near_hits(&self, s: &detect::Signal) -> bool {
+        !s.evidence.is_empty()
+            && s.evidence
+                .iter()
+                .all(|&i| self.call.hits.get(i).is_some_and(|h| h.review))
+    }
+}
+
+/// Applies every rule of `item` to the result; returns the points taken.
+fn score_item(result: &mut CallResult, judge: &Judge, item: &Item) -> f64 {
+    let mut forfeited = false;
+    let mut total = 0.0;
+    for rule in &item.rules {
+        offer_flags(result, item, rule);
+        let mut deduct = Vec::new();
+        for verdict in judge.rule(item, rule) {
+            match verdict {
+                Verdict::Manual(line) => result.manual.push(line),
+                Verdict::Finding(f) => result.findings.push(f),
+                Verdict::Deduction(s) => deduct.push(s),
+            }
+        }
+        if !deduct.is_empty() {
+            total += deduct_rule(result, item, rule, &deduct, &mut forfeited, judge.call.lang);
+        }
+    }
+    total
 }
 
 /// The 特别加分 and modifier flags an inspector may set for `rule`; a rule that `modifies`
