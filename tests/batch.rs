@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::model;
+use common::{callqa_command, model};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,7 +17,7 @@ fn root() -> PathBuf {
 }
 
 fn callqa(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_callqa"))
+    callqa_command()
         .current_dir(root())
         .env("CALLQA_MODEL", model())
         .args(args)
@@ -35,7 +35,7 @@ fn run_manifest(manifest: &Path, out: &Path, extra: &[&str]) -> Output {
 
 /// A `callqa run` in the background, one call at a time, for the tests that stop it.
 fn spawn_run(manifest: &Path, out: &Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_callqa"))
+    callqa_command()
         .current_dir(root())
         .env("CALLQA_MODEL", model())
         .args(["run", "--manifest", manifest.to_str().expect("utf-8")])

@@ -3,9 +3,7 @@
 //! configuration compiled in, and with results read back from the folder's `calls.jsonl`.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
-
-use assert_cmd::prelude::*;
+use std::process::{Command, Output};
 
 /// A temporary working folder and the `callqa` binary.
 pub struct TestEnv {
@@ -46,11 +44,8 @@ impl TestEnv {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut cmd = std::process::Command::cargo_bin("callqa").expect("callqa binary");
-        cmd.current_dir(self.dir.path())
-            .env_remove("CALLQA_CONFIG")
-            .env("XDG_CONFIG_HOME", self.path(".config"))
-            .args(args);
+        let mut cmd = callqa_command();
+        cmd.current_dir(self.dir.path()).args(args);
         ran(cmd.output().expect("run callqa"))
     }
 
@@ -73,7 +68,15 @@ impl TestEnv {
     }
 }
 
-fn ran(out: Output) -> Ran {
+/// The built `callqa`, blind to the user's settings file: the one way every test starts it.
+pub fn callqa_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_callqa"));
+    cmd.env_remove("CALLQA_CONFIG")
+        .env("XDG_CONFIG_HOME", env!("CARGO_TARGET_TMPDIR"));
+    cmd
+}
+
+pub fn ran(out: Output) -> Ran {
     Ran {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
