@@ -523,6 +523,8 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
         let html = c.get("/calls/c1").text();
         assert!(html.contains("已裁定"), "{html}");
     }
+    // The rollup and calls.jsonl count c1 with its settled score, and say so.
+    assert_report_uses_reviewed(&env, "out", "c1", final_score);
     // Both versions, the verdicts and the audit trail export while the server runs.
     callqa(&env, &["export", "--out", "out", "--reviews"], "");
     let read =
@@ -542,6 +544,49 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
     );
     assert!(read("audit.csv").lines().any(|l| l.contains(",c1,settle,")));
     assert!(env.path("out/reviews/reviews.xlsx").exists());
+}
+
+/// `callqa report` on `out`: agent a1's row counts `call` as reviewed, its average uses the
+/// reviewed score, and calls.jsonl marks the call's score source.
+fn assert_report_uses_reviewed(env: &TestEnv, out: &str, call: &str, reviewed: f64) {
+    callqa(
+        env,
+        &["report", "--out", out, "--format", "csv", "--lang", "en"],
+        "",
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(env.path(out).join("calls.jsonl"))
+        .expect("calls.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["call_id"] == call)
+        .expect("the call");
+    assert_eq!(line["score_source"], "reviewed");
+    assert_eq!(line["reviewed_score"].as_f64(), Some(reviewed));
+    let others: Vec<f64> = lines
+        .iter()
+        .filter(|l| l["agent_id"] == "a1" && l["call_id"] != call)
+        .map(|l| {
+            assert_eq!(l["score_source"], "auto");
+            l["score"].as_f64().expect("score")
+        })
+        .collect();
+    let csv = std::fs::read_to_string(env.path(out).join("rollup/rollup.csv")).expect("rollup");
+    let mut rows = csv.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = rows.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let a1: Vec<&str> = rows
+        .map(|r| r.split(',').collect::<Vec<_>>())
+        .find(|r| r[col("agent_id")] == "a1")
+        .expect("a1's row")
+        .into_iter()
+        .collect();
+    assert_eq!(a1[col("reviewed")], "1");
+    let expected = (reviewed + others.iter().sum::<f64>()) / (1 + others.len()) as f64;
+    let avg: f64 = a1[col("avg_score")].parse().expect("avg");
+    assert!((avg - expected).abs() < 0.01, "{avg} vs {expected}");
 }
 
 /// A result whose recording is a fixture WAV, imported the way `callqa import` loads a
@@ -677,6 +722,14 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
     assert_eq!(
         api["deductions"][reject[0] as usize]["comment"],
         "坐席在复述客户的话"
+    );
+    assert_report_uses_reviewed(
+        &env,
+        "audio-out",
+        "c1",
+        seen["reviewed_after_settle"]
+            .as_f64()
+            .expect("settled score"),
     );
     eprintln!("screenshots: {}", artifacts.display());
 }

@@ -25,46 +25,18 @@ pub fn appeal(
         return Err(ReviewError::Forbidden("only the agent appeals".into()));
     }
     let to = step(who, idx.state, Action::Appeal)?;
-    if idx
-        .published_at
-        .is_some_and(|at| now_secs() > at + window_secs)
-    {
-        return Err(ReviewError::Conflict("the appeal window has closed".into()));
-    }
-    check_text("reason", &input.reason)?;
-    if input.reason.trim().is_empty() {
-        return Err(ReviewError::Invalid("an appeal needs a reason".into()));
-    }
-    let result = result(store, call_id)?;
-    if input.deduction >= result.deductions.len() {
-        return Err(ReviewError::Invalid(format!(
-            "deduction {} does not exist",
-            input.deduction
-        )));
-    }
+    let key = check_appeal(store, &idx, call_id, input, window_secs)?;
     let review = current_review(store, call_id)?
         .ok_or_else(|| ReviewError::Conflict("the call has no published review".into()))?;
-    let open: i64 = store
-        .conn
-        .query_row(
-            "SELECT COUNT(*) FROM appeals WHERE call_id = ?1 AND deduction = ?2 AND outcome IS NULL",
-            params![call_id, input.deduction as i64],
-            |r| r.get(0),
-        )
-        .map_err(&e)?;
-    if open > 0 {
-        return Err(ReviewError::Conflict(
-            "this deduction is already under appeal".into(),
-        ));
-    }
     let tx = write_tx(store).map_err(&e)?;
     tx.execute(
-        "INSERT INTO appeals (call_id, review_id, deduction, agent, reason, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO appeals (call_id, review_id, deduction, key, agent, reason, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             call_id,
             review,
             input.deduction as i64,
+            key,
             who.name,
             input.reason,
             now_text()
@@ -80,11 +52,52 @@ pub fn appeal(
         "appeal",
         serde_json::json!({"state": idx.state}),
         serde_json::json!({"state": to, "appeal": id, "deduction": input.deduction,
-                           "reason": input.reason}),
+                           "key": key, "reason": input.reason}),
     )
     .map_err(&e)?;
     tx.commit().map_err(&e)?;
     Ok(id)
+}
+
+/// Checks an appeal (window open, a reason, a deduction not already under appeal) and
+/// returns the appealed deduction's key.
+fn check_appeal(
+    store: &Store,
+    idx: &Indexed,
+    call_id: &str,
+    input: &AppealInput,
+    window_secs: i64,
+) -> Result<String> {
+    if idx
+        .published_at
+        .is_some_and(|at| now_secs() > at + window_secs)
+    {
+        return Err(ReviewError::Conflict("the appeal window has closed".into()));
+    }
+    check_text("reason", &input.reason)?;
+    if input.reason.trim().is_empty() {
+        return Err(ReviewError::Invalid("an appeal needs a reason".into()));
+    }
+    let result = result(store, call_id)?;
+    let d = result.deductions.get(input.deduction).ok_or_else(|| {
+        ReviewError::Invalid(format!("deduction {} does not exist", input.deduction))
+    })?;
+    let key = deduction_key(d);
+    let open: i64 = store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM appeals WHERE call_id = ?1 AND outcome IS NULL
+               AND (key = ?2 OR (key IS NULL AND deduction = ?3))",
+            params![call_id, key, input.deduction as i64],
+            |r| r.get(0),
+        )
+        .map_err(sql_err(store))?;
+    if open > 0 {
+        return Err(ReviewError::Conflict(
+            "this deduction is already under appeal".into(),
+        ));
+    }
+    Ok(key)
 }
 
 /// The agent accepts the published review.
@@ -131,31 +144,7 @@ pub fn decide_appeal(
     let e = sql_err(store);
     let idx = indexed(store, call_id)?;
     step(who, idx.state, Action::Settle)?;
-    check_text("comment", &input.comment)?;
-    if input.outcome == Outcome::Changed && !input.points.is_some_and(|p| p.is_finite() && p >= 0.0)
-    {
-        return Err(ReviewError::Invalid(
-            "outcome \"changed\" needs the new points (0 or more)".into(),
-        ));
-    }
-    let open: Option<Option<String>> = store
-        .conn
-        .query_row(
-            "SELECT outcome FROM appeals WHERE id = ?1 AND call_id = ?2",
-            params![appeal_id, call_id],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(&e)?;
-    match open {
-        None => return Err(ReviewError::NotFound(format!("appeal {appeal_id}"))),
-        Some(Some(_)) => {
-            return Err(ReviewError::Conflict(format!(
-                "appeal {appeal_id} is already decided"
-            )))
-        }
-        Some(None) => {}
-    }
+    check_outcome(store, call_id, appeal_id, input)?;
     let tx = write_tx(store).map_err(&e)?;
     tx.execute(
         "UPDATE appeals SET outcome = ?2, points = ?3, comment = ?4, decided_by = ?5,
@@ -201,7 +190,35 @@ pub fn decide_appeal(
     Ok(score)
 }
 
-/// Writes the settled version: the current decisions with every appeal's outcome applied.
+/// Checks a decision: its text, the points a change needs, and an appeal still open.
+fn check_outcome(store: &Store, call_id: &str, appeal_id: i64, input: &OutcomeInput) -> Result<()> {
+    check_text("comment", &input.comment)?;
+    if input.outcome == Outcome::Changed && !input.points.is_some_and(|p| p.is_finite() && p >= 0.0)
+    {
+        return Err(ReviewError::Invalid(
+            "outcome \"changed\" needs the new points (0 or more)".into(),
+        ));
+    }
+    let open: Option<Option<String>> = store
+        .conn
+        .query_row(
+            "SELECT outcome FROM appeals WHERE id = ?1 AND call_id = ?2",
+            params![appeal_id, call_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err(store))?;
+    match open {
+        None => Err(ReviewError::NotFound(format!("appeal {appeal_id}"))),
+        Some(Some(_)) => Err(ReviewError::Conflict(format!(
+            "appeal {appeal_id} is already decided"
+        ))),
+        Some(None) => Ok(()),
+    }
+}
+
+/// Writes the settled version: the current review's parts with every appeal's outcome
+/// applied.
 pub(super) fn settle(
     store: &Store,
     tx: &Transaction,
@@ -215,54 +232,12 @@ pub(super) fn settle(
         .ok_or_else(|| ReviewError::Conflict("the call has no review".into()))?;
     let result = result(store, call_id)?;
     let new = new_version(tx, call_id, &who.name, result.score).map_err(&e)?;
-    tx.execute(
-        "INSERT INTO decisions (review_id, deduction, decision, points, comment)
-         SELECT ?2, deduction, decision, points, comment FROM decisions WHERE review_id = ?1",
-        params![old, new],
-    )
-    .map_err(&e)?;
-    tx.execute(
-        "INSERT INTO manual_answers (review_id, rule, points, comment)
-         SELECT ?2, rule, points, comment FROM manual_answers WHERE review_id = ?1",
-        params![old, new],
-    )
-    .map_err(&e)?;
-    let outcomes: Vec<(i64, String, Option<f64>, String)> = {
-        let mut stmt = tx
-            .prepare(
-                "SELECT deduction, outcome, points, COALESCE(comment, '') FROM appeals
-                 WHERE review_id = ?1 AND outcome IS NOT NULL ORDER BY id",
-            )
-            .map_err(&e)?;
-        let rows = stmt
-            .query_map([old], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .map_err(&e)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(&e)?
-    };
-    for (deduction, outcome, points, comment) in outcomes {
-        let (decision, points) = match Outcome::parse(&outcome) {
-            Some(Outcome::Overturned) => (Decision::Rejected, None),
-            Some(Outcome::Changed) => (Decision::Confirmed, points),
-            _ => (Decision::Confirmed, None),
-        };
-        tx.execute(
-            "INSERT INTO decisions (review_id, deduction, decision, points, comment)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (review_id, deduction) DO UPDATE SET decision = excluded.decision,
-                 points = excluded.points, comment = excluded.comment",
-            params![new, deduction, decision.as_str(), points, comment],
-        )
-        .map_err(&e)?;
-    }
-    let score = score_review(tx, rubrics, &result, new).map_err(&e)?;
-    tx.execute(
-        "UPDATE reviews SET reviewed_score = ?2 WHERE id = ?1",
-        params![new, score],
-    )
-    .map_err(&e)?;
+    copy_review(tx, old, new).map_err(&e)?;
+    apply_outcomes(tx, &result, old, new).map_err(&e)?;
+    let scored = rescore(tx, rubrics, &result, new).map_err(&e)?;
     tx.execute("UPDATE reviews SET superseded = 1 WHERE id = ?1", [old])
         .map_err(&e)?;
-    publish(tx, call_id, new, score).map_err(&e)?;
+    publish(tx, call_id, new, &scored).map_err(&e)?;
     set_state(tx, call_id, State::Settled).map_err(&e)?;
     audit(
         tx,
@@ -271,10 +246,74 @@ pub(super) fn settle(
         "settle",
         serde_json::json!({"state": from, "review": snapshot_tx(tx, old).map_err(&e)?}),
         serde_json::json!({"state": State::Settled, "review": snapshot_tx(tx, new).map_err(&e)?,
-                           "reviewed_score": score}),
+                           "reviewed_score": scored.score, "credits": scored.credits,
+                           "fine_yuan": scored.fine_yuan}),
     )
     .map_err(&e)?;
-    Ok(score)
+    Ok(scored.score)
+}
+
+/// Copies every part of review `old` into the new version `new`.
+fn copy_review(tx: &Transaction, old: i64, new: i64) -> rusqlite::Result<()> {
+    for sql in [
+        "INSERT INTO decisions (review_id, deduction, key, decision, points, comment)
+         SELECT ?2, deduction, key, decision, points, comment FROM decisions WHERE review_id = ?1",
+        "INSERT INTO manual_answers (review_id, rule, points, comment)
+         SELECT ?2, rule, points, comment FROM manual_answers WHERE review_id = ?1",
+        "INSERT INTO finding_decisions (review_id, key, decision, comment)
+         SELECT ?2, key, decision, comment FROM finding_decisions WHERE review_id = ?1",
+        "INSERT INTO review_flags (review_id, rule, flag)
+         SELECT ?2, rule, flag FROM review_flags WHERE review_id = ?1",
+    ] {
+        tx.execute(sql, params![old, new])?;
+    }
+    Ok(())
+}
+
+/// Turns each decided appeal against review `old` into the new version's verdict on the
+/// appealed deduction, found by its key.
+fn apply_outcomes(
+    tx: &Transaction,
+    result: &CallResult,
+    old: i64,
+    new: i64,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare(
+        "SELECT deduction, key, outcome, points, COALESCE(comment, '') FROM appeals
+         WHERE review_id = ?1 AND outcome IS NOT NULL ORDER BY id",
+    )?;
+    let outcomes = stmt
+        .query_map([old], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as usize,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<f64>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (index, key, outcome, points, comment) in outcomes {
+        let (decision, points) = match Outcome::parse(&outcome) {
+            Some(Outcome::Overturned) => (Decision::Rejected, None),
+            Some(Outcome::Changed) => (Decision::Confirmed, points),
+            _ => (Decision::Confirmed, None),
+        };
+        let key = key.unwrap_or_else(|| {
+            result
+                .deductions
+                .get(index)
+                .map(deduction_key)
+                .unwrap_or_default()
+        });
+        let at = result
+            .deductions
+            .iter()
+            .position(|d| deduction_key(d) == key)
+            .unwrap_or(index);
+        put_decision(tx, new, at, &key, decision, points, &comment)?;
+    }
+    Ok(())
 }
 
 /// Locks published and acknowledged calls whose appeal window has closed. Returns how many.

@@ -8,6 +8,9 @@ use super::*;
 pub struct ReviewedScore {
     pub score: f64,
     pub version: i64,
+    /// 积分 / 元 the published review charges, confirmed assist findings included.
+    pub credits: f64,
+    pub fine_yuan: f64,
 }
 
 /// Every call with a published review: call_id → its reviewed score and version. Monthly
@@ -20,7 +23,8 @@ pub fn reviewed_scores(
     let mut stmt = store
         .conn
         .prepare(
-            "SELECT call_id, reviewed_score, version FROM call_index
+            "SELECT call_id, reviewed_score, version, COALESCE(reviewed_credits, 0),
+                    COALESCE(reviewed_fine, 0) FROM call_index
              WHERE state IN ('published','acknowledged','appealed','settled','locked')
                AND reviewed_score IS NOT NULL",
         )
@@ -32,6 +36,8 @@ pub fn reviewed_scores(
                 ReviewedScore {
                     score: r.get(1)?,
                     version: r.get(2)?,
+                    credits: r.get(3)?,
+                    fine_yuan: r.get(4)?,
                 },
             ))
         })
@@ -44,14 +50,26 @@ pub fn reviewed_scores(
 pub const EXPORT_TABLES: &[(&str, &str)] = &[
     (
         "reviews",
-        "SELECT call_id, version, inspector, auto_score, reviewed_score, created_at, published_at,
-                superseded FROM reviews ORDER BY call_id, version",
+        "SELECT call_id, version, inspector, auto_score, reviewed_score, credits, fine_yuan,
+                created_at, published_at, superseded FROM reviews ORDER BY call_id, version",
     ),
     (
         "decisions",
-        "SELECT r.call_id, r.version, d.deduction, d.decision, d.points, d.comment
+        "SELECT r.call_id, r.version, d.deduction, d.key, d.decision, d.points, d.comment
          FROM decisions d JOIN reviews r ON r.id = d.review_id
          ORDER BY r.call_id, r.version, d.deduction",
+    ),
+    (
+        "findings",
+        "SELECT r.call_id, r.version, f.key, f.decision, f.comment
+         FROM finding_decisions f JOIN reviews r ON r.id = f.review_id
+         ORDER BY r.call_id, r.version, f.key",
+    ),
+    (
+        "flags",
+        "SELECT r.call_id, r.version, g.rule, g.flag
+         FROM review_flags g JOIN reviews r ON r.id = g.review_id
+         ORDER BY r.call_id, r.version, g.rule",
     ),
     (
         "manual",

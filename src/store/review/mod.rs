@@ -178,6 +178,7 @@ mod export;
 mod queue;
 mod schema;
 mod score;
+mod stored;
 mod view;
 mod workflow;
 pub use appeal::*;
@@ -187,6 +188,9 @@ pub use export::*;
 pub use queue::*;
 pub use schema::*;
 pub use score::*;
+use stored::offered;
+use stored::Stored;
+pub use stored::{flag_name, StaleDecision};
 pub use view::*;
 pub use workflow::*;
 

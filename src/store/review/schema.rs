@@ -106,6 +106,82 @@ pub const MIGRATIONS: &[&str] = &[
          params TEXT NOT NULL,
          calls TEXT NOT NULL
      );",
+    // 2: verdicts follow a deduction by its stable key (rule, time, words) instead of its place
+    // in the list, so a re-scored call keeps them on the right deduction; verdicts on assist
+    // findings, inspector flags (扣分加倍 …), the 积分 / 元 a review accrues; blind calibration
+    // answers; a maintained count per state for the queue.
+    "ALTER TABLE decisions ADD COLUMN key TEXT;
+     ALTER TABLE appeals ADD COLUMN key TEXT;
+     ALTER TABLE reviews ADD COLUMN credits REAL NOT NULL DEFAULT 0;
+     ALTER TABLE reviews ADD COLUMN fine_yuan REAL NOT NULL DEFAULT 0;
+     ALTER TABLE call_index ADD COLUMN reviewed_credits REAL;
+     ALTER TABLE call_index ADD COLUMN reviewed_fine REAL;
+     CREATE TABLE IF NOT EXISTS finding_decisions (
+         review_id INTEGER NOT NULL,
+         key TEXT NOT NULL,
+         decision TEXT NOT NULL,
+         comment TEXT NOT NULL DEFAULT '',
+         PRIMARY KEY (review_id, key)
+     );
+     CREATE TABLE IF NOT EXISTS review_flags (
+         review_id INTEGER NOT NULL,
+         rule TEXT NOT NULL,
+         flag TEXT NOT NULL,
+         PRIMARY KEY (review_id, rule)
+     );
+     CREATE TABLE IF NOT EXISTS calibrations (
+         id INTEGER PRIMARY KEY,
+         call_id TEXT NOT NULL,
+         inspector TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         UNIQUE (call_id, inspector)
+     );
+     CREATE TABLE IF NOT EXISTS calibration_answers (
+         calibration_id INTEGER NOT NULL,
+         rule TEXT NOT NULL,
+         item TEXT NOT NULL,
+         answer TEXT NOT NULL,
+         PRIMARY KEY (calibration_id, item)
+     );
+     CREATE TABLE IF NOT EXISTS calibration_leads (
+         call_id TEXT PRIMARY KEY,
+         lead TEXT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS state_counts (
+         scope TEXT NOT NULL,
+         state TEXT NOT NULL,
+         n INTEGER NOT NULL,
+         PRIMARY KEY (scope, state)
+     ) WITHOUT ROWID;
+     INSERT INTO state_counts (scope, state, n)
+         SELECT '', state, COUNT(*) FROM call_index GROUP BY state;
+     INSERT INTO state_counts (scope, state, n)
+         SELECT 'u:' || assigned_to, state, COUNT(*) FROM call_index
+         WHERE assigned_to IS NOT NULL GROUP BY assigned_to, state;
+     CREATE TRIGGER IF NOT EXISTS state_counts_insert AFTER INSERT ON call_index BEGIN
+         INSERT INTO state_counts VALUES ('', NEW.state, 1)
+             ON CONFLICT (scope, state) DO UPDATE SET n = n + 1;
+         INSERT INTO state_counts SELECT 'u:' || NEW.assigned_to, NEW.state, 1
+             WHERE NEW.assigned_to IS NOT NULL
+             ON CONFLICT (scope, state) DO UPDATE SET n = n + 1;
+     END;
+     CREATE TRIGGER IF NOT EXISTS state_counts_update
+         AFTER UPDATE OF state, assigned_to ON call_index
+         WHEN OLD.state IS NOT NEW.state OR OLD.assigned_to IS NOT NEW.assigned_to BEGIN
+         UPDATE state_counts SET n = n - 1 WHERE scope = '' AND state = OLD.state;
+         UPDATE state_counts SET n = n - 1
+             WHERE OLD.assigned_to IS NOT NULL AND scope = 'u:' || OLD.assigned_to
+               AND state = OLD.state;
+         INSERT INTO state_counts VALUES ('', NEW.state, 1)
+             ON CONFLICT (scope, state) DO UPDATE SET n = n + 1;
+         INSERT INTO state_counts SELECT 'u:' || NEW.assigned_to, NEW.state, 1
+             WHERE NEW.assigned_to IS NOT NULL
+             ON CONFLICT (scope, state) DO UPDATE SET n = n + 1;
+     END;
+     CREATE INDEX IF NOT EXISTS call_index_assigned_started
+         ON call_index (assigned_to, started_at, call_id);
+     CREATE INDEX IF NOT EXISTS call_index_agent_started
+         ON call_index (agent_id, started_at, call_id);",
 ];
 
 /// Brings the review tables to the newest [`MIGRATIONS`] step; called by [`Store::open`].

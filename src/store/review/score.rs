@@ -1,6 +1,8 @@
 //! The reviewed score: the machine's deductions under the reviewer's verdicts, re-scored with
 //! the rubric's own forfeit-once and escalation rules, so a rejection refunds exactly what the
-//! rubric would not have charged.
+//! rubric would not have charged. Confirmed assist findings are charged here too, with the
+//! 积分 / 元 their rule carries: the machine only flags them, so they cost nothing until a
+//! person confirms them. Inspector flags (扣分加倍, 扣分减半, 不扣分) scale their rule's points.
 
 use super::*;
 
@@ -12,81 +14,150 @@ pub struct Verdict {
     pub points: Option<f64>,
 }
 
-/// The score after review: the machine's deductions less the rejected ones, plus the manual
-/// items' points, with each item's points forfeited at most once and escalations
-/// (`extra`) kept only while enough occurrences stand. Without the call's sheet (renamed or
-/// removed since), it falls back to adding rejected points back one by one.
-pub fn reviewed_score(
-    result: &CallResult,
-    sheet: Option<&Rubric>,
-    verdicts: &[Verdict],
-    manual: &[(String, f64)],
-) -> f64 {
-    let verdict = |i: usize| verdicts.get(i).copied().unwrap_or_default();
-    let Some(sheet) = sheet else {
-        let refunded: f64 = (0..result.deductions.len())
-            .filter(|&i| verdict(i).rejected)
-            .map(|i| result.deductions[i].points)
-            .sum();
-        let manual: f64 = manual.iter().map(|(_, p)| p).sum();
-        return (result.score + refunded - manual).clamp(0.0, result.max_score.max(result.score));
-    };
-    let mut lost = 0.0;
-    let mut bonus = 0.0;
-    for item in &sheet.items {
-        let in_item = |rule: &str| item.rules.iter().any(|r| r.id == rule);
-        let manual_points: Vec<f64> = manual
-            .iter()
-            .filter(|(rule, _)| in_item(rule))
-            .map(|&(_, p)| p)
-            .collect();
-        if item.bonus {
-            bonus += manual_points.iter().sum::<f64>();
-            continue;
-        }
-        let mut item_loss = manual_points.iter().copied().fold(0.0, f64::max);
-        let mut per_occurrence = manual_points.iter().sum::<f64>();
-        for rule in &item.rules {
-            let of_rule: Vec<usize> = (0..result.deductions.len())
-                .filter(|&i| result.deductions[i].rule == rule.id)
-                .collect();
-            let (extras, occurrences): (Vec<usize>, Vec<usize>) = of_rule
-                .iter()
-                .partition(|&&i| is_escalation(&result.deductions[i], rule));
-            let kept: Vec<usize> = occurrences
-                .iter()
-                .copied()
-                .filter(|&i| !verdict(i).rejected)
-                .collect();
-            for &i in &kept {
-                let d = &result.deductions[i];
-                let points = verdict(i).points;
-                per_occurrence += points.unwrap_or(d.points);
-                item_loss = item_loss.max(points.unwrap_or(item.points));
-            }
-            let none_rejected = kept.len() == occurrences.len();
-            for &i in &extras {
-                let enough = rule
-                    .extra
-                    .as_ref()
-                    .is_some_and(|x| none_rejected || kept.len() >= x.min_count);
-                if enough && !verdict(i).rejected {
-                    lost += verdict(i).points.unwrap_or(result.deductions[i].points);
+/// Everything a review decided that the score depends on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Judgement {
+    /// Per machine deduction, in the result's order.
+    pub verdicts: Vec<Verdict>,
+    /// Manual items answered with points: (rule, points).
+    pub manual: Vec<(String, f64)>,
+    /// Per finding, in the result's order: whether the reviewer confirmed it.
+    pub confirmed: Vec<bool>,
+    /// Rule → the factor of the modifier flag the reviewer set on it.
+    pub factors: HashMap<String, f64>,
+}
+
+impl Judgement {
+    fn verdict(&self, i: usize) -> Verdict {
+        self.verdicts.get(i).copied().unwrap_or_default()
+    }
+
+    fn factor(&self, rule: &str) -> f64 {
+        self.factors.get(rule).copied().unwrap_or(1.0)
+    }
+}
+
+/// What a review makes of a call: the score, and the 积分 / 元 charged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Reviewed {
+    pub score: f64,
+    pub credits: f64,
+    pub fine_yuan: f64,
+}
+
+/// The call after review: the machine's deductions less the rejected ones, plus confirmed
+/// findings and the manual items' points (each scaled by its rule's flag), with each item's
+/// points forfeited at most once and escalations (`extra`) kept only while enough occurrences
+/// stand. Without the call's sheet (renamed or removed since), it falls back to adding
+/// rejected points back one by one.
+pub fn reviewed(result: &CallResult, sheet: Option<&Rubric>, j: &Judgement) -> Reviewed {
+    let (credits, fine_yuan) = result
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| j.confirmed.get(i).copied().unwrap_or(false))
+        .fold((result.credits, result.fine_yuan), |(c, y), (_, f)| {
+            (c + f.credits, y + f.fine_yuan)
+        });
+    let score = match sheet {
+        Some(sheet) => {
+            let (lost, bonus) = sheet.items.iter().fold((0.0, 0.0), |(lost, bonus), item| {
+                if item.bonus {
+                    (lost, bonus + manual_points(item, j).iter().sum::<f64>())
+                } else {
+                    (lost + item_loss(result, item, j), bonus)
                 }
+            });
+            (sheet.max_score - lost + bonus).clamp(0.0, sheet.max_score)
+        }
+        None => unsheeted(result, j),
+    };
+    Reviewed {
+        score,
+        credits,
+        fine_yuan,
+    }
+}
+
+/// The reviewed score alone (see [`reviewed`]).
+pub fn reviewed_score(result: &CallResult, sheet: Option<&Rubric>, j: &Judgement) -> f64 {
+    reviewed(result, sheet, j).score
+}
+
+fn unsheeted(result: &CallResult, j: &Judgement) -> f64 {
+    let refunded: f64 = (0..result.deductions.len())
+        .filter(|&i| j.verdict(i).rejected)
+        .map(|i| result.deductions[i].points)
+        .sum();
+    let manual: f64 = j.manual.iter().map(|(_, p)| p).sum();
+    (result.score + refunded - manual).clamp(0.0, result.max_score.max(result.score))
+}
+
+/// The manual answers on `item`'s rules, each scaled by its rule's flag.
+fn manual_points(item: &crate::score::Item, j: &Judgement) -> Vec<f64> {
+    j.manual
+        .iter()
+        .filter(|(rule, _)| item.rules.iter().any(|r| &r.id == rule))
+        .map(|(rule, p)| p * j.factor(rule))
+        .collect()
+}
+
+/// What one non-bonus item costs after review: forfeited once (the largest charge of any
+/// standing occurrence) or summed per occurrence, plus the escalations still earned.
+fn item_loss(result: &CallResult, item: &crate::score::Item, j: &Judgement) -> f64 {
+    let manual = manual_points(item, j);
+    let mut forfeit = manual.iter().copied().fold(0.0, f64::max);
+    let mut per_occurrence = manual.iter().sum::<f64>();
+    let mut escalations = 0.0;
+    for rule in &item.rules {
+        let factor = j.factor(&rule.id);
+        let of_rule: Vec<usize> = (0..result.deductions.len())
+            .filter(|&i| result.deductions[i].rule == rule.id)
+            .collect();
+        let (extras, occurrences): (Vec<usize>, Vec<usize>) = of_rule
+            .iter()
+            .partition(|&&i| is_escalation(&result.deductions[i], rule));
+        let kept: Vec<usize> = occurrences
+            .iter()
+            .copied()
+            .filter(|&i| !j.verdict(i).rejected)
+            .collect();
+        for &i in &kept {
+            let points = j.verdict(i).points;
+            per_occurrence += points.unwrap_or(result.deductions[i].points) * factor;
+            forfeit = forfeit.max(points.unwrap_or(item.points) * factor);
+        }
+        // A confirmed finding is an occurrence the machine only suspected.
+        let found = (0..result.findings.len())
+            .filter(|&i| result.findings[i].rule == rule.id)
+            .filter(|&i| j.confirmed.get(i).copied().unwrap_or(false))
+            .count();
+        if found > 0 {
+            per_occurrence += item.points * factor * found as f64;
+            forfeit = forfeit.max(item.points * factor);
+        }
+        let none_rejected = kept.len() == occurrences.len();
+        for &i in extras.iter().filter(|&&i| !j.verdict(i).rejected) {
+            let enough = rule
+                .extra
+                .as_ref()
+                .is_some_and(|x| none_rejected || kept.len() >= x.min_count);
+            if enough {
+                escalations += j.verdict(i).points.unwrap_or(result.deductions[i].points);
             }
         }
-        lost += if item.per_occurrence {
+    }
+    escalations
+        + if item.per_occurrence {
             per_occurrence
         } else {
-            item_loss
-        };
-    }
-    (sheet.max_score - lost + bonus).clamp(0.0, sheet.max_score)
+            forfeit
+        }
 }
 
 /// Whether a deduction is the escalation (`extra`) of its rule rather than an occurrence: the
 /// scorer writes it last, with the extra's points and a reason naming the threshold.
-pub(super) fn is_escalation(d: &crate::Deduction, rule: &crate::score::Rule) -> bool {
+fn is_escalation(d: &crate::Deduction, rule: &crate::score::Rule) -> bool {
     rule.extra
         .as_ref()
         .is_some_and(|x| d.points == x.points && d.reason.contains('≥'))
@@ -102,40 +173,29 @@ pub fn sheet_of<'r>(rubrics: &'r Rubrics, result: &CallResult) -> Option<&'r Rub
     rubrics.sheets.iter().find(|s| s.name == result.rubric)
 }
 
-/// Recomputes a review's score from what is stored for it.
+/// A deduction's stable key: its rule, where it is and what was said. A verdict is stored
+/// under it, not under the deduction's place in the list, so re-scoring a call (a new rule
+/// firing earlier, a different transcript) cannot move a verdict onto another deduction.
+pub fn deduction_key(d: &crate::Deduction) -> String {
+    format!("{}@{}-{}:{}", d.rule, d.start_ms, d.end_ms, d.words)
+}
+
+/// A finding's stable key, as [`deduction_key`].
+pub fn finding_key(f: &crate::score::Finding) -> String {
+    format!("{}@{}-{}:{}", f.rule, f.start_ms, f.end_ms, f.words)
+}
+
+/// Recomputes a review's score and 积分 / 元 from what is stored for it.
 pub(super) fn score_review(
     conn: &Connection,
     rubrics: &Rubrics,
     result: &CallResult,
     review: i64,
-) -> rusqlite::Result<f64> {
-    let mut verdicts = vec![Verdict::default(); result.deductions.len()];
-    let mut stmt = conn
-        .prepare_cached("SELECT deduction, decision, points FROM decisions WHERE review_id = ?1")?;
-    let rows = stmt.query_map([review], |r| {
-        Ok((
-            r.get::<_, i64>(0)? as usize,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<f64>>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (i, decision, points) = row?;
-        if let Some(v) = verdicts.get_mut(i) {
-            v.rejected = decision == Decision::Rejected.as_str();
-            v.points = points;
-        }
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT rule, points FROM manual_answers WHERE review_id = ?1 AND points IS NOT NULL",
-    )?;
-    let manual = stmt
-        .query_map([review], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<(String, f64)>>>()?;
-    Ok(reviewed_score(
+) -> rusqlite::Result<Reviewed> {
+    let stored = Stored::load(conn, result, review)?;
+    Ok(reviewed(
         result,
         sheet_of(rubrics, result),
-        &verdicts,
-        &manual,
+        &stored.judgement(),
     ))
 }

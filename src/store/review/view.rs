@@ -1,5 +1,5 @@
-//! Reading a call's review for the call page and the API: verdicts, manual answers, appeals,
-//! versions and the audit trail. Read-only, so it takes no write lock.
+//! Reading a call's review for the call page and the API: verdicts, finding verdicts, flags,
+//! manual answers, appeals, versions and the audit trail. Read-only, so it takes no write lock.
 
 use super::*;
 
@@ -7,12 +7,34 @@ use super::*;
 #[derive(Clone, Debug, Serialize)]
 pub struct DeductionView {
     pub id: usize,
+    /// The stable key verdicts are stored under (see [`deduction_key`]).
+    pub key: String,
     /// The machine's deduction, its points as the reviewer changed them; its fields stand at
     /// the top level of the JSON, as the API contract lists them.
     #[serde(flatten)]
     pub deduction: crate::score::Deduction,
     pub decision: Decision,
     pub comment: String,
+}
+
+/// A finding (an assist rule's suspicion, or a half-heard phrase) with the reviewer's verdict:
+/// confirmed, it costs the rule's points and its 积分 / 元.
+#[derive(Clone, Debug, Serialize)]
+pub struct FindingView {
+    pub id: usize,
+    #[serde(flatten)]
+    pub finding: crate::score::Finding,
+    pub decision: Decision,
+    pub comment: String,
+}
+
+/// A modifier the reviewer may set on a rule, and whether it is set.
+#[derive(Clone, Debug, Serialize)]
+pub struct FlagView {
+    pub rule: String,
+    pub flag: String,
+    pub value: f64,
+    pub set: bool,
 }
 
 /// A manual checklist item and its answer (`points: None` with `answered` is N/A).
@@ -70,8 +92,15 @@ pub struct CallView {
     pub score: f64,
     pub max_score: f64,
     pub reviewed_score: Option<f64>,
+    /// 积分 / 元 the current review charges (confirmed findings included).
+    pub reviewed_credits: Option<f64>,
+    pub reviewed_fine_yuan: Option<f64>,
     pub version: i64,
     pub deductions: Vec<DeductionView>,
+    /// Verdicts whose deduction a re-score removed: shown, not counted.
+    pub stale_decisions: Vec<StaleDecision>,
+    pub findings: Vec<FindingView>,
+    pub flags: Vec<FlagView>,
     pub manual: Vec<ManualView>,
     pub appeals: Vec<AppealView>,
     pub versions: Vec<VersionView>,
@@ -85,56 +114,23 @@ pub fn call_view(store: &Store, viewer: &User, call_id: &str) -> Result<CallView
     let idx = visible(store, viewer, call_id)?;
     let result = result(store, call_id)?;
     let review = current_review(store, call_id)?;
-    let (decisions, manual) = match review {
-        Some(id) => (decisions(store, id)?, manual_answers(store, id)?),
-        None => (HashMap::new(), HashMap::new()),
+    let stored = match review {
+        Some(id) => Stored::load(&store.conn, &result, id).map_err(sql_err(store))?,
+        None => Stored::empty(&result),
     };
-    let deductions = result
-        .deductions
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let (decision, comment, points) =
-                decisions
-                    .get(&i)
-                    .cloned()
-                    .unwrap_or((Decision::Pending, String::new(), None));
-            DeductionView {
-                id: i,
-                deduction: crate::score::Deduction {
-                    points: points.unwrap_or(d.points),
-                    ..d.clone()
-                },
-                decision,
-                comment,
-            }
-        })
-        .collect();
-    let manual = result
-        .manual
-        .iter()
-        .map(|line| {
-            let rule = manual_rule(line).to_string();
-            let answer = manual.get(&rule).cloned();
-            ManualView {
-                text: line.clone(),
-                answered: answer.is_some(),
-                points: answer.as_ref().and_then(|a| a.0),
-                comment: answer.map(|a| a.1).unwrap_or_default(),
-                rule,
-            }
-        })
-        .collect();
-    let reviewed_score = store
-        .conn
-        .query_row(
-            "SELECT reviewed_score FROM reviews WHERE call_id = ?1 AND superseded = 0
-             ORDER BY version DESC LIMIT 1",
-            [call_id],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(sql_err(store))?;
+    let totals: Option<(f64, f64, f64)> = match review {
+        Some(id) => Some(
+            store
+                .conn
+                .query_row(
+                    "SELECT reviewed_score, credits, fine_yuan FROM reviews WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .map_err(sql_err(store))?,
+        ),
+        None => None,
+    };
     Ok(CallView {
         call_id: call_id.to_string(),
         agent_id: result.agent_id.clone(),
@@ -143,10 +139,15 @@ pub fn call_view(store: &Store, viewer: &User, call_id: &str) -> Result<CallView
         assigned_to: idx.assigned_to,
         score: result.score,
         max_score: result.max_score,
-        reviewed_score,
+        reviewed_score: totals.map(|t| t.0),
+        reviewed_credits: totals.map(|t| t.1),
+        reviewed_fine_yuan: totals.map(|t| t.2),
         version: idx.version,
-        deductions,
-        manual,
+        deductions: deduction_views(&result, &stored),
+        findings: finding_views(&result, &stored),
+        flags: flag_views(&result, &stored),
+        manual: manual_views(&result, &stored),
+        stale_decisions: stored.stale,
         appeals: appeals(store, call_id)?,
         versions: versions(store, call_id)?,
         history: history(store, call_id)?,
@@ -154,44 +155,70 @@ pub fn call_view(store: &Store, viewer: &User, call_id: &str) -> Result<CallView
     })
 }
 
-pub(super) type Decisions = HashMap<usize, (Decision, String, Option<f64>)>;
-
-pub(super) fn decisions(store: &Store, review: i64) -> Result<Decisions> {
-    let e = sql_err(store);
-    let mut stmt = store
-        .conn
-        .prepare_cached(
-            "SELECT deduction, decision, comment, points FROM decisions WHERE review_id = ?1",
-        )
-        .map_err(&e)?;
-    let rows = stmt
-        .query_map([review], |r| {
-            let d: String = r.get(1)?;
-            Ok((
-                r.get::<_, i64>(0)? as usize,
-                (
-                    Decision::parse(&d).unwrap_or(Decision::Pending),
-                    r.get(2)?,
-                    r.get(3)?,
-                ),
-            ))
+fn deduction_views(result: &CallResult, stored: &Stored) -> Vec<DeductionView> {
+    result
+        .deductions
+        .iter()
+        .zip(&stored.deductions)
+        .enumerate()
+        .map(|(i, (d, s))| DeductionView {
+            id: i,
+            key: deduction_key(d),
+            deduction: crate::score::Deduction {
+                points: s.as_ref().and_then(|s| s.points).unwrap_or(d.points),
+                ..d.clone()
+            },
+            decision: s.as_ref().map_or(Decision::Pending, |s| s.decision),
+            comment: s.as_ref().map(|s| s.comment.clone()).unwrap_or_default(),
         })
-        .map_err(&e)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(&e)
+        .collect()
 }
 
-pub(super) type Answers = HashMap<String, (Option<f64>, String)>;
+fn finding_views(result: &CallResult, stored: &Stored) -> Vec<FindingView> {
+    result
+        .findings
+        .iter()
+        .zip(&stored.findings)
+        .enumerate()
+        .map(|(i, (f, s))| FindingView {
+            id: i,
+            finding: f.clone(),
+            decision: s.as_ref().map_or(Decision::Pending, |s| s.0),
+            comment: s.as_ref().map(|s| s.1.clone()).unwrap_or_default(),
+        })
+        .collect()
+}
 
-pub(super) fn manual_answers(store: &Store, review: i64) -> Result<Answers> {
-    let e = sql_err(store);
-    let mut stmt = store
-        .conn
-        .prepare_cached("SELECT rule, points, comment FROM manual_answers WHERE review_id = ?1")
-        .map_err(&e)?;
-    let rows = stmt
-        .query_map([review], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
-        .map_err(&e)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(&e)
+fn flag_views(result: &CallResult, stored: &Stored) -> Vec<FlagView> {
+    result
+        .flags
+        .iter()
+        .filter(|f| f.flag != crate::score::Flag::Bonus)
+        .map(|f| FlagView {
+            rule: f.rule.clone(),
+            flag: flag_name(f.flag),
+            value: f.value,
+            set: stored.flags.get(&f.rule).is_some_and(|s| s.0 == f.flag),
+        })
+        .collect()
+}
+
+fn manual_views(result: &CallResult, stored: &Stored) -> Vec<ManualView> {
+    result
+        .manual
+        .iter()
+        .map(|line| {
+            let rule = manual_rule(line).to_string();
+            let answer = stored.manual.get(&rule).cloned();
+            ManualView {
+                text: line.clone(),
+                answered: answer.is_some(),
+                points: answer.as_ref().and_then(|a| a.0),
+                comment: answer.map(|a| a.1).unwrap_or_default(),
+                rule,
+            }
+        })
+        .collect()
 }
 
 pub(super) fn appeals(store: &Store, call_id: &str) -> Result<Vec<AppealView>> {

@@ -72,12 +72,31 @@ pub struct DecisionInput {
     pub comment: String,
 }
 
+/// The reviewer's verdict on one finding, as submitted.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingInput {
+    pub finding: usize,
+    pub decision: DecisionWord,
+    #[serde(default)]
+    pub comment: String,
+}
+
 /// The words the API takes for a verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DecisionWord {
     Confirm,
     Reject,
+}
+
+impl DecisionWord {
+    pub fn decision(self) -> Decision {
+        match self {
+            DecisionWord::Confirm => Decision::Confirmed,
+            DecisionWord::Reject => Decision::Rejected,
+        }
+    }
 }
 
 /// A manual item's answer: points deducted (or added, for a 特别加分项), or N/A.
@@ -93,6 +112,15 @@ pub struct ManualInput {
     pub comment: String,
 }
 
+/// A modifier flag set on a rule (`{"rule": "7.2", "flag": "扣分加倍"}`), one of those the
+/// call's result offers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagInput {
+    pub rule: String,
+    pub flag: String,
+}
+
 /// A review submission (`POST /api/calls/{id}/review`).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,7 +128,12 @@ pub struct ReviewInput {
     #[serde(default)]
     pub decisions: Vec<DecisionInput>,
     #[serde(default)]
+    pub findings: Vec<FindingInput>,
+    #[serde(default)]
     pub manual: Vec<ManualInput>,
+    /// The flags in force; absent leaves them as they are, `[]` clears them.
+    #[serde(default)]
+    pub flags: Option<Vec<FlagInput>>,
     #[serde(default)]
     pub publish: bool,
 }
@@ -117,16 +150,31 @@ pub(super) fn check_text(what: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
+fn check_index(what: &str, i: usize, len: usize) -> Result<()> {
+    if i >= len {
+        return Err(ReviewError::Invalid(format!(
+            "{what} {i} does not exist (the call has {len})"
+        )));
+    }
+    Ok(())
+}
+
 pub(super) fn check_review(result: &CallResult, input: &ReviewInput) -> Result<()> {
     for d in &input.decisions {
-        if d.deduction >= result.deductions.len() {
+        check_index("deduction", d.deduction, result.deductions.len())?;
+        check_text("comment", &d.comment)?;
+    }
+    for f in &input.findings {
+        check_index("finding", f.finding, result.findings.len())?;
+        check_text("comment", &f.comment)?;
+    }
+    for f in input.flags.iter().flatten() {
+        if offered(result, &f.rule, &f.flag).is_none() {
             return Err(ReviewError::Invalid(format!(
-                "deduction {} does not exist (the call has {})",
-                d.deduction,
-                result.deductions.len()
+                "flag {} is not offered on rule {} of this call",
+                f.flag, f.rule
             )));
         }
-        check_text("comment", &d.comment)?;
     }
     for m in &input.manual {
         if !result.manual.iter().any(|l| manual_rule(l) == m.rule) {
@@ -148,8 +196,8 @@ pub(super) fn check_review(result: &CallResult, input: &ReviewInput) -> Result<(
     Ok(())
 }
 
-/// Records an inspector's verdicts and manual answers, and publishes when asked. Returns the
-/// reviewed score.
+/// Records an inspector's verdicts, flags and manual answers, and publishes when asked.
+/// Returns the reviewed score.
 pub fn submit_review(
     store: &Store,
     rubrics: &Rubrics,
@@ -174,37 +222,15 @@ pub fn submit_review(
         None => new_version(&tx, call_id, &who.name, result.score).map_err(&e)?,
     };
     let before = snapshot(store, review)?;
-    for d in &input.decisions {
-        let decision = match d.decision {
-            DecisionWord::Confirm => Decision::Confirmed,
-            DecisionWord::Reject => Decision::Rejected,
-        };
-        tx.execute(
-            "INSERT INTO decisions (review_id, deduction, decision, comment) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (review_id, deduction) DO UPDATE SET decision = excluded.decision,
-                 comment = excluded.comment",
-            params![review, d.deduction as i64, decision.as_str(), d.comment],
-        )
-        .map_err(&e)?;
-    }
-    for m in &input.manual {
-        let points = if m.na { None } else { m.points };
-        tx.execute(
-            "INSERT INTO manual_answers (review_id, rule, points, comment) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (review_id, rule) DO UPDATE SET points = excluded.points,
-                 comment = excluded.comment",
-            params![review, m.rule, points, m.comment],
-        )
-        .map_err(&e)?;
-    }
-    let score = score_review(&tx, rubrics, &result, review).map_err(&e)?;
+    write_parts(&tx, &result, review, input).map_err(&e)?;
+    let scored = rescore(&tx, rubrics, &result, review).map_err(&e)?;
     tx.execute(
-        "UPDATE reviews SET reviewed_score = ?2, inspector = ?3 WHERE id = ?1",
-        params![review, score, who.name],
+        "UPDATE reviews SET inspector = ?2 WHERE id = ?1",
+        params![review, who.name],
     )
     .map_err(&e)?;
     if input.publish {
-        publish(&tx, call_id, review, score).map_err(&e)?;
+        publish(&tx, call_id, review, &scored).map_err(&e)?;
     }
     set_state(&tx, call_id, to).map_err(&e)?;
     let after = snapshot_tx(&tx, review).map_err(&e)?;
@@ -214,11 +240,110 @@ pub fn submit_review(
         Some(call_id),
         action.as_str(),
         serde_json::json!({"state": idx.state, "review": before}),
-        serde_json::json!({"state": to, "review": after, "reviewed_score": score}),
+        serde_json::json!({"state": to, "review": after, "reviewed_score": scored.score,
+                           "credits": scored.credits, "fine_yuan": scored.fine_yuan}),
     )
     .map_err(&e)?;
     tx.commit().map_err(&e)?;
-    Ok(score)
+    Ok(scored.score)
+}
+
+/// Writes one submission's verdicts, flags and answers into review `review`.
+fn write_parts(
+    tx: &Transaction,
+    result: &CallResult,
+    review: i64,
+    input: &ReviewInput,
+) -> rusqlite::Result<()> {
+    for d in &input.decisions {
+        let key = deduction_key(&result.deductions[d.deduction]);
+        put_decision(
+            tx,
+            review,
+            d.deduction,
+            &key,
+            d.decision.decision(),
+            None,
+            &d.comment,
+        )?;
+    }
+    for f in &input.findings {
+        tx.execute(
+            "INSERT INTO finding_decisions (review_id, key, decision, comment) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (review_id, key) DO UPDATE SET decision = excluded.decision,
+                 comment = excluded.comment",
+            params![
+                review,
+                finding_key(&result.findings[f.finding]),
+                f.decision.decision().as_str(),
+                f.comment
+            ],
+        )?;
+    }
+    if let Some(flags) = &input.flags {
+        tx.execute("DELETE FROM review_flags WHERE review_id = ?1", [review])?;
+        for f in flags {
+            tx.execute(
+                "INSERT OR REPLACE INTO review_flags (review_id, rule, flag) VALUES (?1, ?2, ?3)",
+                params![review, f.rule, f.flag],
+            )?;
+        }
+    }
+    for m in &input.manual {
+        let points = if m.na { None } else { m.points };
+        tx.execute(
+            "INSERT INTO manual_answers (review_id, rule, points, comment) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (review_id, rule) DO UPDATE SET points = excluded.points,
+                 comment = excluded.comment",
+            params![review, m.rule, points, m.comment],
+        )?;
+    }
+    Ok(())
+}
+
+/// Stores a verdict under the deduction's key. The row it replaces is the one with the same
+/// key, or one left at the same place by a deduction a re-score removed.
+pub(super) fn put_decision(
+    tx: &Transaction,
+    review: i64,
+    index: usize,
+    key: &str,
+    decision: Decision,
+    points: Option<f64>,
+    comment: &str,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM decisions WHERE review_id = ?1 AND (key = ?2 OR deduction = ?3)",
+        params![review, key, index as i64],
+    )?;
+    tx.execute(
+        "INSERT INTO decisions (review_id, deduction, key, decision, points, comment)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            review,
+            index as i64,
+            key,
+            decision.as_str(),
+            points,
+            comment
+        ],
+    )?;
+    Ok(())
+}
+
+/// Recomputes and stores a review's score and 积分 / 元.
+pub(super) fn rescore(
+    tx: &Transaction,
+    rubrics: &Rubrics,
+    result: &CallResult,
+    review: i64,
+) -> rusqlite::Result<Reviewed> {
+    let scored = score_review(tx, rubrics, result, review)?;
+    tx.execute(
+        "UPDATE reviews SET reviewed_score = ?2, credits = ?3, fine_yuan = ?4 WHERE id = ?1",
+        params![review, scored.score, scored.credits, scored.fine_yuan],
+    )?;
+    Ok(scored)
 }
 
 pub(super) fn new_version(
@@ -240,21 +365,29 @@ pub(super) fn new_version(
     Ok(tx.last_insert_rowid())
 }
 
+/// Makes `review` the version monthly scores use.
 pub(super) fn publish(
     tx: &Transaction,
     call_id: &str,
     review: i64,
-    score: f64,
+    scored: &Reviewed,
 ) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE reviews SET published_at = ?2 WHERE id = ?1",
         params![review, now_text()],
     )?;
     tx.execute(
-        "UPDATE call_index SET reviewed_score = ?2, published_at = ?3,
-             version = (SELECT version FROM reviews WHERE id = ?4)
+        "UPDATE call_index SET reviewed_score = ?2, reviewed_credits = ?3, reviewed_fine = ?4,
+             published_at = ?5, version = (SELECT version FROM reviews WHERE id = ?6)
          WHERE call_id = ?1",
-        params![call_id, score, now_secs(), review],
+        params![
+            call_id,
+            scored.score,
+            scored.credits,
+            scored.fine_yuan,
+            now_secs(),
+            review
+        ],
     )?;
     Ok(())
 }
@@ -265,28 +398,37 @@ pub(super) fn snapshot(store: &Store, review: i64) -> Result<serde_json::Value> 
 }
 
 pub(super) fn snapshot_tx(conn: &Connection, review: i64) -> rusqlite::Result<serde_json::Value> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT deduction, decision, comment, points FROM decisions WHERE review_id = ?1
-         ORDER BY deduction",
-    )?;
-    let decisions: Vec<serde_json::Value> = stmt
-        .query_map([review], |r| {
-            Ok(serde_json::json!({
-                "deduction": r.get::<_, i64>(0)?, "decision": r.get::<_, String>(1)?,
-                "comment": r.get::<_, String>(2)?, "points": r.get::<_, Option<f64>>(3)?,
-            }))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT rule, points, comment FROM manual_answers WHERE review_id = ?1 ORDER BY rule",
-    )?;
-    let manual: Vec<serde_json::Value> = stmt
-        .query_map([review], |r| {
-            Ok(serde_json::json!({
-                "rule": r.get::<_, String>(0)?, "points": r.get::<_, Option<f64>>(1)?,
-                "comment": r.get::<_, String>(2)?,
-            }))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(serde_json::json!({"decisions": decisions, "manual": manual}))
+    let part = |sql: &str| rows_json(conn, sql, review);
+    Ok(serde_json::json!({
+        "decisions": part("SELECT deduction, key, decision, points, comment FROM decisions
+                           WHERE review_id = ?1 ORDER BY deduction")?,
+        "findings": part("SELECT key, decision, comment FROM finding_decisions
+                          WHERE review_id = ?1 ORDER BY key")?,
+        "flags": part("SELECT rule, flag FROM review_flags WHERE review_id = ?1 ORDER BY rule")?,
+        "manual": part("SELECT rule, points, comment FROM manual_answers
+                        WHERE review_id = ?1 ORDER BY rule")?,
+    }))
+}
+
+/// The rows of a query on one review as JSON objects named by column.
+fn rows_json(conn: &Connection, sql: &str, review: i64) -> rusqlite::Result<serde_json::Value> {
+    use rusqlite::types::ValueRef;
+    let mut stmt = conn.prepare_cached(sql)?;
+    let names: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+    let mut rows = stmt.query([review])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut row = serde_json::Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let v = match r.get_ref(i)? {
+                ValueRef::Null => serde_json::Value::Null,
+                ValueRef::Integer(n) => n.into(),
+                ValueRef::Real(f) => f.into(),
+                ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into(),
+            };
+            row.insert(name.clone(), v);
+        }
+        out.push(serde_json::Value::Object(row));
+    }
+    Ok(out.into())
 }
