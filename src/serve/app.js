@@ -107,15 +107,15 @@
   }
 
   function decide(item, decision) {
-    if (!item || !item.classList.contains("deduction")) {
+    if (!item || !(item.classList.contains("deduction") || item.classList.contains("finding"))) {
       return;
     }
     item.dataset.decision = decision;
   }
 
-  root.querySelectorAll(".deduction .confirm").forEach((b) =>
+  root.querySelectorAll(".item .confirm").forEach((b) =>
     b.addEventListener("click", () => decide(b.closest(".item"), "confirmed")));
-  root.querySelectorAll(".deduction .reject").forEach((b) =>
+  root.querySelectorAll(".item .reject").forEach((b) =>
     b.addEventListener("click", () => decide(b.closest(".item"), "rejected")));
 
   // Keyboard shortcuts, except while typing.
@@ -152,14 +152,23 @@
     }
   });
 
-  function review(publish) {
-    const decisions = Array.from(root.querySelectorAll(".deduction"))
+  // The verdicts given on items of one kind (deductions or findings), keyed as the API wants.
+  function verdicts(selector, field) {
+    return Array.from(root.querySelectorAll(selector))
       .filter((el) => el.dataset.decision !== "pending" && el.querySelector(".comment"))
       .map((el) => ({
-        deduction: Number(el.dataset.id),
+        [field]: Number(el.dataset.id),
         decision: el.dataset.decision === "rejected" ? "reject" : "confirm",
         comment: el.querySelector(".comment").value,
       }));
+  }
+
+  function review(publish) {
+    const decisions = verdicts(".deduction", "deduction");
+    const findings = verdicts(".finding", "finding");
+    const flags = Array.from(root.querySelectorAll(".flag"))
+      .filter((el) => el.querySelector(".flag-set").checked)
+      .map((el) => ({ rule: el.dataset.rule, flag: el.dataset.flag }));
     const manual = Array.from(root.querySelectorAll(".manual"))
       .filter((el) => el.querySelector(".points"))
       .map((el) => {
@@ -169,7 +178,9 @@
         return { rule: el.dataset.rule, na: na, points: value === "" ? null : Number(value), comment: comment };
       })
       .filter((m) => m.na || m.points !== null || m.comment !== "");
-    return send(api + "/review", { decisions: decisions, manual: manual, publish: publish });
+    return send(api + "/review", {
+      decisions: decisions, findings: findings, flags: flags, manual: manual, publish: publish,
+    });
   }
 
   function act(id, run) {

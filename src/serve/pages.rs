@@ -281,6 +281,12 @@ fn call_body(l: Lang, auth: &Authed, v: &CallView) -> Markup {
                     " · " (l.t("复核分", "Reviewed")) " " strong #reviewed { (points(s)) }
                 }
                 @if v.version > 0 { " · v" (v.version) }
+                @if let (Some(c), Some(y)) = (v.reviewed_credits, v.reviewed_fine_yuan) {
+                    @if c > 0.0 || y > 0.0 {
+                        " · " (l.t("扣积分", "Credits")) " " strong #credits { (points(c)) }
+                        " · " (l.t("罚款", "Fine")) " " strong #fine { (points(y)) } (l.t("元", " yuan"))
+                    }
+                }
             }
             div.player {
                 audio #player controls preload="metadata" src=(format!("/api/calls/{}/audio", segment(&v.call_id))) {}
@@ -300,6 +306,12 @@ fn call_body(l: Lang, auth: &Authed, v: &CallView) -> Markup {
                     h2 { (l.t("扣分项", "Deductions")) }
                     ol.deductions { @for d in &v.deductions { (deduction(l, &can, d)) } }
                     @if v.deductions.is_empty() { p { (l.t("无机器扣分。", "No machine deductions.")) } }
+                    @if !v.stale_decisions.is_empty() { (stale(l, v)) }
+                    @if !v.findings.is_empty() {
+                        h2 { (l.t("待确认的发现", "Findings to confirm")) }
+                        ol.findings { @for f in &v.findings { (finding(l, &can, f)) } }
+                    }
+                    @if !v.flags.is_empty() { (flags(l, &can, v)) }
                     h2 { (l.t("人工检查项", "Manual items")) }
                     ol.manual { @for m in &v.manual { (manual(l, &can, m)) } }
                     @if can.review {
@@ -395,20 +407,75 @@ fn deduction(l: Lang, can: &Can, d: &review::DeductionView) -> Markup {
             }
             div.reason { (d.deduction.reason) }
             @if !d.deduction.words.is_empty() { q { (d.deduction.words) } }
-            @if can.review {
-                div.controls {
-                    input.comment type="text" placeholder=(l.t("备注", "Comment")) value=(d.comment);
-                    button.confirm type="button" { (l.t("确认 (c)", "Confirm (c)")) }
-                    button.reject type="button" { (l.t("驳回 (x)", "Reject (x)")) }
-                }
-            } @else if !d.comment.is_empty() {
-                div.comment { (d.comment) }
-            }
+            (verdict_controls(l, can, &d.comment))
             @if can.appeal {
                 div.controls {
                     input.appeal-reason type="text" placeholder=(l.t("申诉理由", "Reason for appeal"));
                     button.appeal type="button" { (l.t("申诉", "Appeal")) }
                 }
+            }
+        }
+    }
+}
+
+/// Confirm / reject with a comment for a reviewer; the comment alone for everyone else.
+fn verdict_controls(l: Lang, can: &Can, comment: &str) -> Markup {
+    html! {
+        @if can.review {
+            div.controls {
+                input.comment type="text" placeholder=(l.t("备注", "Comment")) value=(comment);
+                button.confirm type="button" { (l.t("确认 (c)", "Confirm (c)")) }
+                button.reject type="button" { (l.t("驳回 (x)", "Reject (x)")) }
+            }
+        } @else if !comment.is_empty() {
+            div.comment { (comment) }
+        }
+    }
+}
+
+/// A finding: costs nothing until confirmed; then its rule's points and 积分 / 元.
+fn finding(l: Lang, can: &Can, f: &review::FindingView) -> Markup {
+    let x = &f.finding;
+    html! {
+        li.item.finding data-id=(f.id) data-ms=(x.start_ms) data-decision=(f.decision.as_str()) {
+            div.head {
+                span.rule { (x.rule) } " "
+                @if x.credits > 0.0 { span.points { (l.t("积分", "credits")) " −" (points(x.credits)) } " " }
+                @if x.fine_yuan > 0.0 { span.points { (points(x.fine_yuan)) (l.t("元", " yuan")) } " " }
+                span.badge { (l.decision(f.decision)) } " "
+                span.time { (clock(x.start_ms)) }
+            }
+            div.reason { (x.reason) }
+            @if !x.words.is_empty() { q { (x.words) } }
+            (verdict_controls(l, can, &f.comment))
+        }
+    }
+}
+
+/// The modifiers an inspector may set (扣分加倍 when a complaint followed, …).
+fn flags(l: Lang, can: &Can, v: &CallView) -> Markup {
+    html! {
+        h2 { (l.t("修正标记", "Modifiers")) }
+        ul.flags {
+            @for f in &v.flags {
+                li.flag data-rule=(f.rule) data-flag=(f.flag) {
+                    label {
+                        input.flag-set type="checkbox" checked[f.set] disabled[!can.review];
+                        " " (f.rule) " " (f.flag) " ×" (points(f.value))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Verdicts whose deduction a re-score removed: listed so the reviewer sees them, not counted.
+fn stale(l: Lang, v: &CallView) -> Markup {
+    html! {
+        h2 { (l.t("已失效的判定（重新评分后扣分项已不存在）", "Stale verdicts (the deduction is gone after a re-score)")) }
+        ul.stale {
+            @for s in &v.stale_decisions {
+                li { code { (s.key) } " " (l.decision(s.decision)) " " (s.comment) }
             }
         }
     }
