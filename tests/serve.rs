@@ -733,3 +733,79 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
     );
     eprintln!("screenshots: {}", artifacts.display());
 }
+
+/// Calibration over HTTP: the supervisor opens c1 with themself as lead; the lead and the
+/// inspector answer blind (each sees only their own answers, through the calibration route,
+/// not the review one); the report gives agreement per rule with the inspector's departures;
+/// the call's state and scores do not move.
+#[test]
+fn calibration_is_blind_reported_per_rule_and_changes_nothing() {
+    let env = scored_folder();
+    let server = Server::start(&env, "out");
+    let boss = logged_in(&server, "boss");
+    let insp = logged_in(&server, "insp");
+    let ag1 = logged_in(&server, "ag1");
+    let opened = insp.post(
+        "/api/calibration",
+        &json!({"call_id": "c1", "lead": "boss"}),
+    );
+    assert_eq!(opened.status, 403, "{}", opened.text());
+    let r = boss.post(
+        "/api/calibration",
+        &json!({"call_id": "c1", "lead": "boss"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(insp.get("/api/calls/c1").status, 404, "not assigned");
+    let call = insp.get("/api/calibration/c1").json();
+    let n = call["deductions"].as_array().expect("deductions").len();
+    assert!(n >= 2, "{call}");
+    let answers = |flip: bool| {
+        let decisions: Vec<Value> = (0..n)
+            .map(|i| {
+                let reject = i == 0 && flip;
+                json!({"deduction": i, "decision": if reject { "reject" } else { "confirm" }})
+            })
+            .collect();
+        json!({"decisions": decisions})
+    };
+    assert_eq!(
+        boss.post("/api/calibration/c1", &answers(false)).status,
+        200
+    );
+    let r = insp.post("/api/calibration/c1", &answers(true));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["deductions"][0]["decision"], "rejected");
+    let published = insp.post("/api/calibration/c1", &json!({"publish": true}));
+    assert_eq!(published.status, 422, "{}", published.text());
+    assert_eq!(ag1.get("/api/calibration").status, 403);
+    let mine = insp.get("/api/calibration").json();
+    assert_eq!(
+        mine["report"],
+        Value::Null,
+        "inspectors do not see the report"
+    );
+    assert_eq!(mine["calls"][0]["answered"], true);
+    let report = boss.get("/api/calibration").json()["report"].clone();
+    assert_eq!(report["calls"], 1);
+    let first_rule = call["deductions"][0]["rule"].as_str().expect("rule");
+    let rules = report["rules"].as_array().expect("rules");
+    let row = rules
+        .iter()
+        .find(|r| r["rule"] == first_rule)
+        .unwrap_or_else(|| panic!("{first_rule} in {report}"));
+    assert!(row["percent"].as_f64().expect("percent") < 100.0, "{row}");
+    assert!(row["kappa"].is_number() || row["kappa"].is_null(), "{row}");
+    let departures = &report["inspectors"][0]["departures"];
+    assert_eq!(report["inspectors"][0]["inspector"], "insp");
+    assert_eq!(departures[0]["answer"], "reject");
+    assert_eq!(departures[0]["lead_answer"], "confirm");
+    let page = boss.get("/calibration").text();
+    assert!(
+        page.contains("Cohen") && page.contains(first_rule),
+        "{page}"
+    );
+    let after = boss.get("/api/calls/c1").json();
+    assert_eq!(after["state"], "auto_scored");
+    assert_eq!(after["reviewed_score"], Value::Null);
+    assert_eq!(after["history"], json!([]));
+}

@@ -58,6 +58,17 @@
     });
   }
 
+  // Opening a calibration (supervisors, on /calibration).
+  const openCalibration = document.getElementById("open-calibration");
+  if (openCalibration) {
+    openCalibration.addEventListener("click", () => {
+      send("/api/calibration", {
+        call_id: document.getElementById("calibrate-call").value,
+        lead: document.getElementById("calibrate-lead").value,
+      }).then(() => location.reload(), (err) => say(err.message));
+    });
+  }
+
   const root = document.getElementById("call");
   if (!root) {
     return;
@@ -178,8 +189,13 @@
         return { rule: el.dataset.rule, na: na, points: value === "" ? null : Number(value), comment: comment };
       })
       .filter((m) => m.na || m.points !== null || m.comment !== "");
-    return send(api + "/review", {
-      decisions: decisions, findings: findings, flags: flags, manual: manual, publish: publish,
+    // A calibration call saves the blind answers elsewhere, and never publishes.
+    const target = "calibration" in root.dataset
+      ? "/api/calibration/" + encodeURIComponent(root.dataset.call)
+      : api + "/review";
+    return send(target, {
+      decisions: decisions, findings: findings, manual: manual,
+      ...("calibration" in root.dataset ? {} : { flags: flags, publish: publish }),
     });
   }
 

@@ -19,6 +19,7 @@
 mod api;
 mod audio;
 mod auth;
+mod calibration;
 mod error;
 mod json;
 mod pages;
@@ -102,6 +103,16 @@ fn router(app: Arc<App>) -> Router {
         .route("/", get(pages::queue))
         .route("/calls/{call_id}", get(pages::call))
         .route("/admin", get(pages::admin))
+        .route("/calibration", get(calibration::page))
+        .route("/calibration/{call_id}", get(calibration::call_page))
+        .route(
+            "/api/calibration",
+            get(calibration::list).post(calibration::open),
+        )
+        .route(
+            "/api/calibration/{call_id}",
+            get(calibration::detail).post(calibration::submit),
+        )
         .route("/lang/{lang}", get(pages::set_lang))
         .route("/static/app.js", get(pages::script))
         .route("/static/app.css", get(pages::style))

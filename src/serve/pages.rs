@@ -24,14 +24,14 @@ pub(crate) struct Lang {
 }
 
 impl Lang {
-    fn of(headers: &HeaderMap) -> Lang {
+    pub(super) fn of(headers: &HeaderMap) -> Lang {
         Lang {
             en: cookie(headers, "callqa_lang").as_deref() == Some("en"),
         }
     }
 
     /// The text in the user's language.
-    fn t(self, zh: &'static str, en: &'static str) -> &'static str {
+    pub(super) fn t(self, zh: &'static str, en: &'static str) -> &'static str {
         if self.en {
             en
         } else {
@@ -71,7 +71,7 @@ impl Lang {
 }
 
 /// A path segment with everything but unreserved characters percent-encoded.
-fn segment(s: &str) -> String {
+pub(super) fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -87,7 +87,7 @@ fn clock(ms: u64) -> String {
     format!("{:02}:{:02}", ms / 60_000, ms / 1000 % 60)
 }
 
-fn points(p: f64) -> String {
+pub(super) fn points(p: f64) -> String {
     if p.fract() == 0.0 {
         format!("{p:.0}")
     } else {
@@ -95,7 +95,13 @@ fn points(p: f64) -> String {
     }
 }
 
-fn layout(l: Lang, title: &str, user: Option<&User>, csrf: &str, body: Markup) -> Html<String> {
+pub(super) fn layout(
+    l: Lang,
+    title: &str,
+    user: Option<&User>,
+    csrf: &str,
+    body: Markup,
+) -> Html<String> {
     let page = html! {
         (DOCTYPE)
         html lang=(l.t("zh-CN", "en")) {
@@ -110,6 +116,9 @@ fn layout(l: Lang, title: &str, user: Option<&User>, csrf: &str, body: Markup) -
                 nav {
                     a href="/" { (l.t("质检队列", "Queue")) }
                     @if let Some(u) = user {
+                        @if u.role != Role::Agent {
+                            a href="/calibration" { (l.t("校准", "Calibration")) }
+                        }
                         @if matches!(u.role, Role::Admin | Role::Supervisor) {
                             a href="/admin" { (l.t("管理", "Admin")) }
                         }
@@ -243,8 +252,10 @@ pub(crate) async fn call(
 }
 
 /// What the user may do on this call's page.
-struct Can {
+pub(super) struct Can {
     review: bool,
+    /// Scoring blind for a calibration: save only, no flags, no publishing.
+    calibrating: bool,
     appeal: bool,
     acknowledge: bool,
     decide: bool,
@@ -252,12 +263,25 @@ struct Can {
 }
 
 impl Can {
+    /// A participant scoring a calibration call.
+    pub(super) fn calibrating() -> Can {
+        Can {
+            review: true,
+            calibrating: true,
+            appeal: false,
+            acknowledge: false,
+            decide: false,
+            assign: false,
+        }
+    }
+
     fn new(user: &User, view: &CallView) -> Can {
         let s = view.state;
         let mine = view.assigned_to.as_deref() == Some(user.name.as_str());
         let reviewer = (user.role == Role::Inspector && mine) || user.role == Role::Supervisor;
         Can {
             review: reviewer && matches!(s, CallState::Assigned | CallState::InReview),
+            calibrating: false,
             appeal: user.role == Role::Agent
                 && matches!(s, CallState::Published | CallState::Appealed),
             acknowledge: user.role == Role::Agent && s == CallState::Published,
@@ -269,9 +293,13 @@ impl Can {
 }
 
 fn call_body(l: Lang, auth: &Authed, v: &CallView) -> Markup {
-    let can = Can::new(&auth.user, v);
+    call_markup(l, &Can::new(&auth.user, v), v)
+}
+
+/// The call page's body for what `can` allows.
+pub(super) fn call_markup(l: Lang, can: &Can, v: &CallView) -> Markup {
     html! {
-        div #call data-call=(v.call_id) {
+        div #call data-call=(v.call_id) data-calibration[can.calibrating] {
             h1 { (v.call_id) }
             p.meta {
                 (l.t("坐席", "Agent")) " " strong { (v.agent_id) } " · " (v.started_at) " · "
@@ -304,26 +332,28 @@ fn call_body(l: Lang, auth: &Authed, v: &CallView) -> Markup {
                 section.transcript { (transcript(l, v)) }
                 section.items {
                     h2 { (l.t("扣分项", "Deductions")) }
-                    ol.deductions { @for d in &v.deductions { (deduction(l, &can, d)) } }
+                    ol.deductions { @for d in &v.deductions { (deduction(l, can, d)) } }
                     @if v.deductions.is_empty() { p { (l.t("无机器扣分。", "No machine deductions.")) } }
                     @if !v.stale_decisions.is_empty() { (stale(l, v)) }
                     @if !v.findings.is_empty() {
                         h2 { (l.t("待确认的发现", "Findings to confirm")) }
-                        ol.findings { @for f in &v.findings { (finding(l, &can, f)) } }
+                        ol.findings { @for f in &v.findings { (finding(l, can, f)) } }
                     }
-                    @if !v.flags.is_empty() { (flags(l, &can, v)) }
+                    @if !v.flags.is_empty() && !can.calibrating { (flags(l, can, v)) }
                     h2 { (l.t("人工检查项", "Manual items")) }
-                    ol.manual { @for m in &v.manual { (manual(l, &can, m)) } }
+                    ol.manual { @for m in &v.manual { (manual(l, can, m)) } }
                     @if can.review {
                         div.actions {
                             button #save type="button" { (l.t("保存", "Save")) }
-                            button #publish type="button" { (l.t("提交并发布", "Submit and publish")) }
+                            @if !can.calibrating {
+                                button #publish type="button" { (l.t("提交并发布", "Submit and publish")) }
+                            }
                         }
                     }
                     @if can.acknowledge {
                         div.actions { button #acknowledge type="button" { (l.t("确认无异议", "Acknowledge")) } }
                     }
-                    @if !v.appeals.is_empty() { h2 { (l.t("申诉", "Appeals")) } (appeals(l, &can, v)) }
+                    @if !v.appeals.is_empty() { h2 { (l.t("申诉", "Appeals")) } (appeals(l, can, v)) }
                     p #message.error {}
                 }
             }

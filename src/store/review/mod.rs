@@ -173,6 +173,7 @@ pub struct User {
 }
 
 mod appeal;
+mod calibration;
 mod db;
 mod export;
 mod queue;
@@ -182,6 +183,7 @@ mod stored;
 mod view;
 mod workflow;
 pub use appeal::*;
+pub use calibration::*;
 use db::*;
 pub use db::{result, visible_result};
 pub use export::*;
@@ -189,8 +191,8 @@ pub use queue::*;
 pub use schema::*;
 pub use score::*;
 use stored::offered;
-use stored::Stored;
 pub use stored::{flag_name, StaleDecision};
+use stored::{Stored, Stored1};
 pub use view::*;
 pub use workflow::*;
 

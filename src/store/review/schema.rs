@@ -141,6 +141,8 @@ pub const MIGRATIONS: &[&str] = &[
          rule TEXT NOT NULL,
          item TEXT NOT NULL,
          answer TEXT NOT NULL,
+         points REAL,
+         comment TEXT NOT NULL DEFAULT '',
          PRIMARY KEY (calibration_id, item)
      );
      CREATE TABLE IF NOT EXISTS calibration_leads (

@@ -319,6 +319,28 @@ fn confirmed_findings_accrue_and_flags_scale_the_rules_points() {
     assert_eq!(reviewed_score(&call, Some(&sheet), &doubled), 70.0);
 }
 
+/// The textbook case, by hand: 50 items, both yes 20, A yes B no 5, A no B yes 10, both no
+/// 15. Observed 35/50 = 0.7; A says yes half the time, B 0.6, so chance is
+/// 0.5·0.6 + 0.5·0.4 = 0.5 and kappa = (0.7 − 0.5) / (1 − 0.5) = 0.4.
+#[test]
+fn cohen_kappa_matches_the_hand_computed_example() {
+    let mut pairs = Vec::new();
+    for (a, b, n) in [
+        ("yes", "yes", 20),
+        ("yes", "no", 5),
+        ("no", "yes", 10),
+        ("no", "no", 15),
+    ] {
+        pairs.extend(std::iter::repeat_n((a, b), n));
+    }
+    let kappa = cohen_kappa(&pairs).expect("defined");
+    assert!((kappa - 0.4).abs() < 1e-9, "{kappa}");
+    // Perfect agreement is 1; one answer everywhere leaves kappa undefined.
+    assert_eq!(cohen_kappa(&[("a", "a"), ("b", "b")]), Some(1.0));
+    assert_eq!(cohen_kappa(&[("a", "a"), ("a", "a")]), None);
+    assert_eq!(cohen_kappa::<&str>(&[]), None);
+}
+
 #[test]
 fn manual_rule_ids_are_the_first_word() {
     assert_eq!(manual_rule("4.3 服务态度"), "4.3");
@@ -564,6 +586,97 @@ mod store {
         submit_review(&store, &rubrics(), &boss, "c", &input).expect("publish");
         let got = reviewed_scores(&store).expect("scores")["c"];
         assert_eq!((got.score, got.credits, got.fine_yuan), (72.0, 20.0, 50.0));
+    }
+
+    /// Three people score the call blind: each sees only their own answers, the report
+    /// compares the inspectors with the lead per rule, and nothing reaches the call's state
+    /// or any score.
+    #[test]
+    fn calibrations_are_blind_measured_and_never_counted() {
+        let (_dir, store) = store();
+        let boss = user("boss", Role::Supervisor, None);
+        let insp = user("insp", Role::Inspector, None);
+        add_user(&store, "test", "insp2", Role::Inspector, None, "password1").expect("add");
+        let insp2 = user("insp2", Role::Inspector, None);
+        assert!(matches!(
+            open_calibration(&store, &insp, "c", "boss"),
+            Err(ReviewError::Forbidden(_))
+        ));
+        open_calibration(&store, &boss, "c", "boss").expect("open");
+        let answer = |who: &User, verdicts: &[(usize, DecisionWord)]| {
+            let input = ReviewInput {
+                decisions: verdicts
+                    .iter()
+                    .map(|&(deduction, decision)| DecisionInput {
+                        deduction,
+                        decision,
+                        comment: String::new(),
+                    })
+                    .collect(),
+                manual: vec![ManualInput {
+                    rule: "5.1".into(),
+                    points: Some(3.0),
+                    na: false,
+                    comment: String::new(),
+                }],
+                ..ReviewInput::default()
+            };
+            submit_calibration(&store, who, "c", &input).expect("answer");
+        };
+        use DecisionWord::{Confirm as C, Reject as X};
+        let mut call = scored();
+        call.manual = vec!["5.1 f".into()];
+        let meta = store.calls().expect("calls")[0].meta.clone();
+        store
+            .put_result(&meta, &Keys::input("k2"), &call)
+            .expect("put");
+        sync_index(&store).expect("sync");
+        answer(&boss, &[(0, C), (2, C), (5, X)]);
+        answer(&insp, &[(0, C), (2, X), (5, X)]);
+        answer(&insp2, &[(0, C), (2, C), (5, C)]);
+        let seen = calibration_view(&store, &insp, "c").expect("blind view");
+        assert_eq!(
+            seen.deductions[2].decision,
+            Decision::Rejected,
+            "own answer"
+        );
+        assert_eq!(seen.deductions[1].decision, Decision::Pending);
+        assert!(seen.history.is_empty() && seen.reviewed_score.is_none());
+        assert!(matches!(
+            calibration_report(&store, &insp),
+            Err(ReviewError::Forbidden(_))
+        ));
+        let report = calibration_report(&store, &boss).expect("report");
+        assert_eq!(report.calls, 1);
+        let rule = |id: &str| {
+            &report
+                .rules
+                .iter()
+                .find(|r| r.rule == id)
+                .expect(id)
+                .agreement
+        };
+        assert_eq!((rule("1.1").pairs, rule("1.1").percent), (2, 100.0));
+        assert_eq!((rule("2.1").pairs, rule("2.1").agreed), (2, 1));
+        assert_eq!(rule("5.1").percent, 100.0);
+        let departures: Vec<(&str, &str, &str)> = report
+            .inspectors
+            .iter()
+            .flat_map(|i| {
+                i.departures
+                    .iter()
+                    .map(|d| (i.inspector.as_str(), d.rule.as_str(), d.answer.as_str()))
+            })
+            .collect();
+        assert_eq!(
+            departures,
+            [("insp", "2.1", "reject"), ("insp2", "3.1", "confirm")]
+        );
+        // Never published, never counted: the call is untouched.
+        let view = call_view(&store, &boss, "c").expect("view");
+        assert_eq!(view.state, State::AutoScored);
+        assert!(view.history.is_empty(), "{:?}", view.history);
+        assert!(reviewed_scores(&store).expect("scores").is_empty());
     }
 
     #[test]

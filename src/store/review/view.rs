@@ -131,28 +131,41 @@ pub fn call_view(store: &Store, viewer: &User, call_id: &str) -> Result<CallView
         ),
         None => None,
     };
-    Ok(CallView {
-        call_id: call_id.to_string(),
+    let mut view = build_view(idx, result, stored);
+    view.reviewed_score = totals.map(|t| t.0);
+    view.reviewed_credits = totals.map(|t| t.1);
+    view.reviewed_fine_yuan = totals.map(|t| t.2);
+    view.appeals = appeals(store, call_id)?;
+    view.versions = versions(store, call_id)?;
+    view.history = history(store, call_id)?;
+    Ok(view)
+}
+
+/// The call with `stored`'s verdicts and answers, and no review history: the common part of
+/// the review page and a blind calibration.
+pub(super) fn build_view(idx: Indexed, result: CallResult, stored: Stored) -> CallView {
+    CallView {
+        call_id: result.call_id.clone(),
         agent_id: result.agent_id.clone(),
         started_at: result.started_at.to_rfc3339(),
         state: idx.state,
         assigned_to: idx.assigned_to,
         score: result.score,
         max_score: result.max_score,
-        reviewed_score: totals.map(|t| t.0),
-        reviewed_credits: totals.map(|t| t.1),
-        reviewed_fine_yuan: totals.map(|t| t.2),
+        reviewed_score: None,
+        reviewed_credits: None,
+        reviewed_fine_yuan: None,
         version: idx.version,
         deductions: deduction_views(&result, &stored),
         findings: finding_views(&result, &stored),
         flags: flag_views(&result, &stored),
         manual: manual_views(&result, &stored),
         stale_decisions: stored.stale,
-        appeals: appeals(store, call_id)?,
-        versions: versions(store, call_id)?,
-        history: history(store, call_id)?,
+        appeals: Vec::new(),
+        versions: Vec::new(),
+        history: Vec::new(),
         result,
-    })
+    }
 }
 
 fn deduction_views(result: &CallResult, stored: &Stored) -> Vec<DeductionView> {
