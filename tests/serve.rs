@@ -4,6 +4,8 @@
 //! SQL metacharacters, login rate limit, session fixation), the audio Range answers, and the
 //! whole workflow: assign → review → publish → appeal → overturn → settled version 2.
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
 #[path = "common/http.rs"]
 mod http;
@@ -644,6 +646,25 @@ fn audio_is_served_as_wav_with_range_requests() {
         None,
     );
     assert_eq!(tail.body, whole.body[len - 10..]);
+    // The energy strip: 100 ms peaks of both channels over the 45 s, with the deductions.
+    let energy = boss.get("/api/calls/c1/energy").json();
+    assert_eq!(energy["step_ms"], 100);
+    let bars = |side: &str| -> Vec<u64> {
+        energy[side]
+            .as_array()
+            .expect(side)
+            .iter()
+            .map(|v| v.as_u64().expect("peak"))
+            .collect()
+    };
+    let (agent, customer) = (bars("agent"), bars("customer"));
+    assert!((440..=460).contains(&agent.len()), "{} bars", agent.len());
+    assert!(agent.iter().any(|&p| p > 5) && customer.iter().any(|&p| p > 5));
+    assert!(agent.iter().chain(&customer).all(|&p| p <= 100));
+    assert!(!energy["deductions"]
+        .as_array()
+        .expect("deductions")
+        .is_empty());
     let past = format!("bytes={len}-");
     let r = boss.send("GET", "/api/calls/c1/audio", &[("Range", &past)], None);
     assert_eq!(r.status, 416);
@@ -669,25 +690,19 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
     let auto = call["score"].as_f64().expect("score");
     let reject_ids: Vec<String> = reject.iter().map(u64::to_string).collect();
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-artifacts/serve");
-    let out = std::process::Command::new("node")
-        .arg(repo().join("tests/browser/review.js"))
-        .arg(format!("http://{}", server.addr))
-        .arg(&artifacts)
-        .args(["c1", &reject_ids.join(","), &cid.to_string(), PASSWORD])
-        .output()
-        .expect("node runs (install Debian's nodejs)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(
-        out.status.code(),
-        Some(3),
-        "chromium is missing: install Debian's package with `apt-get install -y chromium`\n{stderr}"
+    let url = format!("http://{}", server.addr);
+    let (rejects, confirm) = (reject_ids.join(","), cid.to_string());
+    let seen = browser::run(
+        "review.js",
+        &[
+            url.as_ref(),
+            artifacts.as_os_str(),
+            "c1".as_ref(),
+            rejects.as_ref(),
+            confirm.as_ref(),
+            PASSWORD.as_ref(),
+        ],
     );
-    assert!(
-        out.status.success(),
-        "browser run failed: {stdout}\n{stderr}"
-    );
-    let seen: Value = serde_json::from_str(stdout.trim()).expect("JSON from the script");
     assert_eq!(
         seen["queue_rows"], 1,
         "the inspector's queue holds the assigned call"
@@ -714,6 +729,11 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
         json!(["assign", "publish", "appeal", "decide_appeal", "settle"])
     );
     assert_eq!(seen["script_errors"], json!([]));
+    // 45 s of audio: 450 bars of 100 ms; the speeds offered reach 0.5× and 2×.
+    let bars = seen["energy_bars"].as_u64().expect("energy bars");
+    assert!((440..=460).contains(&bars), "{bars} bars");
+    let rates: Vec<f64> = serde_json::from_value(seen["rates"].clone()).expect("rates");
+    assert_eq!(rates, [0.5, 2.0, 1.0]);
     let api = boss.get("/api/calls/c1").json();
     assert_eq!(
         api["reviewed_score"].as_f64(),

@@ -100,6 +100,44 @@
     }
   });
 
+  // The energy strip: per 100 ms peaks computed by the server, agent above the line and
+  // customer below, deductions in red, the playhead in blue; a click seeks there.
+  const strip = document.getElementById("energy");
+  if (strip && player) {
+    fetch(api + "/energy", { credentials: "same-origin" })
+      .then((res) => (res.ok ? res.json() : Promise.reject(new Error(String(res.status)))))
+      .then((energy) => {
+        const draw = () => {
+          const w = (strip.width = strip.clientWidth || 600);
+          const h = strip.height;
+          const g = strip.getContext("2d");
+          const x = (ms) => (ms / energy.duration_ms) * w;
+          g.clearRect(0, 0, w, h);
+          g.fillStyle = "rgba(204, 51, 51, 0.25)";
+          energy.deductions.forEach(([, start, end]) => g.fillRect(x(start), 0, Math.max(2, x(end) - x(start)), h));
+          g.fillStyle = "#567";
+          const bar = Math.max(1, x(energy.step_ms));
+          // Scaled to the call's loudest moment: quiet lines still show their shape.
+          const top = Math.max(1, ...energy.agent, ...energy.customer);
+          const y = (p) => (p / top) * (h / 2);
+          energy.agent.forEach((p, i) => g.fillRect(x(i * energy.step_ms), h / 2 - y(p), bar, y(p)));
+          energy.customer.forEach((p, i) => g.fillRect(x(i * energy.step_ms), h / 2, bar, y(p)));
+          g.fillStyle = "#06c";
+          g.fillRect(x(player.currentTime * 1000), 0, 2, h);
+        };
+        draw();
+        player.addEventListener("timeupdate", draw);
+        window.addEventListener("resize", draw);
+        strip.dataset.bars = String(energy.agent.length);
+        strip.addEventListener("click", (e) => {
+          const r = strip.getBoundingClientRect();
+          player.currentTime = ((e.clientX - r.left) / r.width) * energy.duration_ms / 1000;
+          player.play().catch(() => {});
+        });
+      })
+      .catch(() => { strip.hidden = true; });
+  }
+
   const speed = document.getElementById("speed");
   if (speed && player) {
     speed.addEventListener("change", () => {

@@ -122,6 +122,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/calls", get(api::list))
         .route("/api/calls/{call_id}", get(api::detail))
         .route("/api/calls/{call_id}/audio", get(audio::serve))
+        .route("/api/calls/{call_id}/energy", get(audio::energy))
         .route("/api/calls/{call_id}/review", post(api::review))
         .route("/api/calls/{call_id}/assign", post(api::assign))
         .route("/api/calls/{call_id}/recall", post(api::recall))

@@ -326,6 +326,7 @@ pub(super) fn call_markup(l: Lang, can: &Can, v: &CallView) -> Markup {
                     }
                 }
                 span.hint { (l.t("点击任意一句或扣分项，从其前 2 秒开始播放。按 ? 查看快捷键。", "Click any line or item to play from 2 s before it. Press ? for shortcuts.")) }
+                canvas #energy height="64" title=(l.t("能量（上：坐席，下：客户；红色：扣分项）。点击跳转。", "Energy (top: agent, bottom: customer; red: deductions). Click to seek.")) {}
             }
             @if can.assign { (assign_form(l)) }
             div.columns {
