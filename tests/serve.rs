@@ -829,3 +829,38 @@ fn calibration_is_blind_reported_per_rule_and_changes_nothing() {
     assert_eq!(after["reviewed_score"], Value::Null);
     assert_eq!(after["history"], json!([]));
 }
+
+/// Findings and modifier flags through the API: a confirmed finding is kept as confirmed and
+/// the flag as set; a flag the call does not offer is refused.
+#[test]
+fn findings_are_judged_and_offered_flags_set_through_the_api() {
+    let env = scored_folder();
+    let server = Server::start(&env, "out");
+    let boss = logged_in(&server, "boss");
+    let r = boss.post("/api/calls/c2/assign", &json!({"inspector": "boss"}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let call = r.json();
+    let findings = call["findings"].as_array().expect("findings");
+    let flags = call["flags"].as_array().expect("flags");
+    assert!(!findings.is_empty() && !flags.is_empty(), "{call}");
+    assert_eq!(findings[0]["decision"], "pending");
+    let flag = json!({"rule": flags[0]["rule"], "flag": flags[0]["flag"]});
+    let bad = boss.post(
+        "/api/calls/c2/review",
+        &json!({"flags": [{"rule": "99.9", "flag": "扣分加倍"}]}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    let r = boss.post(
+        "/api/calls/c2/review",
+        &json!({"findings": [{"finding": 0, "decision": "confirm", "comment": "确有此事"}],
+                "flags": [flag]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let saved = r.json();
+    assert_eq!(saved["findings"][0]["decision"], "confirmed");
+    assert_eq!(saved["findings"][0]["comment"], "确有此事");
+    assert_eq!(saved["flags"][0]["set"], true);
+    assert!(
+        saved["reviewed_score"].as_f64().expect("score") <= call["score"].as_f64().expect("auto")
+    );
+}

@@ -22,10 +22,17 @@ pub(crate) async fn list(
     auth: Authed,
     Query(filter): Query<Filter>,
 ) -> Result<Json<Value>, ApiError> {
+    let limit = filter.limit.unwrap_or(100).min(review::MAX_PAGE);
     let (calls, counts) = app
         .db(move |_, store| Ok(review::list_calls(store, &auth.user, &filter)?))
         .await?;
-    Ok(Json(json!({"calls": calls, "counts": counts})))
+    // A full page may have more after it: the cursor to ask for them with `after`.
+    let next = (calls.len() == limit)
+        .then(|| calls.last().map(review::cursor))
+        .flatten();
+    Ok(Json(
+        json!({"calls": calls, "counts": counts, "next": next}),
+    ))
 }
 
 /// The call as JSON: the review view plus the transcript and hits.
@@ -34,7 +41,6 @@ pub(crate) fn call_json(view: &review::CallView) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.insert("segments".into(), json!(view.result.segments));
         o.insert("hits".into(), json!(view.result.hits));
-        o.insert("findings".into(), json!(view.result.findings));
     }
     v
 }
@@ -68,7 +74,7 @@ where
 {
     let (user, id) = (auth.user.clone(), call_id.clone());
     let out = app
-        .db(move |app, store| Ok(f(app, store, &user, &id)?))
+        .write(move |app, store| Ok(f(app, store, &user, &id)?))
         .await?;
     Ok((out, view(app, auth.user, call_id).await?))
 }

@@ -61,7 +61,7 @@ pub(crate) async fn open(
     Json(body): Json<OpenBody>,
 ) -> Result<Json<Value>, ApiError> {
     let user = auth.user.clone();
-    app.db(move |_, store| {
+    app.write(move |_, store| {
         Ok(review::open_calibration(
             store,
             &user,
@@ -103,7 +103,7 @@ pub(crate) async fn submit(
     Json(input): Json<ReviewInput>,
 ) -> Result<Json<Value>, ApiError> {
     let (user, id) = (auth.user.clone(), call_id.clone());
-    app.db(move |_, store| Ok(review::submit_calibration(store, &user, &id, &input)?))
+    app.write(move |_, store| Ok(review::submit_calibration(store, &user, &id, &input)?))
         .await?;
     detail(State(app), auth, Path(call_id)).await
 }

@@ -59,6 +59,10 @@ pub(crate) struct App {
     limiter: auth::Limiter,
     /// One audio conversion at a time: they are CPU-heavy and share temporary file names.
     converting: tokio::sync::Mutex<()>,
+    /// One review write at a time from this process: writers queue here, in order, instead
+    /// of in SQLite's busy handler, whose back-off sleeps (up to 100 ms a try) made the slow
+    /// tail of the load test.
+    writing: tokio::sync::Mutex<()>,
 }
 
 /// Connections kept open between requests.
@@ -84,6 +88,16 @@ impl App {
         })
         .await
         .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+    }
+
+    /// [`App::db`] for a change: one writer at a time.
+    pub(crate) async fn write<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App, &Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let _one_writer = self.writing.lock().await;
+        self.db(f).await
     }
 
     fn checkout(&self) -> Result<Store, StoreError> {
@@ -165,6 +179,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         idle: Mutex::new(vec![store]),
         limiter: auth::Limiter::default(),
         converting: tokio::sync::Mutex::new(()),
+        writing: tokio::sync::Mutex::new(()),
     });
     println!("callqa serve: listening on http://{addr}");
     tokio::spawn(maintain(Arc::clone(&app)));
@@ -183,7 +198,7 @@ async fn maintain(app: Arc<App>) {
     loop {
         tick.tick().await;
         let done = app
-            .db(|app, store| {
+            .write(|app, store| {
                 review::sync_index(store)?;
                 review::lock_expired(store, app.config.appeal_window_secs)?;
                 Ok(())

@@ -679,6 +679,44 @@ mod store {
         assert!(reviewed_scores(&store).expect("scores").is_empty());
     }
 
+    /// The counts the triggers maintain for a plain queue equal a fresh count, through
+    /// assignment, publication and recall, for the supervisor and the inspector.
+    #[test]
+    fn maintained_state_counts_equal_a_fresh_count() {
+        let (_dir, store) = store();
+        let boss = user("boss", Role::Supervisor, None);
+        let insp = user("insp", Role::Inspector, None);
+        let check = |what: &str| {
+            for who in [&boss, &insp] {
+                let plain = list_calls(&store, who, &Filter::default())
+                    .expect("plain")
+                    .1;
+                let counted = Filter {
+                    month: Some("2026-11".into()),
+                    ..Filter::default()
+                };
+                let fresh = list_calls(&store, who, &counted).expect("counted").1;
+                assert_eq!(plain, fresh, "{what}, {}", who.name);
+            }
+        };
+        check("indexed");
+        assign(&store, &boss, "c", "insp").expect("assign");
+        check("assigned");
+        recall(&store, &boss, "c").expect("recall");
+        check("recalled");
+        let plain = list_calls(&store, &insp, &Filter::default())
+            .expect("insp")
+            .1;
+        assert!(plain.is_empty(), "{plain:?}");
+        assign(&store, &boss, "c", "insp").expect("assign again");
+        let publish = ReviewInput {
+            publish: true,
+            ..ReviewInput::default()
+        };
+        submit_review(&store, &rubrics(), &insp, "c", &publish).expect("publish");
+        check("published");
+    }
+
     #[test]
     fn appeals_close_with_the_window_and_published_calls_lock() {
         let (_dir, store) = store();
