@@ -487,28 +487,7 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
         after_review + refund_appeal,
         "the overturned one too"
     );
-    let versions = settled["versions"].as_array().expect("versions");
-    assert_eq!(versions.len(), 2);
-    assert_eq!(versions[0]["superseded"], true);
-    assert_eq!(versions[1]["superseded"], false);
-    assert_eq!(settled["deductions"][cid as usize]["decision"], "rejected");
-    let history: Vec<&str> = settled["history"]
-        .as_array()
-        .expect("history")
-        .iter()
-        .map(|h| h["action"].as_str().expect("action"))
-        .collect();
-    assert_eq!(
-        history,
-        ["assign", "publish", "appeal", "decide_appeal", "settle"]
-    );
-    let who: Vec<&str> = settled["history"]
-        .as_array()
-        .expect("history")
-        .iter()
-        .map(|h| h["who"].as_str().expect("who"))
-        .collect();
-    assert_eq!(who, ["boss", "insp", "ag1", "boss", "boss"]);
+    assert_two_versions_and_history(&settled, cid);
     // The queue shows the reviewed score; a second appeal on a settled call is refused.
     let list = boss.get("/api/calls?state=settled").json();
     assert_eq!(
@@ -527,8 +506,44 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
     }
     // The rollup and calls.jsonl count c1 with its settled score, and say so.
     assert_report_uses_reviewed(&env, "out", "c1", final_score);
+    assert_reviews_export(&env);
+}
+
+/// The settled call: version 1 superseded by 2, the overturned deduction rejected, and the
+/// audit trail naming every step and who took it.
+fn assert_two_versions_and_history(settled: &Value, overturned: u64) {
+    let versions = settled["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["superseded"], true);
+    assert_eq!(versions[1]["superseded"], false);
+    assert_eq!(
+        settled["deductions"][overturned as usize]["decision"],
+        "rejected"
+    );
+    let history: Vec<&str> = settled["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(
+        history,
+        ["assign", "publish", "appeal", "decide_appeal", "settle"]
+    );
+    let who: Vec<&str> = settled["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["who"].as_str().expect("who"))
+        .collect();
+    assert_eq!(who, ["boss", "insp", "ag1", "boss", "boss"]);
+}
+
+/// Both versions of c1, the verdicts, the appeal and the audit trail export (while the server
+/// runs) as CSV and XLSX.
+fn assert_reviews_export(env: &TestEnv) {
     // Both versions, the verdicts and the audit trail export while the server runs.
-    callqa(&env, &["export", "--out", "out", "--reviews"], "");
+    callqa(env, &["export", "--out", "out", "--reviews"], "");
     let read =
         |name: &str| std::fs::read_to_string(env.path("out/reviews").join(name)).expect(name);
     assert_eq!(

@@ -183,7 +183,11 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX IF NOT EXISTS call_index_assigned_started
          ON call_index (assigned_to, started_at, call_id);
      CREATE INDEX IF NOT EXISTS call_index_agent_started
-         ON call_index (agent_id, started_at, call_id);",
+         ON call_index (agent_id, started_at, call_id);
+     CREATE INDEX IF NOT EXISTS call_index_state_started
+         ON call_index (state, started_at, call_id);
+     CREATE INDEX IF NOT EXISTS call_index_flagged_started
+         ON call_index (flagged, started_at, call_id);",
 ];
 
 /// Brings the review tables to the newest [`MIGRATIONS`] step; called by [`Store::open`].
