@@ -280,12 +280,9 @@ fn a_changed_appeal_replaces_the_points_and_an_unknown_sheet_falls_back() {
     assert_eq!(reviewed_score(&call, None, &judged(&verdicts)), 86.0);
 }
 
-/// An assist finding costs nothing until confirmed; confirmed, it forfeits its item and
-/// charges the rule's 积分 / 元. A 扣分加倍 flag doubles its rule's points.
-#[test]
-fn confirmed_findings_accrue_and_flags_scale_the_rules_points() {
-    let mut call = scored();
-    call.findings.push(crate::Finding {
+/// 营销 6.3's finding: an order placed without the customer's consent.
+fn consent_finding() -> crate::Finding {
+    crate::Finding {
         rule: "6.3".into(),
         reason: "ordered without consent".into(),
         words: "已经给您开通".into(),
@@ -294,7 +291,15 @@ fn confirmed_findings_accrue_and_flags_scale_the_rules_points() {
         evidence: Vec::new(),
         start_ms: 1000,
         end_ms: 2000,
-    });
+    }
+}
+
+/// An assist finding costs nothing until confirmed; confirmed, it forfeits its item and
+/// charges the rule's 积分 / 元. A 扣分加倍 flag doubles its rule's points.
+#[test]
+fn confirmed_findings_accrue_and_flags_scale_the_rules_points() {
+    let mut call = scored();
+    call.findings.push(consent_finding());
     let sheet = sheet();
     let unconfirmed = reviewed(&call, Some(&sheet), &Judgement::default());
     assert_eq!(
@@ -556,16 +561,7 @@ mod store {
         let (_dir, store) = store();
         let boss = user("boss", Role::Supervisor, None);
         let mut call = scored();
-        call.findings.push(crate::Finding {
-            rule: "6.3".into(),
-            reason: "ordered without consent".into(),
-            words: "已经给您开通".into(),
-            credits: 20.0,
-            fine_yuan: 50.0,
-            evidence: Vec::new(),
-            start_ms: 1000,
-            end_ms: 2000,
-        });
+        call.findings.push(consent_finding());
         let meta = store.calls().expect("calls")[0].meta.clone();
         store
             .put_result(&meta, &Keys::input("k2"), &call)

@@ -7,7 +7,7 @@ use super::*;
 pub fn assign(store: &Store, who: &User, call_id: &str, inspector: &str) -> Result<()> {
     let e = sql_err(store);
     let idx = indexed(store, call_id)?;
-    let to = step(who, idx.state, Action::Assign)?;
+    step(who, idx.state, Action::Assign)?;
     let target = user(store, inspector)?
         .ok_or_else(|| ReviewError::Invalid(format!("no user {inspector}")))?;
     if !matches!(target.role, Role::Inspector | Role::Supervisor) {
@@ -17,21 +17,38 @@ pub fn assign(store: &Store, who: &User, call_id: &str, inspector: &str) -> Resu
         )));
     }
     let tx = write_tx(store).map_err(&e)?;
-    tx.execute(
-        "UPDATE call_index SET state = ?2, assigned_to = ?3 WHERE call_id = ?1",
-        params![call_id, to.as_str(), inspector],
-    )
-    .map_err(&e)?;
-    audit(
+    let before = serde_json::json!({"state": idx.state, "assigned_to": idx.assigned_to});
+    assign_in(
         &tx,
-        &who.name,
-        Some(call_id),
-        "assign",
-        serde_json::json!({"state": idx.state, "assigned_to": idx.assigned_to}),
-        serde_json::json!({"state": to, "assigned_to": inspector}),
+        who,
+        call_id,
+        inspector,
+        before,
+        serde_json::Value::Null,
     )
     .map_err(&e)?;
     tx.commit().map_err(&e)
+}
+
+/// Assigns in the caller's transaction, with its audit row; `also` adds to what the audit
+/// records (the sample's seed).
+pub(super) fn assign_in(
+    tx: &Transaction,
+    who: &User,
+    call_id: &str,
+    inspector: &str,
+    before: serde_json::Value,
+    also: serde_json::Value,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE call_index SET state = ?2, assigned_to = ?3 WHERE call_id = ?1",
+        params![call_id, State::Assigned.as_str(), inspector],
+    )?;
+    let mut after = serde_json::json!({"state": State::Assigned, "assigned_to": inspector});
+    if let (Some(a), serde_json::Value::Object(more)) = (after.as_object_mut(), also) {
+        a.extend(more);
+    }
+    audit(tx, &who.name, Some(call_id), "assign", before, after)
 }
 
 /// Sends an assigned call back to `auto_scored`; an unpublished review is kept in the log.
