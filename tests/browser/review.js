@@ -94,6 +94,7 @@ async function main() {
     seen.reviewed_after_settle = Number(await page.$eval('#reviewed', (s) => s.textContent));
     seen.history = await page.$$eval('table.history tbody tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
     await page.screenshot({ path: path.join(artifacts, 'settled.png'), fullPage: true });
+    await (await page.$('table.history')).screenshot({ path: path.join(artifacts, 'shot-history.png') });
     seen.script_errors = errors;
   });
   console.log(JSON.stringify(seen));
