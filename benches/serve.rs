@@ -4,7 +4,8 @@
 //! request and the throughput.
 //!
 //! `cargo bench --bench serve`; `CALLQA_BENCH_CALLS` (default 100000), `CALLQA_BENCH_CLIENTS`
-//! (50) and `CALLQA_BENCH_SECS` (20) change the size. The calls are synthetic (8 lines, 0–3
+//! (50) and `CALLQA_BENCH_SECS` (20) change the size; `CALLQA_BENCH_DIR` keeps the store there
+//! and reuses it. The calls are synthetic (8 lines, 0–3
 //! deductions of real rubric rules, 200 agents over two months): the server never re-scores,
 //! so only their size and spread matter.
 
@@ -228,17 +229,21 @@ fn main() {
     let calls = env_or("CALLQA_BENCH_CALLS", 100_000);
     let clients = env_or("CALLQA_BENCH_CLIENTS", 50);
     let secs = env_or("CALLQA_BENCH_SECS", 20) as u64;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let t = Instant::now();
-    build(dir.path(), calls);
-    eprintln!(
-        "store of {calls} calls built in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    // CALLQA_BENCH_DIR keeps the store between runs (built once, reused while it exists).
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = std::env::var_os("CALLQA_BENCH_DIR").map_or(temp.path().to_path_buf(), Into::into);
+    if !dir.join("callqa.db").exists() {
+        let t = Instant::now();
+        build(&dir, calls);
+        eprintln!(
+            "store of {calls} calls built in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let t = Instant::now();
     let mut server = Command::new(env!("CARGO_BIN_EXE_callqa"))
         .args(["serve", "--listen", "127.0.0.1:0", "--out"])
-        .arg(dir.path())
+        .arg(&dir)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start callqa serve");

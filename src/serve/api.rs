@@ -24,7 +24,10 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let limit = filter.limit.unwrap_or(100).min(review::MAX_PAGE);
     let (calls, counts) = app
-        .db(move |_, store| Ok(review::list_calls(store, &auth.user, &filter)?))
+        .db(move |app, store| {
+            let calls = review::list_calls(store, &auth.user, &filter)?;
+            Ok((calls, app.counts(store, &auth.user, &filter)?))
+        })
         .await?;
     // A full page may have more after it: the cursor to ask for them with `after`.
     let next = (calls.len() == limit)

@@ -24,8 +24,10 @@ mod error;
 mod json;
 mod pages;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -63,7 +65,18 @@ pub(crate) struct App {
     /// of in SQLite's busy handler, whose back-off sleeps (up to 100 ms a try) made the slow
     /// tail of the load test.
     writing: tokio::sync::Mutex<()>,
+    /// Counts per state of filtered queues, with the write generation they were counted at:
+    /// counting a filter can take tens of milliseconds at 100,000 calls, and every queue
+    /// request shows them. Any write through this server (and every index update) starts a
+    /// new generation, so a cached count is never older than the last change made here.
+    counts: Mutex<HashMap<String, (u64, Counts)>>,
+    generation: AtomicU64,
 }
+
+type Counts = std::collections::BTreeMap<String, i64>;
+
+/// Most filtered counts kept; past it the cache starts again empty.
+const COUNTS_KEPT: usize = 4096;
 
 /// Connections kept open between requests.
 const POOL: usize = 16;
@@ -97,7 +110,33 @@ impl App {
         F: FnOnce(&App, &Store) -> Result<T, ApiError> + Send + 'static,
     {
         let _one_writer = self.writing.lock().await;
-        self.db(f).await
+        let out = self.db(f).await;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        out
+    }
+
+    /// The counts per state of `filter`'s queue for `user`, cached until the next write.
+    pub(crate) fn counts(
+        &self,
+        store: &Store,
+        user: &review::User,
+        filter: &review::Filter,
+    ) -> Result<Counts, ApiError> {
+        let key = filter.counts_key(user);
+        let now = self.generation.load(Ordering::SeqCst);
+        if let Some((at, counts)) = self.counts.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            if at == now {
+                return Ok(counts);
+            }
+        }
+        let counts = review::count_states(store, user, filter)?;
+        if let Ok(mut cache) = self.counts.lock() {
+            if cache.len() >= COUNTS_KEPT {
+                cache.clear();
+            }
+            cache.insert(key, (now, counts.clone()));
+        }
+        Ok(counts)
     }
 
     fn checkout(&self) -> Result<Store, StoreError> {
@@ -180,6 +219,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         limiter: auth::Limiter::default(),
         converting: tokio::sync::Mutex::new(()),
         writing: tokio::sync::Mutex::new(()),
+        counts: Mutex::new(HashMap::new()),
+        generation: AtomicU64::new(0),
     });
     println!("callqa serve: listening on http://{addr}");
     tokio::spawn(maintain(Arc::clone(&app)));
@@ -195,6 +236,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 /// calls whose appeal window closed.
 async fn maintain(app: Arc<App>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    // The first tick is now, and `serve` has just done this.
+    tick.tick().await;
     loop {
         tick.tick().await;
         let done = app

@@ -176,7 +176,10 @@ pub(crate) async fn queue(
     let user = auth.user.clone();
     let shown = filter.clone();
     let (calls, counts) = app
-        .db(move |_, store| Ok(review::list_calls(store, &user, &shown)?))
+        .db(move |app, store| {
+            let calls = review::list_calls(store, &user, &shown)?;
+            Ok((calls, app.counts(store, &user, &shown)?))
+        })
         .await?;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let state = text(&filter.state);

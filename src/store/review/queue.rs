@@ -35,6 +35,23 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// What decides the counts per state of this filter for `viewer` (paging and the state
+    /// itself do not): a key for caching them.
+    pub fn counts_key(&self, viewer: &User) -> String {
+        let v = |o: &Option<String>| non_empty(o).unwrap_or("").to_string();
+        serde_json::json!([
+            viewer.role,
+            viewer.name,
+            viewer.agent_id,
+            v(&self.agent_id),
+            v(&self.month),
+            v(&self.rule),
+            v(&self.category),
+            self.flagged
+        ])
+        .to_string()
+    }
+
     /// Whether only the viewer's scope and a state narrow the queue, so the maintained counts
     /// per state answer without counting.
     fn is_plain(&self) -> bool {
@@ -108,25 +125,23 @@ pub(super) fn scope(viewer: &User, filter: &Filter, with_state: bool) -> Where {
     }
     if let Some(r) = non_empty(&filter.rule) {
         w.push(
-            "call_id IN (SELECT call_id FROM call_tags WHERE kind = 'rule' AND value = ?)",
+            "EXISTS (SELECT 1 FROM call_tags t WHERE t.kind = 'rule' AND t.value = ?
+                     AND t.call_id = call_index.call_id)",
             r.to_string(),
         );
     }
     if let Some(c) = non_empty(&filter.category) {
         w.push(
-            "call_id IN (SELECT call_id FROM call_tags WHERE kind = 'category' AND value = ?)",
+            "EXISTS (SELECT 1 FROM call_tags t WHERE t.kind = 'category' AND t.value = ?
+                     AND t.call_id = call_index.call_id)",
             c.to_string(),
         );
     }
     w
 }
 
-/// The queue page for `viewer`, newest first, and the number of calls per state.
-pub fn list_calls(
-    store: &Store,
-    viewer: &User,
-    filter: &Filter,
-) -> Result<(Vec<CallRow>, BTreeMap<String, i64>)> {
+/// The queue page for `viewer`, newest first (see [`count_states`] for its counts).
+pub fn list_calls(store: &Store, viewer: &User, filter: &Filter) -> Result<Vec<CallRow>> {
     let e = sql_err(store);
     let mut w = scope(viewer, filter, true);
     if let Some((at, id)) = filter.after.as_deref().and_then(|c| c.split_once('|')) {
@@ -163,12 +178,16 @@ pub fn list_calls(
         .map_err(&e)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(&e)?;
-    Ok((rows, state_counts(store, viewer, filter)?))
+    Ok(rows)
 }
 
 /// Calls per state under the viewer's scope and the filter (whatever its state). A plain
 /// queue reads the counts the schema's triggers maintain; a filtered one counts.
-fn state_counts(store: &Store, viewer: &User, filter: &Filter) -> Result<BTreeMap<String, i64>> {
+pub fn count_states(
+    store: &Store,
+    viewer: &User,
+    filter: &Filter,
+) -> Result<BTreeMap<String, i64>> {
     let e = sql_err(store);
     let maintained = match viewer.role {
         Role::Supervisor | Role::Admin => Some(String::new()),

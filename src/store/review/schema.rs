@@ -187,7 +187,15 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX IF NOT EXISTS call_index_state_started
          ON call_index (state, started_at, call_id);
      CREATE INDEX IF NOT EXISTS call_index_flagged_started
-         ON call_index (flagged, started_at, call_id);",
+         ON call_index (flagged, started_at, call_id);
+     CREATE INDEX IF NOT EXISTS call_index_assigned_state
+         ON call_index (assigned_to, state, started_at, call_id);
+     CREATE INDEX IF NOT EXISTS call_index_agent_state
+         ON call_index (agent_id, state, started_at, call_id);
+     CREATE INDEX IF NOT EXISTS call_index_flagged_count
+         ON call_index (flagged, state, call_id);
+     CREATE INDEX IF NOT EXISTS call_index_month_count
+         ON call_index (month, state, call_id);",
 ];
 
 /// Brings the review tables to the newest [`MIGRATIONS`] step; called by [`Store::open`].

@@ -684,14 +684,12 @@ mod store {
         let insp = user("insp", Role::Inspector, None);
         let check = |what: &str| {
             for who in [&boss, &insp] {
-                let plain = list_calls(&store, who, &Filter::default())
-                    .expect("plain")
-                    .1;
+                let plain = count_states(&store, who, &Filter::default()).expect("plain");
                 let counted = Filter {
                     month: Some("2026-11".into()),
                     ..Filter::default()
                 };
-                let fresh = list_calls(&store, who, &counted).expect("counted").1;
+                let fresh = count_states(&store, who, &counted).expect("counted");
                 assert_eq!(plain, fresh, "{what}, {}", who.name);
             }
         };
@@ -700,9 +698,7 @@ mod store {
         check("assigned");
         recall(&store, &boss, "c").expect("recall");
         check("recalled");
-        let plain = list_calls(&store, &insp, &Filter::default())
-            .expect("insp")
-            .1;
+        let plain = count_states(&store, &insp, &Filter::default()).expect("insp");
         assert!(plain.is_empty(), "{plain:?}");
         assign(&store, &boss, "c", "insp").expect("assign again");
         let publish = ReviewInput {
