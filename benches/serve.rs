@@ -4,7 +4,8 @@
 //! request and the throughput.
 //!
 //! `cargo bench --bench serve`; `CALLQA_BENCH_CALLS` (default 100000), `CALLQA_BENCH_CLIENTS`
-//! (50) and `CALLQA_BENCH_SECS` (20) change the size. The calls are synthetic (8 lines, 0–3
+//! (50) and `CALLQA_BENCH_SECS` (20) change the size; `CALLQA_BENCH_DIR` keeps the store there
+//! and reuses it. The calls are synthetic (8 lines, 0–3
 //! deductions of real rubric rules, 200 agents over two months): the server never re-scores,
 //! so only their size and spread matter.
 
@@ -184,21 +185,65 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
+/// One thing a client did: its kind, how long it took, the status.
+type Seen = (&'static str, Duration, u16);
+
+/// `clients` threads logged in (the first ten as inspectors who review, the rest as the
+/// supervisor browsing) sending requests one after another until `secs` have passed.
+fn run_clients(addr: std::net::SocketAddr, clients: usize, secs: u64, calls: usize) -> Vec<Seen> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let workers: Vec<_> = (0..clients)
+        .map(|k| {
+            std::thread::spawn(move || {
+                let reviewer = k < INSPECTORS;
+                let user = if reviewer {
+                    format!("insp{k}")
+                } else {
+                    "boss".into()
+                };
+                let mut c = Client {
+                    addr,
+                    cookie: None,
+                    csrf: None,
+                };
+                assert_eq!(c.login(&user, PASSWORD).status, 200, "login {user}");
+                let mut seen: Vec<Seen> = Vec::new();
+                let mut n = k;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let (kind, status) = step(&c, n, reviewer, calls);
+                    seen.push((kind, t.elapsed(), status));
+                    n += 1;
+                }
+                seen
+            })
+        })
+        .collect();
+    workers
+        .into_iter()
+        .flat_map(|w| w.join().expect("client thread"))
+        .collect()
+}
+
 fn main() {
     let calls = env_or("CALLQA_BENCH_CALLS", 100_000);
     let clients = env_or("CALLQA_BENCH_CLIENTS", 50);
     let secs = env_or("CALLQA_BENCH_SECS", 20) as u64;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let t = Instant::now();
-    build(dir.path(), calls);
-    eprintln!(
-        "store of {calls} calls built in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    // CALLQA_BENCH_DIR keeps the store between runs (built once, reused while it exists).
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = std::env::var_os("CALLQA_BENCH_DIR").map_or(temp.path().to_path_buf(), Into::into);
+    if !dir.join("callqa.db").exists() {
+        let t = Instant::now();
+        build(&dir, calls);
+        eprintln!(
+            "store of {calls} calls built in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let t = Instant::now();
     let mut server = Command::new(env!("CARGO_BIN_EXE_callqa"))
         .args(["serve", "--listen", "127.0.0.1:0", "--out"])
-        .arg(dir.path())
+        .arg(&dir)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start callqa serve");
@@ -216,45 +261,16 @@ fn main() {
         "server up (index built) in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let workers: Vec<_> = (0..clients)
-        .map(|k| {
-            std::thread::spawn(move || {
-                let reviewer = k < INSPECTORS;
-                let user = if reviewer {
-                    format!("insp{k}")
-                } else {
-                    "boss".into()
-                };
-                let mut c = Client {
-                    addr,
-                    cookie: None,
-                    csrf: None,
-                };
-                assert_eq!(c.login(&user, PASSWORD).status, 200, "login {user}");
-                let mut seen: Vec<(&'static str, Duration, u16)> = Vec::new();
-                let mut n = k;
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let (kind, status) = step(&c, n, reviewer, calls);
-                    seen.push((kind, t.elapsed(), status));
-                    n += 1;
-                }
-                seen
-            })
-        })
-        .collect();
+    let seen = run_clients(addr, clients, secs, calls);
     let mut by_kind: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut failed = 0;
     let mut total = 0;
-    for w in workers {
-        for (kind, d, status) in w.join().expect("client thread") {
-            total += 1;
-            if status >= 400 {
-                failed += 1;
-            }
-            by_kind.entry(kind).or_default().push(d);
+    for (kind, d, status) in seen {
+        total += 1;
+        if status >= 400 {
+            failed += 1;
         }
+        by_kind.entry(kind).or_default().push(d);
     }
     let _ = server.kill();
     let _ = server.wait();

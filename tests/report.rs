@@ -3,6 +3,9 @@
 //! with the agent on the right; `fixtures/good_inbound.wav`) and whose transcript, hits and
 //! deductions follow the fixtures' truth files. The browser test drives Debian's chromium.
 
+#[path = "common/browser.rs"]
+mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -503,26 +506,17 @@ fn browser_filters_opens_and_plays_from_the_deduction() {
         .expect("tricky page");
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts dir");
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/report.js"))
-        .arg(&report)
-        .arg(&artifacts)
-        .args(["反问", "20261014-0001", "2", &xss_page])
-        .output()
-        .expect("node runs (install Debian's nodejs)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(
-        out.status.code(),
-        Some(3),
-        "chromium is missing: install Debian's package with `apt-get install -y chromium`\n{stderr}"
+    let seen = browser::run(
+        "report.js",
+        &[
+            report.as_os_str(),
+            artifacts.as_os_str(),
+            "反问".as_ref(),
+            "20261014-0001".as_ref(),
+            "2".as_ref(),
+            xss_page.as_ref(),
+        ],
     );
-    assert!(
-        out.status.success(),
-        "browser check failed: {stdout}\n{stderr}"
-    );
-    let seen: serde_json::Value =
-        serde_json::from_str(stdout.trim()).expect("JSON from the script");
     assert_eq!(seen["rows"], 2);
     let sorted: Vec<f64> = serde_json::from_value(seen["sorted_by_score"].clone()).expect("scores");
     assert_eq!(sorted, [100.0, 65.0]);

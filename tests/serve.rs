@@ -4,6 +4,8 @@
 //! SQL metacharacters, login rate limit, session fixation), the audio Range answers, and the
 //! whole workflow: assign → review → publish → appeal → overturn → settled version 2.
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
 #[path = "common/http.rs"]
 mod http;
@@ -485,11 +487,39 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
         after_review + refund_appeal,
         "the overturned one too"
     );
+    assert_two_versions_and_history(&settled, cid);
+    // The queue shows the reviewed score; a second appeal on a settled call is refused.
+    let list = boss.get("/api/calls?state=settled").json();
+    assert_eq!(
+        list["calls"][0]["reviewed_score"].as_f64(),
+        Some(final_score)
+    );
+    let again = ag1.post(
+        "/api/calls/c1/appeal",
+        &json!({"deduction": cid, "reason": "x"}),
+    );
+    assert_eq!(again.status, 409);
+    // The call page renders for each role.
+    for c in [&boss, &insp, &ag1] {
+        let html = c.get("/calls/c1").text();
+        assert!(html.contains("已裁定"), "{html}");
+    }
+    // The rollup and calls.jsonl count c1 with its settled score, and say so.
+    assert_report_uses_reviewed(&env, "out", "c1", final_score);
+    assert_reviews_export(&env);
+}
+
+/// The settled call: version 1 superseded by 2, the overturned deduction rejected, and the
+/// audit trail naming every step and who took it.
+fn assert_two_versions_and_history(settled: &Value, overturned: u64) {
     let versions = settled["versions"].as_array().expect("versions");
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0]["superseded"], true);
     assert_eq!(versions[1]["superseded"], false);
-    assert_eq!(settled["deductions"][cid as usize]["decision"], "rejected");
+    assert_eq!(
+        settled["deductions"][overturned as usize]["decision"],
+        "rejected"
+    );
     let history: Vec<&str> = settled["history"]
         .as_array()
         .expect("history")
@@ -507,24 +537,13 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
         .map(|h| h["who"].as_str().expect("who"))
         .collect();
     assert_eq!(who, ["boss", "insp", "ag1", "boss", "boss"]);
-    // The queue shows the reviewed score; a second appeal on a settled call is refused.
-    let list = boss.get("/api/calls?state=settled").json();
-    assert_eq!(
-        list["calls"][0]["reviewed_score"].as_f64(),
-        Some(final_score)
-    );
-    let again = ag1.post(
-        "/api/calls/c1/appeal",
-        &json!({"deduction": cid, "reason": "x"}),
-    );
-    assert_eq!(again.status, 409);
-    // The call page renders for each role.
-    for c in [&boss, &insp, &ag1] {
-        let html = c.get("/calls/c1").text();
-        assert!(html.contains("已裁定"), "{html}");
-    }
+}
+
+/// Both versions of c1, the verdicts, the appeal and the audit trail export (while the server
+/// runs) as CSV and XLSX.
+fn assert_reviews_export(env: &TestEnv) {
     // Both versions, the verdicts and the audit trail export while the server runs.
-    callqa(&env, &["export", "--out", "out", "--reviews"], "");
+    callqa(env, &["export", "--out", "out", "--reviews"], "");
     let read =
         |name: &str| std::fs::read_to_string(env.path("out/reviews").join(name)).expect(name);
     assert_eq!(
@@ -542,6 +561,49 @@ fn review_publish_appeal_overturn_gives_a_settled_second_version() {
     );
     assert!(read("audit.csv").lines().any(|l| l.contains(",c1,settle,")));
     assert!(env.path("out/reviews/reviews.xlsx").exists());
+}
+
+/// `callqa report` on `out`: agent a1's row counts `call` as reviewed, its average uses the
+/// reviewed score, and calls.jsonl marks the call's score source.
+fn assert_report_uses_reviewed(env: &TestEnv, out: &str, call: &str, reviewed: f64) {
+    callqa(
+        env,
+        &["report", "--out", out, "--format", "csv", "--lang", "en"],
+        "",
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(env.path(out).join("calls.jsonl"))
+        .expect("calls.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["call_id"] == call)
+        .expect("the call");
+    assert_eq!(line["score_source"], "reviewed");
+    assert_eq!(line["reviewed_score"].as_f64(), Some(reviewed));
+    let others: Vec<f64> = lines
+        .iter()
+        .filter(|l| l["agent_id"] == "a1" && l["call_id"] != call)
+        .map(|l| {
+            assert_eq!(l["score_source"], "auto");
+            l["score"].as_f64().expect("score")
+        })
+        .collect();
+    let csv = std::fs::read_to_string(env.path(out).join("rollup/rollup.csv")).expect("rollup");
+    let mut rows = csv.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = rows.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let a1: Vec<&str> = rows
+        .map(|r| r.split(',').collect::<Vec<_>>())
+        .find(|r| r[col("agent_id")] == "a1")
+        .expect("a1's row")
+        .into_iter()
+        .collect();
+    assert_eq!(a1[col("reviewed")], "1");
+    let expected = (reviewed + others.iter().sum::<f64>()) / (1 + others.len()) as f64;
+    let avg: f64 = a1[col("avg_score")].parse().expect("avg");
+    assert!((avg - expected).abs() < 0.01, "{avg} vs {expected}");
 }
 
 /// A result whose recording is a fixture WAV, imported the way `callqa import` loads a
@@ -599,6 +661,25 @@ fn audio_is_served_as_wav_with_range_requests() {
         None,
     );
     assert_eq!(tail.body, whole.body[len - 10..]);
+    // The energy strip: 100 ms peaks of both channels over the 45 s, with the deductions.
+    let energy = boss.get("/api/calls/c1/energy").json();
+    assert_eq!(energy["step_ms"], 100);
+    let bars = |side: &str| -> Vec<u64> {
+        energy[side]
+            .as_array()
+            .expect(side)
+            .iter()
+            .map(|v| v.as_u64().expect("peak"))
+            .collect()
+    };
+    let (agent, customer) = (bars("agent"), bars("customer"));
+    assert!((440..=460).contains(&agent.len()), "{} bars", agent.len());
+    assert!(agent.iter().any(|&p| p > 5) && customer.iter().any(|&p| p > 5));
+    assert!(agent.iter().chain(&customer).all(|&p| p <= 100));
+    assert!(!energy["deductions"]
+        .as_array()
+        .expect("deductions")
+        .is_empty());
     let past = format!("bytes={len}-");
     let r = boss.send("GET", "/api/calls/c1/audio", &[("Range", &past)], None);
     assert_eq!(r.status, 416);
@@ -624,25 +705,19 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
     let auto = call["score"].as_f64().expect("score");
     let reject_ids: Vec<String> = reject.iter().map(u64::to_string).collect();
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-artifacts/serve");
-    let out = std::process::Command::new("node")
-        .arg(repo().join("tests/browser/review.js"))
-        .arg(format!("http://{}", server.addr))
-        .arg(&artifacts)
-        .args(["c1", &reject_ids.join(","), &cid.to_string(), PASSWORD])
-        .output()
-        .expect("node runs (install Debian's nodejs)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(
-        out.status.code(),
-        Some(3),
-        "chromium is missing: install Debian's package with `apt-get install -y chromium`\n{stderr}"
+    let url = format!("http://{}", server.addr);
+    let (rejects, confirm) = (reject_ids.join(","), cid.to_string());
+    let seen = browser::run(
+        "review.js",
+        &[
+            url.as_ref(),
+            artifacts.as_os_str(),
+            "c1".as_ref(),
+            rejects.as_ref(),
+            confirm.as_ref(),
+            PASSWORD.as_ref(),
+        ],
     );
-    assert!(
-        out.status.success(),
-        "browser run failed: {stdout}\n{stderr}"
-    );
-    let seen: Value = serde_json::from_str(stdout.trim()).expect("JSON from the script");
     assert_eq!(
         seen["queue_rows"], 1,
         "the inspector's queue holds the assigned call"
@@ -669,6 +744,11 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
         json!(["assign", "publish", "appeal", "decide_appeal", "settle"])
     );
     assert_eq!(seen["script_errors"], json!([]));
+    // 45 s of audio: 450 bars of 100 ms; the speeds offered reach 0.5× and 2×.
+    let bars = seen["energy_bars"].as_u64().expect("energy bars");
+    assert!((440..=460).contains(&bars), "{bars} bars");
+    let rates: Vec<f64> = serde_json::from_value(seen["rates"].clone()).expect("rates");
+    assert_eq!(rates, [0.5, 2.0, 1.0]);
     let api = boss.get("/api/calls/c1").json();
     assert_eq!(
         api["reviewed_score"].as_f64(),
@@ -678,5 +758,124 @@ fn browser_inspector_agent_and_supervisor_settle_an_appeal() {
         api["deductions"][reject[0] as usize]["comment"],
         "坐席在复述客户的话"
     );
+    assert_report_uses_reviewed(
+        &env,
+        "audio-out",
+        "c1",
+        seen["reviewed_after_settle"]
+            .as_f64()
+            .expect("settled score"),
+    );
     eprintln!("screenshots: {}", artifacts.display());
+}
+
+/// Calibration over HTTP: the supervisor opens c1 with themself as lead; the lead and the
+/// inspector answer blind (each sees only their own answers, through the calibration route,
+/// not the review one); the report gives agreement per rule with the inspector's departures;
+/// the call's state and scores do not move.
+#[test]
+fn calibration_is_blind_reported_per_rule_and_changes_nothing() {
+    let env = scored_folder();
+    let server = Server::start(&env, "out");
+    let boss = logged_in(&server, "boss");
+    let insp = logged_in(&server, "insp");
+    let ag1 = logged_in(&server, "ag1");
+    let opened = insp.post(
+        "/api/calibration",
+        &json!({"call_id": "c1", "lead": "boss"}),
+    );
+    assert_eq!(opened.status, 403, "{}", opened.text());
+    let r = boss.post(
+        "/api/calibration",
+        &json!({"call_id": "c1", "lead": "boss"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(insp.get("/api/calls/c1").status, 404, "not assigned");
+    let call = insp.get("/api/calibration/c1").json();
+    let n = call["deductions"].as_array().expect("deductions").len();
+    assert!(n >= 2, "{call}");
+    let answers = |flip: bool| {
+        let decisions: Vec<Value> = (0..n)
+            .map(|i| {
+                let reject = i == 0 && flip;
+                json!({"deduction": i, "decision": if reject { "reject" } else { "confirm" }})
+            })
+            .collect();
+        json!({"decisions": decisions})
+    };
+    assert_eq!(
+        boss.post("/api/calibration/c1", &answers(false)).status,
+        200
+    );
+    let r = insp.post("/api/calibration/c1", &answers(true));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["deductions"][0]["decision"], "rejected");
+    let published = insp.post("/api/calibration/c1", &json!({"publish": true}));
+    assert_eq!(published.status, 422, "{}", published.text());
+    assert_eq!(ag1.get("/api/calibration").status, 403);
+    let mine = insp.get("/api/calibration").json();
+    assert_eq!(
+        mine["report"],
+        Value::Null,
+        "inspectors do not see the report"
+    );
+    assert_eq!(mine["calls"][0]["answered"], true);
+    let report = boss.get("/api/calibration").json()["report"].clone();
+    assert_eq!(report["calls"], 1);
+    let first_rule = call["deductions"][0]["rule"].as_str().expect("rule");
+    let rules = report["rules"].as_array().expect("rules");
+    let row = rules
+        .iter()
+        .find(|r| r["rule"] == first_rule)
+        .unwrap_or_else(|| panic!("{first_rule} in {report}"));
+    assert!(row["percent"].as_f64().expect("percent") < 100.0, "{row}");
+    assert!(row["kappa"].is_number() || row["kappa"].is_null(), "{row}");
+    let departures = &report["inspectors"][0]["departures"];
+    assert_eq!(report["inspectors"][0]["inspector"], "insp");
+    assert_eq!(departures[0]["answer"], "reject");
+    assert_eq!(departures[0]["lead_answer"], "confirm");
+    let page = boss.get("/calibration").text();
+    assert!(
+        page.contains("Cohen") && page.contains(first_rule),
+        "{page}"
+    );
+    let after = boss.get("/api/calls/c1").json();
+    assert_eq!(after["state"], "auto_scored");
+    assert_eq!(after["reviewed_score"], Value::Null);
+    assert_eq!(after["history"], json!([]));
+}
+
+/// Findings and modifier flags through the API: a confirmed finding is kept as confirmed and
+/// the flag as set; a flag the call does not offer is refused.
+#[test]
+fn findings_are_judged_and_offered_flags_set_through_the_api() {
+    let env = scored_folder();
+    let server = Server::start(&env, "out");
+    let boss = logged_in(&server, "boss");
+    let r = boss.post("/api/calls/c2/assign", &json!({"inspector": "boss"}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let call = r.json();
+    let findings = call["findings"].as_array().expect("findings");
+    let flags = call["flags"].as_array().expect("flags");
+    assert!(!findings.is_empty() && !flags.is_empty(), "{call}");
+    assert_eq!(findings[0]["decision"], "pending");
+    let flag = json!({"rule": flags[0]["rule"], "flag": flags[0]["flag"]});
+    let bad = boss.post(
+        "/api/calls/c2/review",
+        &json!({"flags": [{"rule": "99.9", "flag": "扣分加倍"}]}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    let r = boss.post(
+        "/api/calls/c2/review",
+        &json!({"findings": [{"finding": 0, "decision": "confirm", "comment": "确有此事"}],
+                "flags": [flag]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let saved = r.json();
+    assert_eq!(saved["findings"][0]["decision"], "confirmed");
+    assert_eq!(saved["findings"][0]["comment"], "确有此事");
+    assert_eq!(saved["flags"][0]["set"], true);
+    assert!(
+        saved["reviewed_score"].as_f64().expect("score") <= call["score"].as_f64().expect("auto")
+    );
 }

@@ -637,9 +637,10 @@ pub fn lock(out: &Path) -> Result<Lock, RunError> {
 pub fn finish(out: &Path, rubrics: &Rubrics, html: bool, redact: bool) -> Result<(), RunError> {
     let store = Store::open(out)?;
     results::export(&store, out, redact)?;
+    let reviewed = crate::store::review::reviewed_scores(&store)?;
     drop(store);
     let all = results::load(out)?;
-    let rollup = write_rollup(out, &all, rubrics);
+    let rollup = write_rollup(out, &all, &reviewed, rubrics);
     if html {
         let opts = crate::report::html::Options {
             redact,
@@ -651,14 +652,19 @@ pub fn finish(out: &Path, rubrics: &Rubrics, html: bool, redact: bool) -> Result
     rollup
 }
 
-fn write_rollup(out: &Path, all: &[CallResult], rubrics: &Rubrics) -> Result<(), RunError> {
+fn write_rollup(
+    out: &Path,
+    all: &[CallResult],
+    reviewed: &crate::report::rollup::Reviewed,
+    rubrics: &Rubrics,
+) -> Result<(), RunError> {
     use crate::report::rollup::{self, Format, Lang};
     let dir = out.join("rollup");
     let fail = |detail: String| RunError::Rollup {
         path: dir.clone(),
         detail,
     };
-    let mut df = rollup::rollup(all, rubrics, None).map_err(|e| fail(e.to_string()))?;
+    let mut df = rollup::rollup(all, reviewed, rubrics, None).map_err(|e| fail(e.to_string()))?;
     rollup::write(
         &dir,
         &mut df,

@@ -180,7 +180,7 @@ fn private_outputs() {
 }
 
 /// Whether the settings file asks every output to be redacted (`redact = true`).
-fn settings_redact(config: Option<&Path>) -> anyhow::Result<bool> {
+pub(crate) fn settings_redact(config: Option<&Path>) -> anyhow::Result<bool> {
     Ok(Settings::find(config)?.file.redact.unwrap_or(false))
 }
 

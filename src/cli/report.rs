@@ -44,8 +44,14 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let results = crate::store::results::load(&args.out)?;
     // The rollup is rewritten in DIR: not while a run writes there.
     let _lock = crate::batch::lock(&args.out)?;
+    // Reviews published since the last run change which score is in force: calls.jsonl says
+    // so again before the rollup uses the same scores.
+    let store = crate::store::Store::open(&args.out)?;
+    let redact = super::settings_redact(args.rubrics.config.as_deref())?;
+    crate::store::results::export(&store, &args.out, redact)?;
+    let reviewed = crate::store::review::reviewed_scores(&store)?;
     let rubrics = args.rubrics.load()?;
-    let mut df = rollup::rollup(&results, &rubrics, args.month.as_deref())?;
+    let mut df = rollup::rollup(&results, &reviewed, &rubrics, args.month.as_deref())?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
         .map_err(|e| anyhow::anyhow!(e))?
     {

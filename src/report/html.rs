@@ -186,6 +186,22 @@ fn stems(results: &[CallResult], page: &Page) -> Vec<String> {
         .collect()
 }
 
+/// The report's order: failed calls first (their score means nothing), then flagged ones,
+/// lowest score first, then by call id.
+fn review_order(results: &[CallResult]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..results.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&results[a], &results[b]);
+        let failed = |c: &CallResult| c.status == Status::Error;
+        failed(y)
+            .cmp(&failed(x))
+            .then(y.needs_review().cmp(&x.needs_review()))
+            .then(x.score.total_cmp(&y.score))
+            .then(x.call_id.cmp(&y.call_id))
+    });
+    order
+}
+
 /// Decodes the call's recording and writes it as a browser-playable WAV, unless an up-to-date
 /// one is there already; redacted, with the personal numbers bleeped.
 pub(crate) fn convert_audio(
@@ -318,36 +334,39 @@ impl Page<'_> {
     }
 
     fn index(&self, results: &[CallResult], stems: &[String]) -> String {
-        let mut order: Vec<usize> = (0..results.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (x, y) = (&results[a], &results[b]);
-            // A failed call's score means nothing: it goes before the scored flagged ones.
-            let failed = |c: &CallResult| c.status == Status::Error;
-            failed(y)
-                .cmp(&failed(x))
-                .then(y.needs_review().cmp(&x.needs_review()))
-                .then(x.score.total_cmp(&y.score))
-                .then(x.call_id.cmp(&y.call_id))
-        });
         let mut h = head("质检报告", "assets");
+        h.push_str(&self.intro(results));
+        h.push_str(&self.agent_summary(results));
+        h.push_str(&self.filters(results));
+        h.push_str("<table id=\"calls\">");
+        h.push_str(&self.index_head());
+        h.push('\n');
+        for i in review_order(results) {
+            h.push_str(&self.index_row(&results[i], &stems[i]));
+        }
+        h.push_str("</tbody></table>");
+        h.push_str(&foot("assets"));
+        h
+    }
+
+    /// The title and the one-line summary above the table.
+    fn intro(&self, results: &[CallResult]) -> String {
         let n_flagged = results.iter().filter(|c| c.needs_review()).count();
-        let _ = match self.opts.lang {
-            Lang::Zh => write!(
-                h,
+        match self.opts.lang {
+            Lang::Zh => format!(
                 "<h1>质检报告</h1><p>共 {} 通电话，{n_flagged} 通待复核（扣分、需判断的发现或出错），排在最前。</p>",
                 results.len()
             ),
-            Lang::En => write!(
-                h,
+            Lang::En => format!(
                 "<h1>Inspector report</h1><p>{} calls, {n_flagged} flagged \
                  (deductions, findings to judge or errors), shown first.</p>",
                 results.len()
             ),
-        };
-        h.push_str(&self.agent_summary(results));
-        h.push_str(&self.filters(results));
-        h.push_str("<table id=\"calls\">");
-        h.push_str(&self.head_row(&[
+        }
+    }
+
+    fn index_head(&self) -> String {
+        self.head_row(&[
             ("sortable", "通话", "Call", " data-key=\"call\""),
             ("sortable", "坐席", "Agent", " data-key=\"agent\""),
             ("sortable", "开始时间", "Started", " data-key=\"when\""),
@@ -372,58 +391,54 @@ impl Page<'_> {
                 "",
             ),
             ("", "状态", "Status", ""),
-        ]));
-        h.push('\n');
-        for &i in &order {
-            let c = &results[i];
-            let items: Vec<String> = items(c).into_iter().collect();
-            let cats: Vec<&str> = categories(c).into_iter().collect();
-            let status = match c.status {
-                Status::Ok => self.l("正常", "ok").to_string(),
-                Status::Error => format!(
-                    "<span class=\"bad\">{}</span> {}",
-                    self.l("出错", "error"),
-                    self.t(c.error.as_deref().unwrap_or(""))
-                ),
-            };
-            let class = match (c.needs_review(), c.status) {
-                (_, Status::Error) => "flagged error",
-                (true, _) => "flagged",
-                _ => "",
-            };
-            let direction = direction_key(c);
-            let _ = writeln!(
-                h,
-                "<tr class=\"{class}\" data-call=\"{call}\" data-agent=\"{agent}\" \
-                 data-when=\"{when}\" data-date=\"{date}\" data-direction=\"{direction}\" \
-                 data-score=\"{score}\" data-deductions=\"{nd}\" data-items=\"{items}\" \
-                 data-categories=\"{cats}\" data-flagged=\"{fl}\">\
-                 <td><a href=\"calls/{stem}.html\">{call}</a></td><td>{agent}</td>\
-                 <td>{started}</td><td>{shown_direction}</td><td class=\"num\">{score}/{max}</td>\
-                 <td class=\"num\">{nd}</td><td>{items}</td><td>{cat_marks}</td><td>{status}</td></tr>",
-                call = self.t(&c.call_id),
-                agent = self.t(&c.agent_id),
-                shown_direction = self.direction_name(c),
-                when = esc(&c.started_at.to_rfc3339()),
-                date = c.started_at.format("%Y-%m-%d"),
-                score = c.score,
-                max = c.max_score,
-                nd = c.deductions.len(),
-                items = esc(&items.join(" ")),
-                cats = esc(&cats.join("|")),
-                fl = u8::from(c.needs_review()),
-                stem = esc(&stems[i]),
-                started = esc(&c.started_at.format("%Y-%m-%d %H:%M").to_string()),
-                cat_marks = cats
-                    .iter()
-                    .map(|k| format!("<mark class=\"cat-{}\">{}</mark>", self.colour(k), esc(k)))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-        }
-        h.push_str("</tbody></table>");
-        h.push_str(&foot("assets"));
-        h
+        ])
+    }
+
+    /// One call's row, with the data- attributes the page's filters and sorting read.
+    fn index_row(&self, c: &CallResult, stem: &str) -> String {
+        let items: Vec<String> = items(c).into_iter().collect();
+        let cats: Vec<&str> = categories(c).into_iter().collect();
+        let status = match c.status {
+            Status::Ok => self.l("正常", "ok").to_string(),
+            Status::Error => format!(
+                "<span class=\"bad\">{}</span> {}",
+                self.l("出错", "error"),
+                self.t(c.error.as_deref().unwrap_or(""))
+            ),
+        };
+        let class = match (c.needs_review(), c.status) {
+            (_, Status::Error) => "flagged error",
+            (true, _) => "flagged",
+            _ => "",
+        };
+        let direction = direction_key(c);
+        format!(
+            "<tr class=\"{class}\" data-call=\"{call}\" data-agent=\"{agent}\" \
+             data-when=\"{when}\" data-date=\"{date}\" data-direction=\"{direction}\" \
+             data-score=\"{score}\" data-deductions=\"{nd}\" data-items=\"{items}\" \
+             data-categories=\"{cats}\" data-flagged=\"{fl}\">\
+             <td><a href=\"calls/{stem}.html\">{call}</a></td><td>{agent}</td>\
+             <td>{started}</td><td>{shown_direction}</td><td class=\"num\">{score}/{max}</td>\
+             <td class=\"num\">{nd}</td><td>{items}</td><td>{cat_marks}</td><td>{status}</td></tr>\n",
+            call = self.t(&c.call_id),
+            agent = self.t(&c.agent_id),
+            shown_direction = self.direction_name(c),
+            when = esc(&c.started_at.to_rfc3339()),
+            date = c.started_at.format("%Y-%m-%d"),
+            score = c.score,
+            max = c.max_score,
+            nd = c.deductions.len(),
+            items = esc(&items.join(" ")),
+            cats = esc(&cats.join("|")),
+            fl = u8::from(c.needs_review()),
+            stem = esc(stem),
+            started = esc(&c.started_at.format("%Y-%m-%d %H:%M").to_string()),
+            cat_marks = cats
+                .iter()
+                .map(|k| format!("<mark class=\"cat-{}\">{}</mark>", self.colour(k), esc(k)))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     }
 
     fn agent_summary(&self, results: &[CallResult]) -> String {
@@ -538,6 +553,19 @@ impl Page<'_> {
             self.l("通话", "Call"),
             self.t(&c.call_id)
         );
+        h.push_str(&self.call_meta(c));
+        h.push_str(&self.player(stem, audio));
+        h.push_str(&self.deductions(c));
+        h.push_str(&self.findings(c));
+        h.push_str(&self.checklist(c));
+        h.push_str(&self.hits(c));
+        h.push_str(&self.transcript(c));
+        h.push_str(&foot("../assets"));
+        h
+    }
+
+    /// The call's facts: who, when, score, talk times, manifest columns, the error.
+    fn call_meta(&self, c: &CallResult) -> String {
         let m = &c.metrics;
         let mut meta = vec![
             (self.l("坐席", "Agent"), self.t(&c.agent_id)),
@@ -579,11 +607,18 @@ impl Page<'_> {
                 ),
             ));
         }
+        let mut h = String::new();
         h.push_str("<div class=\"meta\">");
         for (k, v) in meta {
             let _ = write!(h, "<div class=\"muted\">{k}</div><div>{v}</div>");
         }
         h.push_str("</div>");
+        h
+    }
+
+    /// The audio player, or why there is none.
+    fn player(&self, stem: &str, audio: Result<(), &str>) -> String {
+        let mut h = String::new();
         match audio {
             Ok(()) => {
                 let _ = write!(
@@ -606,8 +641,12 @@ impl Page<'_> {
                 );
             }
         }
-        h.push_str(&self.deductions(c));
-        h.push_str(&self.findings(c));
+        h
+    }
+
+    /// The manual items as a checklist to tick while listening.
+    fn checklist(&self, c: &CallResult) -> String {
+        let mut h = String::new();
         if !c.manual.is_empty() {
             let _ = write!(
                 h,
@@ -622,9 +661,6 @@ impl Page<'_> {
             }
             h.push_str("</ul>");
         }
-        h.push_str(&self.hits(c));
-        h.push_str(&self.transcript(c));
-        h.push_str(&foot("../assets"));
         h
     }
 

@@ -24,7 +24,7 @@ pub enum Format {
 }
 
 /// The fixed columns: (column, Chinese header) in output order.
-const FIXED: [(&str, &str); 15] = [
+const FIXED: [(&str, &str); 16] = [
     ("month", "月份"),
     ("team", "班组"),
     ("agent_id", "坐席工号"),
@@ -32,6 +32,7 @@ const FIXED: [(&str, &str); 15] = [
     ("failed", "处理失败"),
     ("audio_minutes", "录音分钟"),
     ("avg_score", "平均得分"),
+    ("reviewed", "按复核分计通话"),
     ("min_score", "最低得分"),
     ("flagged", "待复核通话"),
     ("avg_dead_air_s", "平均静音秒"),
@@ -110,9 +111,14 @@ fn header(c: &str, lang: Lang) -> String {
     }
 }
 
+/// The published reviews by call_id: a call with one is counted with its reviewed score and
+/// the 积分 / 元 the review charged, instead of the machine's.
+pub type Reviewed = std::collections::HashMap<String, crate::store::review::ReviewedScore>;
+
 /// One row per call, the input of the aggregation.
 fn per_call(
     results: &[CallResult],
+    reviewed: &Reviewed,
     cols_of: &RubricColumns,
     month: Option<&str>,
 ) -> PolarsResult<DataFrame> {
@@ -120,105 +126,77 @@ fn per_call(
         .iter()
         .filter(|r| month.is_none_or(|m| r.started_at.format("%Y-%m").to_string() == m))
         .collect();
+    let mut cols = call_columns(&rows, reviewed);
+    cols.extend(rubric_columns(&rows, cols_of));
+    DataFrame::new_infer_height(cols)
+}
+
+/// A column of one value per call.
+fn column<T, F>(name: &str, rows: &[&CallResult], f: F) -> Column
+where
+    F: Fn(&CallResult) -> T,
+    Series: NamedFrom<Vec<T>, [T]>,
+{
+    Column::new(name.into(), rows.iter().map(|r| f(r)).collect::<Vec<T>>())
+}
+
+/// The per-call facts: who, when, how long, the score in force and the charges.
+fn call_columns(rows: &[&CallResult], reviewed: &Reviewed) -> Vec<Column> {
     let ok = |r: &CallResult| r.status == crate::score::Status::Ok;
     let flag = |b: bool| if b { 1i64 } else { 0 };
-    let mut cols: Vec<Column> = vec![
-        Column::new(
-            "month".into(),
-            rows.iter()
-                .map(|r| r.started_at.format("%Y-%m").to_string())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "team".into(),
-            rows.iter()
-                .map(|r| r.extra.get("team").cloned().unwrap_or_default())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "agent_id".into(),
-            rows.iter().map(|r| r.agent_id.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "failed".into(),
-            rows.iter().map(|r| flag(!ok(r))).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "score".into(),
-            rows.iter()
-                .map(|r| ok(r).then_some(r.score))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "duration_s".into(),
-            rows.iter()
-                .map(|r| r.duration_ms as f64 / 1000.0)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "flagged".into(),
-            rows.iter()
-                .map(|r| flag(r.needs_review()))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "dead_air_s".into(),
-            rows.iter()
-                .map(|r| r.metrics.dead_air_total_ms as f64 / 1000.0)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "agent_talk_s".into(),
-            rows.iter()
-                .map(|r| r.metrics.agent_talk_ms as f64 / 1000.0)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "customer_talk_s".into(),
-            rows.iter()
-                .map(|r| r.metrics.customer_talk_ms as f64 / 1000.0)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "credits".into(),
-            rows.iter().map(|r| r.credits).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "fine_yuan".into(),
-            rows.iter().map(|r| r.fine_yuan).collect::<Vec<_>>(),
-        ),
-    ];
+    let review = |r: &CallResult| reviewed.get(&r.call_id).filter(|_| ok(r));
+    let secs = |ms: u64| ms as f64 / 1000.0;
+    vec![
+        column("month", rows, |r| r.started_at.format("%Y-%m").to_string()),
+        column("team", rows, |r| {
+            r.extra.get("team").cloned().unwrap_or_default()
+        }),
+        column("agent_id", rows, |r| r.agent_id.clone()),
+        column("failed", rows, |r| flag(!ok(r))),
+        column("score", rows, |r| {
+            ok(r).then(|| review(r).map_or(r.score, |v| v.score))
+        }),
+        column("reviewed", rows, |r| flag(review(r).is_some())),
+        column("duration_s", rows, |r| secs(r.duration_ms)),
+        column("flagged", rows, |r| flag(r.needs_review())),
+        column("dead_air_s", rows, |r| secs(r.metrics.dead_air_total_ms)),
+        column("agent_talk_s", rows, |r| secs(r.metrics.agent_talk_ms)),
+        column("customer_talk_s", rows, |r| {
+            secs(r.metrics.customer_talk_ms)
+        }),
+        column("credits", rows, |r| {
+            review(r).map_or(r.credits, |v| v.credits)
+        }),
+        column("fine_yuan", rows, |r| {
+            review(r).map_or(r.fine_yuan, |v| v.fine_yuan)
+        }),
+    ]
+}
+
+/// The rubric's columns: agent hits per charged lexicon, calls deducted per sheet item.
+fn rubric_columns(rows: &[&CallResult], cols_of: &RubricColumns) -> Vec<Column> {
+    let mut cols = Vec::new();
     for f in &cols_of.categories {
-        let counts: Vec<i64> = rows
-            .iter()
-            .map(|r| {
-                r.hits
-                    .iter()
-                    .filter(|h| &h.category == f && h.role == Role::Agent)
-                    .count() as i64
-            })
-            .collect();
-        cols.push(Column::new(
-            RubricColumns::category_column(f).into(),
-            counts,
-        ));
+        cols.push(column(&RubricColumns::category_column(f), rows, |r| {
+            r.hits
+                .iter()
+                .filter(|h| &h.category == f && h.role == Role::Agent)
+                .count() as i64
+        }));
     }
     for (sheet, id, name) in &cols_of.items {
-        let counts: Vec<i64> = rows
-            .iter()
-            .map(|r| {
-                flag(
+        cols.push(column(
+            &RubricColumns::item_column(sheet, id, name),
+            rows,
+            |r| {
+                i64::from(
                     &r.rubric == sheet
                         && r.deductions.iter().any(|d| &d.item == id && d.points > 0.0),
                 )
-            })
-            .collect();
-        cols.push(Column::new(
-            RubricColumns::item_column(sheet, id, name).into(),
-            counts,
+            },
         ));
     }
-    DataFrame::new_infer_height(cols)
+    cols
 }
 
 fn aggregate(lf: LazyFrame, keys: &[&str], counted: &[String]) -> LazyFrame {
@@ -227,6 +205,7 @@ fn aggregate(lf: LazyFrame, keys: &[&str], counted: &[String]) -> LazyFrame {
         col("failed").sum().alias("failed"),
         (col("duration_s").sum() / lit(60.0)).alias("audio_minutes"),
         col("score").mean().alias("avg_score"),
+        col("reviewed").sum().alias("reviewed"),
         col("score").min().alias("min_score"),
         col("flagged").sum().alias("flagged"),
         col("dead_air_s").mean().alias("avg_dead_air_s"),
@@ -246,9 +225,12 @@ fn aggregate(lf: LazyFrame, keys: &[&str], counted: &[String]) -> LazyFrame {
 
 /// The rollup table: agents, then a row per team (agent_id = the team's name in brackets) and
 /// an overall row (agent_id = 全部) per month. Columns after the fixed ones come from
-/// `rubrics`: agent hits per charged lexicon, then calls deducted per sheet item.
+/// `rubrics`: agent hits per charged lexicon, then calls deducted per sheet item. Scores,
+/// 积分 and 元 are the published review's where `reviewed` has one (column `reviewed` counts
+/// those calls), the machine's otherwise.
 pub fn rollup(
     results: &[CallResult],
+    reviewed: &Reviewed,
     rubrics: &Rubrics,
     month: Option<&str>,
 ) -> PolarsResult<DataFrame> {
@@ -264,7 +246,7 @@ pub fn rollup(
                 .map(|(s, i, n)| RubricColumns::item_column(s, i, n)),
         )
         .collect();
-    let calls = per_call(results, &cols_of, month)?.lazy();
+    let calls = per_call(results, reviewed, &cols_of, month)?.lazy();
     let order: Vec<Expr> = FIXED
         .iter()
         .map(|(c, _)| col(*c))
@@ -528,7 +510,7 @@ mod tests {
             result("c2", "营销", "5"),
             result("c3", "营销", "5"),
         ];
-        let df = rollup(&results, &rubrics, None).expect("rollup");
+        let df = rollup(&results, &Reviewed::new(), &rubrics, None).expect("rollup");
         let agent_row = |c: &str| {
             df.column(c)
                 .expect(c)
@@ -563,7 +545,7 @@ mod tests {
         hostile.agent_id = "=HYPERLINK(\"http://x\",\"y\")".into();
         let mut huge = result("c2", "客服", "5");
         huge.agent_id = "长".repeat(40_000);
-        let mut df = rollup(&[hostile, huge], &rubrics, None).expect("rollup");
+        let mut df = rollup(&[hostile, huge], &Reviewed::new(), &rubrics, None).expect("rollup");
         let dir = tempfile::tempdir().expect("tempdir");
         let written = write_table(dir.path(), "rollup", &mut df, &[Format::Csv, Format::Xlsx])
             .expect("written");

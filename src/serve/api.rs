@@ -11,7 +11,10 @@ use super::auth::{Authed, Changing};
 use super::error::ApiError;
 use super::json::Json;
 use super::App;
-use crate::store::review::{self, AppealInput, Filter, OutcomeInput, ReviewInput, User};
+use crate::store::review::{
+    self, AppealInput, Filter, OutcomeInput, ReviewError, ReviewInput, User,
+};
+use crate::store::Store;
 
 /// `GET /api/calls`: the calls the user may see, newest first, with counts per state.
 pub(crate) async fn list(
@@ -19,10 +22,20 @@ pub(crate) async fn list(
     auth: Authed,
     Query(filter): Query<Filter>,
 ) -> Result<Json<Value>, ApiError> {
+    let limit = filter.limit.unwrap_or(100).min(review::MAX_PAGE);
     let (calls, counts) = app
-        .db(move |_, store| Ok(review::list_calls(store, &auth.user, &filter)?))
+        .db(move |app, store| {
+            let calls = review::list_calls(store, &auth.user, &filter)?;
+            Ok((calls, app.counts(store, &auth.user, &filter)?))
+        })
         .await?;
-    Ok(Json(json!({"calls": calls, "counts": counts})))
+    // A full page may have more after it: the cursor to ask for them with `after`.
+    let next = (calls.len() == limit)
+        .then(|| calls.last().map(review::cursor))
+        .flatten();
+    Ok(Json(
+        json!({"calls": calls, "counts": counts, "next": next}),
+    ))
 }
 
 /// The call as JSON: the review view plus the transcript and hits.
@@ -31,7 +44,6 @@ pub(crate) fn call_json(view: &review::CallView) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.insert("segments".into(), json!(view.result.segments));
         o.insert("hits".into(), json!(view.result.hits));
-        o.insert("findings".into(), json!(view.result.findings));
     }
     v
 }
@@ -52,6 +64,24 @@ pub(crate) async fn detail(
     view(&app, auth.user, call_id).await
 }
 
+/// Runs a change as `auth`'s user on `call_id`, then answers with the call as they now see it.
+async fn change<T, F>(
+    app: &Arc<App>,
+    auth: Authed,
+    call_id: String,
+    f: F,
+) -> Result<(T, Json<Value>), ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&App, &Store, &User, &str) -> Result<T, ReviewError> + Send + 'static,
+{
+    let (user, id) = (auth.user.clone(), call_id.clone());
+    let out = app
+        .write(move |app, store| Ok(f(app, store, &user, &id)?))
+        .await?;
+    Ok((out, view(app, auth.user, call_id).await?))
+}
+
 /// `POST /api/calls/{call_id}/review`: verdicts, manual answers, and `publish`.
 pub(crate) async fn review(
     State(app): State<Arc<App>>,
@@ -59,18 +89,10 @@ pub(crate) async fn review(
     Path(call_id): Path<String>,
     Json(input): Json<ReviewInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let (user, id) = (auth.user.clone(), call_id.clone());
-    app.db(move |app, store| {
-        Ok(review::submit_review(
-            store,
-            &app.config.rubrics,
-            &user,
-            &id,
-            &input,
-        )?)
-    })
-    .await?;
-    view(&app, auth.user, call_id).await
+    let submit = move |app: &App, store: &Store, user: &User, id: &str| {
+        review::submit_review(store, &app.config.rubrics, user, id, &input)
+    };
+    Ok(change(&app, auth, call_id, submit).await?.1)
 }
 
 #[derive(Deserialize)]
@@ -86,10 +108,10 @@ pub(crate) async fn assign(
     Path(call_id): Path<String>,
     Json(body): Json<AssignBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (user, id) = (auth.user.clone(), call_id.clone());
-    app.db(move |_, store| Ok(review::assign(store, &user, &id, &body.inspector)?))
-        .await?;
-    view(&app, auth.user, call_id).await
+    let assign = move |_: &App, store: &Store, user: &User, id: &str| {
+        review::assign(store, user, id, &body.inspector)
+    };
+    Ok(change(&app, auth, call_id, assign).await?.1)
 }
 
 /// `POST /api/calls/{call_id}/recall` (supervisor, admin): back to `auto_scored`.
@@ -98,10 +120,8 @@ pub(crate) async fn recall(
     Changing(auth): Changing,
     Path(call_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (user, id) = (auth.user.clone(), call_id.clone());
-    app.db(move |_, store| Ok(review::recall(store, &user, &id)?))
-        .await?;
-    view(&app, auth.user, call_id).await
+    let recall = |_: &App, store: &Store, user: &User, id: &str| review::recall(store, user, id);
+    Ok(change(&app, auth, call_id, recall).await?.1)
 }
 
 /// `POST /api/calls/{call_id}/acknowledge` (the agent).
@@ -110,10 +130,8 @@ pub(crate) async fn acknowledge(
     Changing(auth): Changing,
     Path(call_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (user, id) = (auth.user.clone(), call_id.clone());
-    app.db(move |_, store| Ok(review::acknowledge(store, &user, &id)?))
-        .await?;
-    view(&app, auth.user, call_id).await
+    let ack = |_: &App, store: &Store, user: &User, id: &str| review::acknowledge(store, user, id);
+    Ok(change(&app, auth, call_id, ack).await?.1)
 }
 
 /// `POST /api/calls/{call_id}/appeal` (the agent, own published call, within the window).
@@ -123,19 +141,10 @@ pub(crate) async fn appeal(
     Path(call_id): Path<String>,
     Json(input): Json<AppealInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let (user, id) = (auth.user.clone(), call_id.clone());
-    let appeal_id = app
-        .db(move |app, store| {
-            Ok(review::appeal(
-                store,
-                &user,
-                &id,
-                &input,
-                app.config.appeal_window_secs,
-            )?)
-        })
-        .await?;
-    let Json(mut call) = view(&app, auth.user, call_id).await?;
+    let file = move |app: &App, store: &Store, user: &User, id: &str| {
+        review::appeal(store, user, id, &input, app.config.appeal_window_secs)
+    };
+    let (appeal_id, Json(mut call)) = change(&app, auth, call_id, file).await?;
     if let Some(o) = call.as_object_mut() {
         o.insert("appeal_id".into(), json!(appeal_id));
     }
@@ -149,17 +158,8 @@ pub(crate) async fn decide(
     Path((call_id, appeal_id)): Path<(String, i64)>,
     Json(input): Json<OutcomeInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let (user, id) = (auth.user.clone(), call_id.clone());
-    app.db(move |app, store| {
-        Ok(review::decide_appeal(
-            store,
-            &app.config.rubrics,
-            &user,
-            &id,
-            appeal_id,
-            &input,
-        )?)
-    })
-    .await?;
-    view(&app, auth.user, call_id).await
+    let decide = move |app: &App, store: &Store, user: &User, id: &str| {
+        review::decide_appeal(store, &app.config.rubrics, user, id, appeal_id, &input)
+    };
+    Ok(change(&app, auth, call_id, decide).await?.1)
 }

@@ -58,6 +58,17 @@
     });
   }
 
+  // Opening a calibration (supervisors, on /calibration).
+  const openCalibration = document.getElementById("open-calibration");
+  if (openCalibration) {
+    openCalibration.addEventListener("click", () => {
+      send("/api/calibration", {
+        call_id: document.getElementById("calibrate-call").value,
+        lead: document.getElementById("calibrate-lead").value,
+      }).then(() => location.reload(), (err) => say(err.message));
+    });
+  }
+
   const root = document.getElementById("call");
   if (!root) {
     return;
@@ -89,6 +100,44 @@
     }
   });
 
+  // The energy strip: per 100 ms peaks computed by the server, agent above the line and
+  // customer below, deductions in red, the playhead in blue; a click seeks there.
+  const strip = document.getElementById("energy");
+  if (strip && player) {
+    fetch(api + "/energy", { credentials: "same-origin" })
+      .then((res) => (res.ok ? res.json() : Promise.reject(new Error(String(res.status)))))
+      .then((energy) => {
+        const draw = () => {
+          const w = (strip.width = strip.clientWidth || 600);
+          const h = strip.height;
+          const g = strip.getContext("2d");
+          const x = (ms) => (ms / energy.duration_ms) * w;
+          g.clearRect(0, 0, w, h);
+          g.fillStyle = "rgba(204, 51, 51, 0.25)";
+          energy.deductions.forEach(([, start, end]) => g.fillRect(x(start), 0, Math.max(2, x(end) - x(start)), h));
+          g.fillStyle = "#567";
+          const bar = Math.max(1, x(energy.step_ms));
+          // Scaled to the call's loudest moment: quiet lines still show their shape.
+          const top = Math.max(1, ...energy.agent, ...energy.customer);
+          const y = (p) => (p / top) * (h / 2);
+          energy.agent.forEach((p, i) => g.fillRect(x(i * energy.step_ms), h / 2 - y(p), bar, y(p)));
+          energy.customer.forEach((p, i) => g.fillRect(x(i * energy.step_ms), h / 2, bar, y(p)));
+          g.fillStyle = "#06c";
+          g.fillRect(x(player.currentTime * 1000), 0, 2, h);
+        };
+        draw();
+        player.addEventListener("timeupdate", draw);
+        window.addEventListener("resize", draw);
+        strip.dataset.bars = String(energy.agent.length);
+        strip.addEventListener("click", (e) => {
+          const r = strip.getBoundingClientRect();
+          player.currentTime = ((e.clientX - r.left) / r.width) * energy.duration_ms / 1000;
+          player.play().catch(() => {});
+        });
+      })
+      .catch(() => { strip.hidden = true; });
+  }
+
   const speed = document.getElementById("speed");
   if (speed && player) {
     speed.addEventListener("change", () => {
@@ -107,15 +156,15 @@
   }
 
   function decide(item, decision) {
-    if (!item || !item.classList.contains("deduction")) {
+    if (!item || !(item.classList.contains("deduction") || item.classList.contains("finding"))) {
       return;
     }
     item.dataset.decision = decision;
   }
 
-  root.querySelectorAll(".deduction .confirm").forEach((b) =>
+  root.querySelectorAll(".item .confirm").forEach((b) =>
     b.addEventListener("click", () => decide(b.closest(".item"), "confirmed")));
-  root.querySelectorAll(".deduction .reject").forEach((b) =>
+  root.querySelectorAll(".item .reject").forEach((b) =>
     b.addEventListener("click", () => decide(b.closest(".item"), "rejected")));
 
   // Keyboard shortcuts, except while typing.
@@ -152,14 +201,23 @@
     }
   });
 
-  function review(publish) {
-    const decisions = Array.from(root.querySelectorAll(".deduction"))
+  // The verdicts given on items of one kind (deductions or findings), keyed as the API wants.
+  function verdicts(selector, field) {
+    return Array.from(root.querySelectorAll(selector))
       .filter((el) => el.dataset.decision !== "pending" && el.querySelector(".comment"))
       .map((el) => ({
-        deduction: Number(el.dataset.id),
+        [field]: Number(el.dataset.id),
         decision: el.dataset.decision === "rejected" ? "reject" : "confirm",
         comment: el.querySelector(".comment").value,
       }));
+  }
+
+  function review(publish) {
+    const decisions = verdicts(".deduction", "deduction");
+    const findings = verdicts(".finding", "finding");
+    const flags = Array.from(root.querySelectorAll(".flag"))
+      .filter((el) => el.querySelector(".flag-set").checked)
+      .map((el) => ({ rule: el.dataset.rule, flag: el.dataset.flag }));
     const manual = Array.from(root.querySelectorAll(".manual"))
       .filter((el) => el.querySelector(".points"))
       .map((el) => {
@@ -169,7 +227,14 @@
         return { rule: el.dataset.rule, na: na, points: value === "" ? null : Number(value), comment: comment };
       })
       .filter((m) => m.na || m.points !== null || m.comment !== "");
-    return send(api + "/review", { decisions: decisions, manual: manual, publish: publish });
+    // A calibration call saves the blind answers elsewhere, and never publishes.
+    const target = "calibration" in root.dataset
+      ? "/api/calibration/" + encodeURIComponent(root.dataset.call)
+      : api + "/review";
+    return send(target, {
+      decisions: decisions, findings: findings, manual: manual,
+      ...("calibration" in root.dataset ? {} : { flags: flags, publish: publish }),
+    });
   }
 
   function act(id, run) {

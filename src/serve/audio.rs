@@ -2,6 +2,8 @@
 //! HTTP Range so the player can seek. The conversion is the HTML report's (16 kHz 16-bit PCM,
 //! agent left, customer right), cached under `DIR/.serve/audio/` and redone when the recording
 //! is newer; browsers cannot play G.711 WAV or rely on reaching the original's path.
+//! `GET /api/calls/{call_id}/energy` reads the same WAV for the energy strip: the peak of
+//! every 100 ms per channel, computed here so the page needs no audio decoding of its own.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -26,24 +28,7 @@ pub(crate) async fn serve(
     Path(call_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let call = app
-        .db(move |_, store| Ok(review::visible_result(store, &auth.user, &call_id)?))
-        .await?;
-    let wav = cache_path(&app, &call.call_id);
-    {
-        let _one_at_a_time = app.converting.lock().await;
-        let (out, target) = (app.config.out.clone(), wav.clone());
-        let redact = app.config.redact;
-        tokio::task::spawn_blocking(move || {
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-            }
-            crate::report::html::convert_audio(&out, &call, &target, redact)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Conflict(format!("the recording cannot be played: {e}")))?;
-    }
+    let (wav, _) = playable(&app, auth, call_id).await?;
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -51,6 +36,100 @@ pub(crate) async fn serve(
     tokio::task::spawn_blocking(move || respond(&wav, range.as_deref()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// The converted WAV of a call the user may see (converted now if not cached or older than
+/// the recording), and the call.
+async fn playable(
+    app: &Arc<App>,
+    auth: Authed,
+    call_id: String,
+) -> Result<(PathBuf, crate::CallResult), ApiError> {
+    let call = app
+        .db(move |_, store| Ok(review::visible_result(store, &auth.user, &call_id)?))
+        .await?;
+    let wav = cache_path(app, &call.call_id);
+    let _one_at_a_time = app.converting.lock().await;
+    let (out, target, source) = (app.config.out.clone(), wav.clone(), call.clone());
+    let redact = app.config.redact;
+    tokio::task::spawn_blocking(move || {
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        crate::report::html::convert_audio(&out, &source, &target, redact)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Conflict(format!("the recording cannot be played: {e}")))?;
+    Ok((wav, call))
+}
+
+/// Width of one bar of the energy strip.
+pub(crate) const STEP_MS: u64 = 100;
+
+/// The energy strip of a call: per channel, the peak of each 100 ms as 0–100, and the
+/// machine's deductions (their time spans) to mark on it.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Energy {
+    pub step_ms: u64,
+    pub duration_ms: u64,
+    pub agent: Vec<u8>,
+    pub customer: Vec<u8>,
+    pub deductions: Vec<(usize, u64, u64)>,
+}
+
+/// `GET /api/calls/{call_id}/energy`: the strip the call page draws under the player.
+pub(crate) async fn energy(
+    State(app): State<Arc<App>>,
+    auth: Authed,
+    Path(call_id): Path<String>,
+) -> Result<super::json::Json<Energy>, ApiError> {
+    let (wav, call) = playable(&app, auth, call_id).await?;
+    let peaks = tokio::task::spawn_blocking(move || peaks(&wav))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let step = peaks.0.len().max(peaks.1.len()) as u64 * STEP_MS;
+    Ok(super::json::Json(Energy {
+        step_ms: STEP_MS,
+        duration_ms: call.duration_ms.max(step),
+        agent: peaks.0,
+        customer: peaks.1,
+        deductions: call
+            .deductions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (i, d.start_ms, d.end_ms))
+            .collect(),
+    }))
+}
+
+/// Peak per 100 ms of each channel of the converted WAV (left agent, right customer), scaled
+/// to 0–100 of full scale.
+fn peaks(wav: &std::path::Path) -> Result<(Vec<u8>, Vec<u8>), ApiError> {
+    let fail = |e: hound::Error| ApiError::Internal(format!("{}: {e}", wav.display()));
+    let mut reader = hound::WavReader::open(wav).map_err(fail)?;
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels.max(1));
+    let per_bar = (spec.sample_rate as u64 * STEP_MS / 1000).max(1) as usize * channels;
+    let (mut agent, mut customer) = (Vec::new(), Vec::new());
+    let (mut peak, mut n) = ([0i32; 2], 0usize);
+    let scale = |p: i32| ((p as f64 / i16::MAX as f64) * 100.0).round().min(100.0) as u8;
+    for (i, s) in reader.samples::<i16>().enumerate() {
+        let s = i32::from(s.map_err(fail)?).abs();
+        let c = (i % channels).min(1);
+        peak[c] = peak[c].max(s);
+        n += 1;
+        if n == per_bar {
+            agent.push(scale(peak[0]));
+            customer.push(scale(if channels > 1 { peak[1] } else { peak[0] }));
+            (peak, n) = ([0; 2], 0);
+        }
+    }
+    if n > 0 {
+        agent.push(scale(peak[0]));
+        customer.push(scale(if channels > 1 { peak[1] } else { peak[0] }));
+    }
+    Ok((agent, customer))
 }
 
 fn cache_path(app: &App, call_id: &str) -> PathBuf {

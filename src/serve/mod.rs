@@ -19,12 +19,15 @@
 mod api;
 mod audio;
 mod auth;
+mod calibration;
 mod error;
 mod json;
 mod pages;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -58,7 +61,22 @@ pub(crate) struct App {
     limiter: auth::Limiter,
     /// One audio conversion at a time: they are CPU-heavy and share temporary file names.
     converting: tokio::sync::Mutex<()>,
+    /// One review write at a time from this process: writers queue here, in order, instead
+    /// of in SQLite's busy handler, whose back-off sleeps (up to 100 ms a try) made the slow
+    /// tail of the load test.
+    writing: tokio::sync::Mutex<()>,
+    /// Counts per state of filtered queues, with the write generation they were counted at:
+    /// counting a filter can take tens of milliseconds at 100,000 calls, and every queue
+    /// request shows them. Any write through this server (and every index update) starts a
+    /// new generation, so a cached count is never older than the last change made here.
+    counts: Mutex<HashMap<String, (u64, Counts)>>,
+    generation: AtomicU64,
 }
+
+type Counts = std::collections::BTreeMap<String, i64>;
+
+/// Most filtered counts kept; past it the cache starts again empty.
+const COUNTS_KEPT: usize = 4096;
 
 /// Connections kept open between requests.
 const POOL: usize = 16;
@@ -85,6 +103,42 @@ impl App {
         .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
     }
 
+    /// [`App::db`] for a change: one writer at a time.
+    pub(crate) async fn write<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App, &Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let _one_writer = self.writing.lock().await;
+        let out = self.db(f).await;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        out
+    }
+
+    /// The counts per state of `filter`'s queue for `user`, cached until the next write.
+    pub(crate) fn counts(
+        &self,
+        store: &Store,
+        user: &review::User,
+        filter: &review::Filter,
+    ) -> Result<Counts, ApiError> {
+        let key = filter.counts_key(user);
+        let now = self.generation.load(Ordering::SeqCst);
+        if let Some((at, counts)) = self.counts.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            if at == now {
+                return Ok(counts);
+            }
+        }
+        let counts = review::count_states(store, user, filter)?;
+        if let Ok(mut cache) = self.counts.lock() {
+            if cache.len() >= COUNTS_KEPT {
+                cache.clear();
+            }
+            cache.insert(key, (now, counts.clone()));
+        }
+        Ok(counts)
+    }
+
     fn checkout(&self) -> Result<Store, StoreError> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         match pooled {
@@ -102,6 +156,16 @@ fn router(app: Arc<App>) -> Router {
         .route("/", get(pages::queue))
         .route("/calls/{call_id}", get(pages::call))
         .route("/admin", get(pages::admin))
+        .route("/calibration", get(calibration::page))
+        .route("/calibration/{call_id}", get(calibration::call_page))
+        .route(
+            "/api/calibration",
+            get(calibration::list).post(calibration::open),
+        )
+        .route(
+            "/api/calibration/{call_id}",
+            get(calibration::detail).post(calibration::submit),
+        )
         .route("/lang/{lang}", get(pages::set_lang))
         .route("/static/app.js", get(pages::script))
         .route("/static/app.css", get(pages::style))
@@ -111,6 +175,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/calls", get(api::list))
         .route("/api/calls/{call_id}", get(api::detail))
         .route("/api/calls/{call_id}/audio", get(audio::serve))
+        .route("/api/calls/{call_id}/energy", get(audio::energy))
         .route("/api/calls/{call_id}/review", post(api::review))
         .route("/api/calls/{call_id}/assign", post(api::assign))
         .route("/api/calls/{call_id}/recall", post(api::recall))
@@ -153,6 +218,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         idle: Mutex::new(vec![store]),
         limiter: auth::Limiter::default(),
         converting: tokio::sync::Mutex::new(()),
+        writing: tokio::sync::Mutex::new(()),
+        counts: Mutex::new(HashMap::new()),
+        generation: AtomicU64::new(0),
     });
     println!("callqa serve: listening on http://{addr}");
     tokio::spawn(maintain(Arc::clone(&app)));
@@ -168,10 +236,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 /// calls whose appeal window closed.
 async fn maintain(app: Arc<App>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    // The first tick is now, and `serve` has just done this.
+    tick.tick().await;
     loop {
         tick.tick().await;
         let done = app
-            .db(|app, store| {
+            .write(|app, store| {
                 review::sync_index(store)?;
                 review::lock_expired(store, app.config.appeal_window_secs)?;
                 Ok(())

@@ -24,14 +24,14 @@ pub(crate) struct Lang {
 }
 
 impl Lang {
-    fn of(headers: &HeaderMap) -> Lang {
+    pub(super) fn of(headers: &HeaderMap) -> Lang {
         Lang {
             en: cookie(headers, "callqa_lang").as_deref() == Some("en"),
         }
     }
 
     /// The text in the user's language.
-    fn t(self, zh: &'static str, en: &'static str) -> &'static str {
+    pub(super) fn t(self, zh: &'static str, en: &'static str) -> &'static str {
         if self.en {
             en
         } else {
@@ -71,7 +71,7 @@ impl Lang {
 }
 
 /// A path segment with everything but unreserved characters percent-encoded.
-fn segment(s: &str) -> String {
+pub(super) fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -87,7 +87,7 @@ fn clock(ms: u64) -> String {
     format!("{:02}:{:02}", ms / 60_000, ms / 1000 % 60)
 }
 
-fn points(p: f64) -> String {
+pub(super) fn points(p: f64) -> String {
     if p.fract() == 0.0 {
         format!("{p:.0}")
     } else {
@@ -95,7 +95,13 @@ fn points(p: f64) -> String {
     }
 }
 
-fn layout(l: Lang, title: &str, user: Option<&User>, csrf: &str, body: Markup) -> Html<String> {
+pub(super) fn layout(
+    l: Lang,
+    title: &str,
+    user: Option<&User>,
+    csrf: &str,
+    body: Markup,
+) -> Html<String> {
     let page = html! {
         (DOCTYPE)
         html lang=(l.t("zh-CN", "en")) {
@@ -110,6 +116,9 @@ fn layout(l: Lang, title: &str, user: Option<&User>, csrf: &str, body: Markup) -
                 nav {
                     a href="/" { (l.t("质检队列", "Queue")) }
                     @if let Some(u) = user {
+                        @if u.role != Role::Agent {
+                            a href="/calibration" { (l.t("校准", "Calibration")) }
+                        }
                         @if matches!(u.role, Role::Admin | Role::Supervisor) {
                             a href="/admin" { (l.t("管理", "Admin")) }
                         }
@@ -167,7 +176,10 @@ pub(crate) async fn queue(
     let user = auth.user.clone();
     let shown = filter.clone();
     let (calls, counts) = app
-        .db(move |_, store| Ok(review::list_calls(store, &user, &shown)?))
+        .db(move |app, store| {
+            let calls = review::list_calls(store, &user, &shown)?;
+            Ok((calls, app.counts(store, &user, &shown)?))
+        })
         .await?;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let state = text(&filter.state);
@@ -243,8 +255,10 @@ pub(crate) async fn call(
 }
 
 /// What the user may do on this call's page.
-struct Can {
+pub(super) struct Can {
     review: bool,
+    /// Scoring blind for a calibration: save only, no flags, no publishing.
+    calibrating: bool,
     appeal: bool,
     acknowledge: bool,
     decide: bool,
@@ -252,12 +266,25 @@ struct Can {
 }
 
 impl Can {
+    /// A participant scoring a calibration call.
+    pub(super) fn calibrating() -> Can {
+        Can {
+            review: true,
+            calibrating: true,
+            appeal: false,
+            acknowledge: false,
+            decide: false,
+            assign: false,
+        }
+    }
+
     fn new(user: &User, view: &CallView) -> Can {
         let s = view.state;
         let mine = view.assigned_to.as_deref() == Some(user.name.as_str());
         let reviewer = (user.role == Role::Inspector && mine) || user.role == Role::Supervisor;
         Can {
             review: reviewer && matches!(s, CallState::Assigned | CallState::InReview),
+            calibrating: false,
             appeal: user.role == Role::Agent
                 && matches!(s, CallState::Published | CallState::Appealed),
             acknowledge: user.role == Role::Agent && s == CallState::Published,
@@ -269,9 +296,13 @@ impl Can {
 }
 
 fn call_body(l: Lang, auth: &Authed, v: &CallView) -> Markup {
-    let can = Can::new(&auth.user, v);
+    call_markup(l, &Can::new(&auth.user, v), v)
+}
+
+/// The call page's body for what `can` allows.
+pub(super) fn call_markup(l: Lang, can: &Can, v: &CallView) -> Markup {
     html! {
-        div #call data-call=(v.call_id) {
+        div #call data-call=(v.call_id) data-calibration[can.calibrating] {
             h1 { (v.call_id) }
             p.meta {
                 (l.t("坐席", "Agent")) " " strong { (v.agent_id) } " · " (v.started_at) " · "
@@ -281,6 +312,12 @@ fn call_body(l: Lang, auth: &Authed, v: &CallView) -> Markup {
                     " · " (l.t("复核分", "Reviewed")) " " strong #reviewed { (points(s)) }
                 }
                 @if v.version > 0 { " · v" (v.version) }
+                @if let (Some(c), Some(y)) = (v.reviewed_credits, v.reviewed_fine_yuan) {
+                    @if c > 0.0 || y > 0.0 {
+                        " · " (l.t("扣积分", "Credits")) " " strong #credits { (points(c)) }
+                        " · " (l.t("罚款", "Fine")) " " strong #fine { (points(y)) } (l.t("元", " yuan"))
+                    }
+                }
             }
             div.player {
                 audio #player controls preload="metadata" src=(format!("/api/calls/{}/audio", segment(&v.call_id))) {}
@@ -292,26 +329,35 @@ fn call_body(l: Lang, auth: &Authed, v: &CallView) -> Markup {
                     }
                 }
                 span.hint { (l.t("点击任意一句或扣分项，从其前 2 秒开始播放。按 ? 查看快捷键。", "Click any line or item to play from 2 s before it. Press ? for shortcuts.")) }
+                canvas #energy height="64" title=(l.t("能量（上：坐席，下：客户；红色：扣分项）。点击跳转。", "Energy (top: agent, bottom: customer; red: deductions). Click to seek.")) {}
             }
             @if can.assign { (assign_form(l)) }
             div.columns {
                 section.transcript { (transcript(l, v)) }
                 section.items {
                     h2 { (l.t("扣分项", "Deductions")) }
-                    ol.deductions { @for d in &v.deductions { (deduction(l, &can, d)) } }
+                    ol.deductions { @for d in &v.deductions { (deduction(l, can, d)) } }
                     @if v.deductions.is_empty() { p { (l.t("无机器扣分。", "No machine deductions.")) } }
+                    @if !v.stale_decisions.is_empty() { (stale(l, v)) }
+                    @if !v.findings.is_empty() {
+                        h2 { (l.t("待确认的发现", "Findings to confirm")) }
+                        ol.findings { @for f in &v.findings { (finding(l, can, f)) } }
+                    }
+                    @if !v.flags.is_empty() && !can.calibrating { (flags(l, can, v)) }
                     h2 { (l.t("人工检查项", "Manual items")) }
-                    ol.manual { @for m in &v.manual { (manual(l, &can, m)) } }
+                    ol.manual { @for m in &v.manual { (manual(l, can, m)) } }
                     @if can.review {
                         div.actions {
                             button #save type="button" { (l.t("保存", "Save")) }
-                            button #publish type="button" { (l.t("提交并发布", "Submit and publish")) }
+                            @if !can.calibrating {
+                                button #publish type="button" { (l.t("提交并发布", "Submit and publish")) }
+                            }
                         }
                     }
                     @if can.acknowledge {
                         div.actions { button #acknowledge type="button" { (l.t("确认无异议", "Acknowledge")) } }
                     }
-                    @if !v.appeals.is_empty() { h2 { (l.t("申诉", "Appeals")) } (appeals(l, &can, v)) }
+                    @if !v.appeals.is_empty() { h2 { (l.t("申诉", "Appeals")) } (appeals(l, can, v)) }
                     p #message.error {}
                 }
             }
@@ -395,20 +441,75 @@ fn deduction(l: Lang, can: &Can, d: &review::DeductionView) -> Markup {
             }
             div.reason { (d.deduction.reason) }
             @if !d.deduction.words.is_empty() { q { (d.deduction.words) } }
-            @if can.review {
-                div.controls {
-                    input.comment type="text" placeholder=(l.t("备注", "Comment")) value=(d.comment);
-                    button.confirm type="button" { (l.t("确认 (c)", "Confirm (c)")) }
-                    button.reject type="button" { (l.t("驳回 (x)", "Reject (x)")) }
-                }
-            } @else if !d.comment.is_empty() {
-                div.comment { (d.comment) }
-            }
+            (verdict_controls(l, can, &d.comment))
             @if can.appeal {
                 div.controls {
                     input.appeal-reason type="text" placeholder=(l.t("申诉理由", "Reason for appeal"));
                     button.appeal type="button" { (l.t("申诉", "Appeal")) }
                 }
+            }
+        }
+    }
+}
+
+/// Confirm / reject with a comment for a reviewer; the comment alone for everyone else.
+fn verdict_controls(l: Lang, can: &Can, comment: &str) -> Markup {
+    html! {
+        @if can.review {
+            div.controls {
+                input.comment type="text" placeholder=(l.t("备注", "Comment")) value=(comment);
+                button.confirm type="button" { (l.t("确认 (c)", "Confirm (c)")) }
+                button.reject type="button" { (l.t("驳回 (x)", "Reject (x)")) }
+            }
+        } @else if !comment.is_empty() {
+            div.comment { (comment) }
+        }
+    }
+}
+
+/// A finding: costs nothing until confirmed; then its rule's points and 积分 / 元.
+fn finding(l: Lang, can: &Can, f: &review::FindingView) -> Markup {
+    let x = &f.finding;
+    html! {
+        li.item.finding data-id=(f.id) data-ms=(x.start_ms) data-decision=(f.decision.as_str()) {
+            div.head {
+                span.rule { (x.rule) } " "
+                @if x.credits > 0.0 { span.points { (l.t("积分", "credits")) " −" (points(x.credits)) } " " }
+                @if x.fine_yuan > 0.0 { span.points { (points(x.fine_yuan)) (l.t("元", " yuan")) } " " }
+                span.badge { (l.decision(f.decision)) } " "
+                span.time { (clock(x.start_ms)) }
+            }
+            div.reason { (x.reason) }
+            @if !x.words.is_empty() { q { (x.words) } }
+            (verdict_controls(l, can, &f.comment))
+        }
+    }
+}
+
+/// The modifiers an inspector may set (扣分加倍 when a complaint followed, …).
+fn flags(l: Lang, can: &Can, v: &CallView) -> Markup {
+    html! {
+        h2 { (l.t("修正标记", "Modifiers")) }
+        ul.flags {
+            @for f in &v.flags {
+                li.flag data-rule=(f.rule) data-flag=(f.flag) {
+                    label {
+                        input.flag-set type="checkbox" checked[f.set] disabled[!can.review];
+                        " " (f.rule) " " (f.flag) " ×" (points(f.value))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Verdicts whose deduction a re-score removed: listed so the reviewer sees them, not counted.
+fn stale(l: Lang, v: &CallView) -> Markup {
+    html! {
+        h2 { (l.t("已失效的判定（重新评分后扣分项已不存在）", "Stale verdicts (the deduction is gone after a re-score)")) }
+        ul.stale {
+            @for s in &v.stale_decisions {
+                li { code { (s.key) } " " (l.decision(s.decision)) " " (s.comment) }
             }
         }
     }

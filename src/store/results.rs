@@ -38,10 +38,25 @@ pub enum ResultsError {
     Empty { path: PathBuf, dir: PathBuf },
 }
 
+/// One line of the file: the result, and which score is in force. A call with a published
+/// review counts with its reviewed score (`score_source: "reviewed"`), which stands beside the
+/// machine's `score`; otherwise `score_source` is `"auto"`.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    result: &'a CallResult,
+    score_source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reviewed_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    review_version: Option<i64>,
+}
+
 /// Writes `dir/calls.jsonl` from the store in `dir`, call_id order, with personal numbers
 /// hidden when `redact` says so. Returns the calls written.
 pub fn export(store: &Store, dir: &Path, redact: bool) -> Result<usize, ResultsError> {
     let path = dir.join(FILE);
+    let reviewed = super::review::reviewed_scores(store)?;
     let mut written = 0;
     let mut failure: Option<ResultsError> = None;
     let io = crate::util::write_atomic_with(&path, |w| {
@@ -51,7 +66,14 @@ pub fn export(store: &Store, dir: &Path, redact: bool) -> Result<usize, ResultsE
             } else {
                 call.result
             };
-            serde_json::to_writer(&mut *w, &result).map_err(std::io::Error::from)?;
+            let review = reviewed.get(&result.call_id);
+            let line = Line {
+                result: &result,
+                score_source: if review.is_some() { "reviewed" } else { "auto" },
+                reviewed_score: review.map(|r| r.score),
+                review_version: review.map(|r| r.version),
+            };
+            serde_json::to_writer(&mut *w, &line).map_err(std::io::Error::from)?;
             w.write_all(b"\n")?;
             written += 1;
             Ok::<_, Streamed>(())

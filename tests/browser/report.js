@@ -9,28 +9,11 @@
 // 3 when chromium cannot be started.
 'use strict';
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const puppeteer = require('puppeteer-core');
+const { withBrowser } = require('./launch');
 
 const [reportDir, artifacts, category, expectedCall, row, xssPage] = process.argv.slice(2);
 const deduction = `#deductions tbody tr:nth-child(${parseInt(row, 10)})`;
-
-async function launch(userDir) {
-  try {
-    return await puppeteer.launch({
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      userDataDir: userDir,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--mute-audio', '--autoplay-policy=no-user-gesture-required', '--allow-file-access-from-files'],
-    });
-  } catch (e) {
-    console.error(`cannot start chromium (${e.message}): install Debian's package with \`apt-get install -y chromium\``);
-    process.exit(3);
-  }
-}
 
 async function filter(page, value) {
   await page.select('#f-category', value);
@@ -84,15 +67,8 @@ async function inspect(page, seen) {
 }
 
 async function main() {
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callqa-chromium-'));
-  const browser = await launch(userDir);
   const seen = {};
-  try {
-    seen.failure = await inspect(await browser.newPage(), seen);
-  } finally {
-    await browser.close();
-    fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-  }
+  seen.failure = await withBrowser(async (browser) => inspect(await browser.newPage(), seen));
   console.log(JSON.stringify(seen));
   process.exit(seen.failure ? 1 : 0);
 }

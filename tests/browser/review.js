@@ -7,7 +7,7 @@
 'use strict';
 const path = require('path');
 const fs = require('fs');
-const puppeteer = require('puppeteer-core');
+const { withBrowser } = require('./launch');
 
 async function login(page, base, user, password) {
   await page.goto(base + '/login');
@@ -33,22 +33,8 @@ const state = (page) => page.$eval('.meta .state', (s) => s.textContent);
 async function main() {
   const [base, artifacts, callId, rejectId, confirmId, password] = process.argv.slice(2);
   fs.mkdirSync(artifacts, { recursive: true });
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  if (!fs.existsSync(executablePath)) {
-    console.error(`no chromium at ${executablePath}`);
-    process.exit(3);
-  }
-  const userDir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'callqa-chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath,
-    headless: true,
-    userDataDir: userDir,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required'],
-  });
   const seen = {};
-  try {
+  await withBrowser(async (browser) => {
     const page = await browser.newPage();
     await page.setViewport({ width: 1300, height: 900 });
     const errors = [];
@@ -58,6 +44,7 @@ async function main() {
     await login(page, base, 'insp', password);
     seen.queue_rows = await page.$$eval('table.queue tbody tr', (rows) => rows.length);
     await page.screenshot({ path: path.join(artifacts, 'queue.png'), fullPage: true });
+    await page.screenshot({ path: path.join(artifacts, 'shot-queue.png'), clip: { x: 0, y: 0, width: 1300, height: 420 } });
     await Promise.all([page.waitForNavigation(), page.click(`a[href="/calls/${callId}"]`)]);
     await page.waitForFunction(() => document.getElementById('player').readyState >= 1, { timeout: 15000 });
     const target = await page.$eval(`.deduction[data-id="${confirmId}"]`, (li) => Number(li.dataset.ms));
@@ -69,6 +56,15 @@ async function main() {
     seen.seek_ms = target;
     seen.played_from_s = await page.$eval('#player', (a) => a.currentTime);
     await page.$eval('#player', (a) => a.pause());
+    // The energy strip is drawn from the server's peaks; the speed list reaches 0.5× and 2×.
+    await page.waitForFunction(() => Number(document.getElementById('energy').dataset.bars) > 0, { timeout: 15000 });
+    seen.energy_bars = await page.$eval('#energy', (c) => Number(c.dataset.bars));
+    seen.rates = [];
+    for (const rate of ['0.5', '2', '1']) {
+      await page.select('#speed', rate);
+      seen.rates.push(await page.$eval('#player', (a) => a.playbackRate));
+    }
+    await page.screenshot({ path: path.join(artifacts, 'shot-call.png') });
     for (const id of rejectId.split(',')) {
       await page.type(`.deduction[data-id="${id}"] .comment`, '坐席在复述客户的话');
       await page.click(`.deduction[data-id="${id}"] .reject`);
@@ -98,12 +94,10 @@ async function main() {
     seen.reviewed_after_settle = Number(await page.$eval('#reviewed', (s) => s.textContent));
     seen.history = await page.$$eval('table.history tbody tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
     await page.screenshot({ path: path.join(artifacts, 'settled.png'), fullPage: true });
+    await (await page.$('table.history')).screenshot({ path: path.join(artifacts, 'shot-history.png') });
     seen.script_errors = errors;
-    console.log(JSON.stringify(seen));
-  } finally {
-    await browser.close();
-    fs.rmSync(userDir, { recursive: true, force: true });
-  }
+  });
+  console.log(JSON.stringify(seen));
 }
 
 main().catch((e) => { console.error(e.message || e); process.exit(1); });

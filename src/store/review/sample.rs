@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::params;
 
-use super::{audit, now_text, sql_err, write_tx, Action, ReviewError, Role, State, Store, User};
+use super::{now_text, sql_err, write_tx, Action, ReviewError, Role, State, Store, User};
 
 type Result<T> = std::result::Result<T, ReviewError>;
 
@@ -66,19 +66,13 @@ pub fn assign_sample(
     let mut out = Vec::with_capacity(chosen.len());
     for (i, call_id) in chosen.iter().enumerate() {
         let inspector = &plan.inspectors[i % plan.inspectors.len()];
-        tx.execute(
-            "UPDATE call_index SET state = ?2, assigned_to = ?3 WHERE call_id = ?1",
-            params![call_id, State::Assigned.as_str(), inspector],
-        )
-        .map_err(&e)?;
-        audit(
+        super::workflow::assign_in(
             &tx,
-            &who.name,
-            Some(call_id),
-            "assign",
+            who,
+            call_id,
+            inspector,
             serde_json::json!({"state": State::AutoScored}),
-            serde_json::json!({"state": State::Assigned, "assigned_to": inspector,
-                               "seed": plan.seed}),
+            serde_json::json!({"seed": plan.seed}),
         )
         .map_err(&e)?;
         out.push((call_id.clone(), inspector.clone()));
