@@ -153,6 +153,18 @@ fn bench_lexicon(
         n
     };
     let mut engines: Vec<(String, Engine)> = Vec::new();
+    // callqa on each of its engines, to show where `Engine::Auto` switches.
+    let mut own: Vec<(String, Scanner)> = Vec::new();
+    for (label, engine) in [
+        ("callqa byte DFA", callqa::scan::Engine::ByteDfa),
+        ("callqa charwise", callqa::scan::Engine::Charwise),
+    ] {
+        let s = timed(&format!("{name} {label}"), || {
+            Scanner::with_engine(lex, None, engine).expect("scanner")
+        });
+        eprintln!("memory {name} {label}: {} KiB", s.memory_usage() >> 10);
+        own.push((label.into(), s));
+    }
     for (label, kind) in [
         ("aho-corasick default", None),
         (
@@ -251,6 +263,15 @@ fn bench_lexicon(
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.sample_size(10);
         g.bench_function("callqa", |b| b.iter(|| count_callqa(black_box(text))));
+        for (label, s) in &own {
+            let count = |t: &str| {
+                let mut n = 0usize;
+                s.for_each_normalized(t, |_| n += 1);
+                n
+            };
+            assert_eq!(count(text), ours, "{label} disagrees on {name}/{corpus}");
+            g.bench_function(label.as_str(), |b| b.iter(|| count(black_box(text))));
+        }
         for (label, f) in &engines {
             g.bench_function(label.as_str(), |b| b.iter(|| f(black_box(text))));
         }

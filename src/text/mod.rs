@@ -56,49 +56,48 @@ impl Normalized {
     pub fn push_str(&mut self, orig: &str) {
         let table = table();
         let bytes = orig.as_bytes();
-        self.text.reserve(bytes.len());
-        let mut orig_char = self.orig_chars;
-        let mut since_checkpoint = CHECKPOINT_CHARS;
-        let mut dropped = true;
+        let mut out: Vec<u8> = Vec::with_capacity(bytes.len() + 8);
+        let mut map = MapBuilder {
+            checkpoints: &mut self.checkpoints,
+            base: self.text.len(),
+            orig_char: self.orig_chars,
+            since_checkpoint: CHECKPOINT_CHARS,
+            dropped: true,
+        };
         let mut traditional = false;
-        let text_start = self.text.len();
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            let (code, width) = if b < 0x80 {
-                (table.ascii[b as usize] as u32, 1)
-            } else {
-                let width = utf8_width(b);
-                let c = decode(&bytes[i..i + width]);
-                if c < 0x10000 {
-                    let to = table.bmp[c as usize] as u32;
-                    traditional |= to != c && to >= 0x2E80;
-                    (to, width)
-                } else if (0x1F000..0x1FB00).contains(&c) {
-                    (DROP as u32, width)
+            if b < 0x80 {
+                let e = table.packed_ascii[b as usize];
+                map.char_of(e, &mut out);
+                i += 1;
+            } else if b >= 0xF0 {
+                // Outside the BMP nothing changes but emoji and pictographs, which go.
+                let c = decode(&bytes[i..i + 4]);
+                let e = if (0x1F000..0x1FB00).contains(&c) {
+                    0
                 } else {
-                    (c, width)
+                    PACKED_OTHER | 4 << 24
+                };
+                map.char_of(e, &mut out);
+                if e != 0 {
+                    out.extend_from_slice(&bytes[i..i + 4]);
                 }
-            };
-            i += width;
-            if code == DROP as u32 {
-                dropped = true;
+                i += 4;
+            } else if b >= 0xE0 {
+                i = map.cjk_run(table, bytes, i, &mut out, &mut traditional);
             } else {
-                if dropped || since_checkpoint >= CHECKPOINT_CHARS {
-                    self.checkpoints.push((self.text.len() as u32, orig_char));
-                    since_checkpoint = 0;
-                    dropped = false;
-                }
-                since_checkpoint += 1;
-                if code < 0x80 {
-                    self.text.push(code as u8 as char);
-                } else if let Some(c) = char::from_u32(code) {
-                    self.text.push(c);
-                }
+                let e = table.packed[decode(&bytes[i..i + 2]) as usize];
+                traditional |= e & PACKED_TRADITIONAL != 0;
+                map.char_of(e, &mut out);
+                i += 2;
             }
-            orig_char += 1;
         }
-        self.orig_chars = orig_char;
+        self.orig_chars = map.orig_char;
+        let text_start = self.text.len();
+        // Only whole chars were copied or written from the table, so this never fails.
+        self.text.push_str(&String::from_utf8_lossy(&out));
         if traditional {
             phrase_fixup(&mut self.text, text_start);
         }
@@ -161,13 +160,100 @@ pub fn normalize_char(c: char) -> Option<char> {
     }
 }
 
-fn utf8_width(lead: u8) -> usize {
-    if lead < 0xE0 {
-        2
-    } else if lead < 0xF0 {
-        3
-    } else {
-        4
+/// Packed table entry: the mapped char's UTF-8 bytes (bits 0–23, first byte lowest), their
+/// count (bits 24–25; 0 = dropped), and two flags.
+type Packed = u32;
+/// The char maps to itself: its bytes can be copied from the input.
+const PACKED_SAME: Packed = 1 << 30;
+/// A Traditional char became Simplified: phrase rules may apply.
+const PACKED_TRADITIONAL: Packed = 1 << 31;
+/// A char outside the BMP that stays: bytes are copied from the input.
+const PACKED_OTHER: Packed = PACKED_SAME;
+
+fn pack(from: u32, to: u32) -> Packed {
+    if to == DROP as u32 {
+        return 0;
+    }
+    let Some(c) = char::from_u32(to) else {
+        return 0;
+    };
+    let mut buf = [0u8; 4];
+    let n = c.encode_utf8(&mut buf).len();
+    let mut e = u32::from_le_bytes(buf) & 0x00FF_FFFF | (n as u32) << 24;
+    if from == to {
+        e |= PACKED_SAME;
+    } else if to >= 0x2E80 {
+        e |= PACKED_TRADITIONAL;
+    }
+    e
+}
+
+/// Writes normalised chars and records the offset map as it goes (one pass over the input).
+struct MapBuilder<'a> {
+    checkpoints: &'a mut Vec<(u32, u32)>,
+    /// Length of the normalised text before this call.
+    base: usize,
+    orig_char: u32,
+    since_checkpoint: u32,
+    dropped: bool,
+}
+
+impl MapBuilder<'_> {
+    /// Accounts for one original char with table entry `e` and writes its bytes (none for a
+    /// char outside the BMP: the caller copies those).
+    #[inline(always)]
+    fn char_of(&mut self, e: Packed, out: &mut Vec<u8>) {
+        let n = (e >> 24 & 3) as usize;
+        if e == 0 {
+            self.dropped = true;
+        } else {
+            self.kept(out.len());
+            if n != 0 {
+                out.extend_from_slice(&e.to_le_bytes()[..n]);
+            }
+        }
+        self.orig_char += 1;
+    }
+
+    #[inline(always)]
+    fn kept(&mut self, at: usize) {
+        if self.dropped || self.since_checkpoint >= CHECKPOINT_CHARS {
+            self.checkpoints
+                .push(((self.base + at) as u32, self.orig_char));
+            self.since_checkpoint = 0;
+            self.dropped = false;
+        }
+        self.since_checkpoint += 1;
+    }
+
+    /// Three-byte chars from `i` on (CJK, full-width forms, CJK punctuation): a run of chars
+    /// that map to themselves is copied in one go. Returns where the next char starts.
+    #[inline(always)]
+    fn cjk_run(
+        &mut self,
+        table: &Table,
+        bytes: &[u8],
+        mut i: usize,
+        out: &mut Vec<u8>,
+        traditional: &mut bool,
+    ) -> usize {
+        let mut run = i;
+        while i + 2 < bytes.len() && (0xE0..0xF0).contains(&bytes[i]) {
+            let e = table.packed[decode(&bytes[i..i + 3]) as usize];
+            if e & PACKED_SAME != 0 {
+                self.kept(out.len() + (i - run));
+                self.orig_char += 1;
+                i += 3;
+                continue;
+            }
+            out.extend_from_slice(&bytes[run..i]);
+            *traditional |= e & PACKED_TRADITIONAL != 0;
+            self.char_of(e, out);
+            i += 3;
+            run = i;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        i
     }
 }
 
@@ -237,6 +323,9 @@ fn normalize_chars(s: &str) -> String {
 struct Table {
     ascii: [u8; 128],
     bmp: Box<[u16]>,
+    /// `ascii` and `bmp` as [`Packed`] entries, for `push_str`.
+    packed_ascii: [Packed; 128],
+    packed: Box<[Packed]>,
 }
 
 fn table() -> &'static Table {
@@ -291,7 +380,16 @@ fn build_table() -> Table {
     }
     // Agents soften 你 to 您 and Whisper writes either: one form for matching.
     bmp['您' as usize] = '你' as u32 as u16;
-    Table { ascii, bmp }
+    let packed_ascii = std::array::from_fn(|b| pack(b as u32, ascii[b] as u32));
+    let packed = (0..=0xFFFFu32)
+        .map(|c| pack(c, bmp[c as usize] as u32))
+        .collect();
+    Table {
+        ascii,
+        bmp,
+        packed_ascii,
+        packed,
+    }
 }
 
 /// Punctuation, symbols, spaces and controls outside ASCII. Currency signs stay (fees are
@@ -362,6 +460,89 @@ mod tests {
         "你想要什麼樣的回覆",
         "你想要什么样的回复"
     );
+
+    /// The normaliser as it was before the packed tables: char by char through `Table::bmp`.
+    /// Kept as the oracle the fast path must equal, byte for byte and checkpoint for checkpoint.
+    fn reference(n: &mut Normalized, orig: &str) {
+        let table = table();
+        let bytes = orig.as_bytes();
+        let text_start = n.text.len();
+        let mut orig_char = n.orig_chars;
+        let mut since_checkpoint = CHECKPOINT_CHARS;
+        let mut dropped = true;
+        let mut traditional = false;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (code, width) = if b < 0x80 {
+                (table.ascii[b as usize] as u32, 1)
+            } else {
+                let width = utf8_width(b);
+                let c = decode(&bytes[i..i + width]);
+                if c < 0x10000 {
+                    let to = table.bmp[c as usize] as u32;
+                    traditional |= to != c && to >= 0x2E80;
+                    (to, width)
+                } else if (0x1F000..0x1FB00).contains(&c) {
+                    (DROP as u32, width)
+                } else {
+                    (c, width)
+                }
+            };
+            i += width;
+            if code == DROP as u32 {
+                dropped = true;
+            } else {
+                if dropped || since_checkpoint >= CHECKPOINT_CHARS {
+                    n.checkpoints.push((n.text.len() as u32, orig_char));
+                    since_checkpoint = 0;
+                    dropped = false;
+                }
+                since_checkpoint += 1;
+                if let Some(c) = char::from_u32(code) {
+                    n.text.push(c);
+                }
+            }
+            orig_char += 1;
+        }
+        n.orig_chars = orig_char;
+        if traditional {
+            phrase_fixup(&mut n.text, text_start);
+        }
+    }
+
+    fn utf8_width(lead: u8) -> usize {
+        if lead < 0xE0 {
+            2
+        } else if lead < 0xF0 {
+            3
+        } else {
+            4
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Text, checkpoints and char count equal the reference on any mix of ASCII,
+        /// Traditional and Simplified CJK, full-width forms, punctuation and emoji.
+        #[test]
+        fn fast_path_equals_reference(
+            text in "([一-龥]{1,90}|[你您们我的是了]{1,70}|[ -~]{1,5}|[這們規號會員覆麼樣體與為]|[！-～]|[，。、“”「」　]|[¡-ÿ]|[Ⱥ-ɏ]|[😀-🙏𝄞𠀀-𠀉]|\\s){0,24}",
+            cut in 0usize..4,
+        ) {
+            let mut want = Normalized::new();
+            reference(&mut want, &text);
+            proptest::prop_assert_eq!(normalize(&text), want);
+            // Appending continues the map the same way in both.
+            let at = text.char_indices().nth(text.chars().count() * cut / 4).map_or(text.len(), |(i, _)| i);
+            let (mut two, mut want) = (normalize(&text[..at]), Normalized::new());
+            two.push_str(&text[at..]);
+            reference(&mut want, &text[..at]);
+            reference(&mut want, &text[at..]);
+            proptest::prop_assert_eq!(two, want);
+        }
+    }
 
     #[test]
     fn span_maps_back_over_dropped_chars() {
