@@ -23,6 +23,9 @@ use callqa::scan::{Lexicons, Scanner};
 use callqa::text::normalize;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+#[path = "../examples/common/corpus.rs"]
+mod corpus;
+
 fn corpus_path() -> std::path::PathBuf {
     std::env::var_os("CALLQA_BENCH_CORPUS")
         .map(Into::into)
@@ -38,21 +41,9 @@ fn utterances() -> Vec<String> {
     if !path.is_dir() {
         return read(&path).lines().map(str::to_owned).collect();
     }
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    files
+    corpus::jsonl_rows(&path)
         .iter()
-        .flat_map(|f| {
-            read(f)
-                .lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter_map(|v| v["text"].as_str().map(str::to_owned))
-                .collect::<Vec<_>>()
-        })
+        .filter_map(|v| v["text"].as_str().map(str::to_owned))
         .collect()
 }
 
