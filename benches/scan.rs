@@ -144,7 +144,7 @@ fn bench_lexicon(
         n
     };
     let mut engines: Vec<(String, Engine)> = Vec::new();
-    // callqa on each of its engines, to show where `Engine::Auto` switches.
+    // callqa on each of its engines (`callqa` alone is the default).
     let mut own: Vec<(String, Scanner)> = Vec::new();
     for (label, engine) in [
         ("callqa byte DFA", callqa::scan::Engine::ByteDfa),

@@ -2,8 +2,8 @@
 //! in time.
 //!
 //! [`Lexicons::load_dir`] reads `lexicons/*.txt`; [`Scanner::new`] compiles them once per run into
-//! one Aho-Corasick automaton (a byte DFA or a charwise double array, see `automaton`) shared
-//! read-only by all workers. [`Scanner::scan_transcript`] turns a [`Transcript`] into [`Hit`]s
+//! one Aho-Corasick automaton (a charwise double array, see `automaton`) shared read-only by
+//! all workers. [`Scanner::scan_transcript`] turns a [`Transcript`] into [`Hit`]s
 //! with times; [`Scanner::scan_text`] gives char offsets for any text.
 //! Matching runs on [`crate::text::normalize`]d text, so punctuation, 您/你, full-width forms and
 //! Traditional characters never hide a phrase.
@@ -121,9 +121,12 @@ struct PatternInfo {
     targets: (u32, u32),
     /// Range into `Scanner::nested`.
     nested: (u32, u32),
-    /// One plain entry and nothing else to check: the common case, handled without branching.
-    simple: Option<u32>,
 }
+
+/// Marks an automaton value that is a pattern to look up in `Scanner::patterns`; without it,
+/// the value is the entry itself: one plain entry and nothing else to check, the common case,
+/// reported without touching any table.
+const LOOK_UP: u32 = 1 << 31;
 
 /// A match in normalised text: entry index, byte range and how it matched.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -191,7 +194,7 @@ impl Scanner {
         lexicons: &Lexicons,
         tolerance: Option<Tolerance>,
     ) -> Result<Scanner, BuildError> {
-        Scanner::with_engine(lexicons, tolerance, Engine::Auto)
+        Scanner::with_engine(lexicons, tolerance, Engine::Charwise)
     }
 
     /// As [`Scanner::with_phonetic`], on a chosen engine: for benchmarks and for checking that
@@ -206,8 +209,8 @@ impl Scanner {
         }
         let entries = lexicons.entries.clone();
         let words = Words::collect(&entries);
-        let automaton = Automaton::build(&words.words, engine)?;
         let layout = Layout::precompute(&entries, &words)?;
+        let automaton = Automaton::build(&words.words, &layout.values, engine)?;
         let phonetic = match tolerance {
             Some(tol) => PhoneticIndex::new(&entries, tol)?,
             None => None,
@@ -258,12 +261,12 @@ impl Scanner {
                 self.lexicons.entries.len()
             }
         ];
-        self.automaton.for_each(norm, |start, end, pattern| {
-            let info = &self.patterns[pattern];
-            if let Some(entry) = info.simple {
-                f(NormMatch::exact(start, end, entry as usize));
+        self.automaton.for_each(norm, |start, end, value| {
+            if value & LOOK_UP == 0 {
+                f(NormMatch::exact(start, end, value as usize));
                 return;
             }
+            let info = &self.patterns[(value & !LOOK_UP) as usize];
             for t in &self.targets[info.targets.0 as usize..info.targets.1 as usize] {
                 self.check(norm, *t, start, end, &mut regex_end, &mut f);
             }
@@ -533,6 +536,8 @@ impl Words {
 /// Per pattern: its own targets and the other entries found inside it, worked out once so a
 /// match costs a slice walk (or nothing, for a simple pattern).
 struct Layout {
+    /// Per pattern: what the automaton reports for it (see [`LOOK_UP`]).
+    values: Vec<u32>,
     patterns: Vec<PatternInfo>,
     targets: Vec<Target>,
     nested: Vec<(Target, u32, u32)>,
@@ -547,6 +552,7 @@ impl Layout {
             }
         };
         let mut out = Layout {
+            values: Vec::with_capacity(w.words.len()),
             patterns: Vec::with_capacity(w.words.len()),
             targets: Vec::new(),
             nested: Vec::new(),
@@ -575,10 +581,10 @@ impl Layout {
                 }
                 _ => None,
             };
+            out.values.push(simple.unwrap_or(id as u32 | LOOK_UP));
             out.patterns.push(PatternInfo {
                 targets: (t0, out.targets.len() as u32),
                 nested: (n0, out.nested.len() as u32),
-                simple,
             });
         }
         Ok(out)
