@@ -53,51 +53,46 @@ impl Normalized {
 
     /// Appends the normalisation of `orig`; offsets of its chars continue after earlier text, so
     /// several segments can be scanned as one text.
+    ///
+    /// One pass: most chars map to themselves (Simplified CJK, lower-case Latin, digits), so
+    /// runs of them are copied from the input in one go, and only the others are looked up
+    /// and written; the offset map is recorded on the way.
     pub fn push_str(&mut self, orig: &str) {
         let table = table();
         let bytes = orig.as_bytes();
-        let mut out: Vec<u8> = Vec::with_capacity(bytes.len() + 8);
+        let text_start = self.text.len();
+        let mut out = std::mem::take(&mut self.text).into_bytes();
+        out.reserve(bytes.len());
         let mut map = MapBuilder {
             checkpoints: &mut self.checkpoints,
-            base: self.text.len(),
             orig_char: self.orig_chars,
             since_checkpoint: CHECKPOINT_CHARS,
             dropped: true,
         };
         let mut traditional = false;
+        // Start of the input bytes that map to themselves and are not yet copied.
+        let mut run = 0;
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
-            if b < 0x80 {
-                let e = table.packed_ascii[b as usize];
-                map.char_of(e, &mut out);
-                i += 1;
-            } else if b >= 0xF0 {
-                // Outside the BMP nothing changes but emoji and pictographs, which go.
-                let c = decode(&bytes[i..i + 4]);
-                let e = if (0x1F000..0x1FB00).contains(&c) {
-                    0
-                } else {
-                    PACKED_OTHER | 4 << 24
-                };
-                map.char_of(e, &mut out);
-                if e != 0 {
-                    out.extend_from_slice(&bytes[i..i + 4]);
-                }
-                i += 4;
-            } else if b >= 0xE0 {
-                i = map.cjk_run(table, bytes, i, &mut out, &mut traditional);
-            } else {
-                let e = table.packed[decode(&bytes[i..i + 2]) as usize];
-                traditional |= e & PACKED_TRADITIONAL != 0;
-                map.char_of(e, &mut out);
-                i += 2;
+            let (e, width) = entry(table, bytes, i);
+            if e & PACKED_SAME != 0 {
+                map.kept(out.len() + (i - run));
+                map.orig_char += 1;
+                i += width;
+                continue;
             }
+            out.extend_from_slice(&bytes[run..i]);
+            traditional |= e & PACKED_TRADITIONAL != 0;
+            map.changed(e, &mut out);
+            i += width;
+            run = i;
         }
+        out.extend_from_slice(&bytes[run..]);
         self.orig_chars = map.orig_char;
-        let text_start = self.text.len();
-        // Only whole chars were copied or written from the table, so this never fails.
-        self.text.push_str(&String::from_utf8_lossy(&out));
+        // Only whole chars were copied from `orig` or written from the table (each the UTF-8
+        // of a `char`), so `out` is UTF-8; the fallback is never taken.
+        self.text = String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if traditional {
             phrase_fixup(&mut self.text, text_start);
         }
@@ -163,12 +158,10 @@ pub fn normalize_char(c: char) -> Option<char> {
 /// Packed table entry: the mapped char's UTF-8 bytes (bits 0–23, first byte lowest), their
 /// count (bits 24–25; 0 = dropped), and two flags.
 type Packed = u32;
-/// The char maps to itself: its bytes can be copied from the input.
+/// The char maps to itself: its bytes are copied from the input.
 const PACKED_SAME: Packed = 1 << 30;
 /// A Traditional char became Simplified: phrase rules may apply.
 const PACKED_TRADITIONAL: Packed = 1 << 31;
-/// A char outside the BMP that stays: bytes are copied from the input.
-const PACKED_OTHER: Packed = PACKED_SAME;
 
 fn pack(from: u32, to: u32) -> Packed {
     if to == DROP as u32 {
@@ -188,72 +181,55 @@ fn pack(from: u32, to: u32) -> Packed {
     e
 }
 
-/// Writes normalised chars and records the offset map as it goes (one pass over the input).
+/// Table entry and byte width of the char starting at byte `i` of valid UTF-8.
+#[inline(always)]
+fn entry(table: &Table, bytes: &[u8], i: usize) -> (Packed, usize) {
+    let b = bytes[i];
+    if b < 0x80 {
+        (table.packed_ascii[b as usize], 1)
+    } else if b < 0xE0 {
+        (table.packed[decode(&bytes[i..i + 2]) as usize], 2)
+    } else if b < 0xF0 {
+        (table.packed[decode(&bytes[i..i + 3]) as usize], 3)
+    } else if (0x1F000..0x1FB00).contains(&decode(&bytes[i..i + 4])) {
+        // Outside the BMP nothing changes but emoji and pictographs, which go.
+        (0, 4)
+    } else {
+        (PACKED_SAME, 4)
+    }
+}
+
+/// Records the offset map while `push_str` writes.
 struct MapBuilder<'a> {
     checkpoints: &'a mut Vec<(u32, u32)>,
-    /// Length of the normalised text before this call.
-    base: usize,
     orig_char: u32,
     since_checkpoint: u32,
     dropped: bool,
 }
 
 impl MapBuilder<'_> {
-    /// Accounts for one original char with table entry `e` and writes its bytes (none for a
-    /// char outside the BMP: the caller copies those).
+    /// A char that normalisation drops or changes: `e` is its table entry.
     #[inline(always)]
-    fn char_of(&mut self, e: Packed, out: &mut Vec<u8>) {
-        let n = (e >> 24 & 3) as usize;
+    fn changed(&mut self, e: Packed, out: &mut Vec<u8>) {
         if e == 0 {
             self.dropped = true;
         } else {
             self.kept(out.len());
-            if n != 0 {
-                out.extend_from_slice(&e.to_le_bytes()[..n]);
-            }
+            out.extend_from_slice(&e.to_le_bytes()[..(e >> 24 & 3) as usize]);
         }
         self.orig_char += 1;
     }
 
+    /// The next normalised char starts at byte `at`: a checkpoint after a dropped char and
+    /// every [`CHECKPOINT_CHARS`] chars.
     #[inline(always)]
     fn kept(&mut self, at: usize) {
         if self.dropped || self.since_checkpoint >= CHECKPOINT_CHARS {
-            self.checkpoints
-                .push(((self.base + at) as u32, self.orig_char));
+            self.checkpoints.push((at as u32, self.orig_char));
             self.since_checkpoint = 0;
             self.dropped = false;
         }
         self.since_checkpoint += 1;
-    }
-
-    /// Three-byte chars from `i` on (CJK, full-width forms, CJK punctuation): a run of chars
-    /// that map to themselves is copied in one go. Returns where the next char starts.
-    #[inline(always)]
-    fn cjk_run(
-        &mut self,
-        table: &Table,
-        bytes: &[u8],
-        mut i: usize,
-        out: &mut Vec<u8>,
-        traditional: &mut bool,
-    ) -> usize {
-        let mut run = i;
-        while i + 2 < bytes.len() && (0xE0..0xF0).contains(&bytes[i]) {
-            let e = table.packed[decode(&bytes[i..i + 3]) as usize];
-            if e & PACKED_SAME != 0 {
-                self.kept(out.len() + (i - run));
-                self.orig_char += 1;
-                i += 3;
-                continue;
-            }
-            out.extend_from_slice(&bytes[run..i]);
-            *traditional |= e & PACKED_TRADITIONAL != 0;
-            self.char_of(e, out);
-            i += 3;
-            run = i;
-        }
-        out.extend_from_slice(&bytes[run..i]);
-        i
     }
 }
 
