@@ -23,6 +23,9 @@ use callqa::scan::{Lexicons, Scanner};
 use callqa::text::normalize;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+#[path = "../examples/common/corpus.rs"]
+mod corpus;
+
 fn corpus_path() -> std::path::PathBuf {
     std::env::var_os("CALLQA_BENCH_CORPUS")
         .map(Into::into)
@@ -38,21 +41,9 @@ fn utterances() -> Vec<String> {
     if !path.is_dir() {
         return read(&path).lines().map(str::to_owned).collect();
     }
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    files
+    corpus::jsonl_rows(&path)
         .iter()
-        .flat_map(|f| {
-            read(f)
-                .lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter_map(|v| v["text"].as_str().map(str::to_owned))
-                .collect::<Vec<_>>()
-        })
+        .filter_map(|v| v["text"].as_str().map(str::to_owned))
         .collect()
 }
 
@@ -135,23 +126,8 @@ fn naive_count(words: &[memchr::memmem::Finder], hay: &[u8]) -> usize {
 /// Counts matches in a text.
 type Engine = Box<dyn Fn(&str) -> usize>;
 
-fn bench_lexicon(
-    c: &mut Criterion,
-    name: &str,
-    lex: &Lexicons,
-    words: Vec<String>,
-    norm: &str,
-    raw: &str,
-) {
-    let scanner = timed(&format!("{name} callqa"), || {
-        Scanner::new(lex).expect("scanner")
-    });
-    eprintln!("memory {name} callqa: {} KiB", scanner.memory_usage() >> 10);
-    let count_callqa = |text: &str| {
-        let mut n = 0usize;
-        scanner.for_each_normalized(text, |_| n += 1);
-        n
-    };
+/// The Aho-Corasick automata of the aho-corasick and daachorse crates over `words`.
+fn automata(name: &str, words: &[String]) -> Vec<(String, Engine)> {
     let mut engines: Vec<(String, Engine)> = Vec::new();
     for (label, kind) in [
         ("aho-corasick default", None),
@@ -165,7 +141,7 @@ fn bench_lexicon(
         ),
         ("aho-corasick dfa", Some(AhoCorasickKind::DFA)),
     ] {
-        let a = timed(&format!("{name} {label}"), || ac(&words, kind));
+        let a = timed(&format!("{name} {label}"), || ac(words, kind));
         eprintln!("memory {name} {label}: {} KiB", a.memory_usage() >> 10);
         engines.push((
             label.into(),
@@ -175,7 +151,7 @@ fn bench_lexicon(
     let dc = timed(&format!("{name} daachorse charwise"), || {
         daachorse::CharwiseDoubleArrayAhoCorasickBuilder::new()
             .match_kind(daachorse::MatchKind::LeftmostLongest)
-            .build::<_, _, u32>(&words)
+            .build::<_, _, u32>(words)
             .expect("daachorse charwise")
     });
     eprintln!(
@@ -189,7 +165,7 @@ fn bench_lexicon(
     let db = timed(&format!("{name} daachorse bytewise"), || {
         daachorse::DoubleArrayAhoCorasickBuilder::new()
             .match_kind(daachorse::MatchKind::LeftmostLongest)
-            .build::<_, _, u32>(&words)
+            .build::<_, _, u32>(words)
             .expect("daachorse bytewise")
     });
     eprintln!(
@@ -200,7 +176,13 @@ fn bench_lexicon(
         "daachorse bytewise".into(),
         Box::new(move |t: &str| db.leftmost_find_iter(t).count()),
     ));
-    let mut by_len = words.clone();
+    engines
+}
+
+/// A regex alternation (longest first) and, for small lexicons, one memmem per pattern.
+fn regex_and_naive(name: &str, words: &[String]) -> Vec<(String, Engine)> {
+    let mut engines: Vec<(String, Engine)> = Vec::new();
+    let mut by_len = words.to_vec();
     by_len.sort_by_key(|w| std::cmp::Reverse(w.len()));
     let alternation = by_len
         .iter()
@@ -230,6 +212,40 @@ fn bench_lexicon(
             Box::new(move |t: &str| naive_count(&finders, t.as_bytes())),
         ));
     }
+    engines
+}
+
+fn bench_lexicon(
+    c: &mut Criterion,
+    name: &str,
+    lex: &Lexicons,
+    words: Vec<String>,
+    norm: &str,
+    raw: &str,
+) {
+    let scanner = timed(&format!("{name} callqa"), || {
+        Scanner::new(lex).expect("scanner")
+    });
+    eprintln!("memory {name} callqa: {} KiB", scanner.memory_usage() >> 10);
+    let count_callqa = |text: &str| {
+        let mut n = 0usize;
+        scanner.for_each_normalized(text, |_| n += 1);
+        n
+    };
+    // callqa on each of its engines (`callqa` alone is the default).
+    let mut own: Vec<(String, Scanner)> = Vec::new();
+    for (label, engine) in [
+        ("callqa byte DFA", callqa::scan::Engine::ByteDfa),
+        ("callqa charwise", callqa::scan::Engine::Charwise),
+    ] {
+        let s = timed(&format!("{name} {label}"), || {
+            Scanner::with_engine(lex, None, engine).expect("scanner")
+        });
+        eprintln!("memory {name} {label}: {} KiB", s.memory_usage() >> 10);
+        own.push((label.into(), s));
+    }
+    let mut engines = automata(name, &words);
+    engines.extend(regex_and_naive(name, &words));
 
     let big = format!("{}MiB", norm.len() >> 20);
     for (corpus, text) in [
@@ -251,6 +267,15 @@ fn bench_lexicon(
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.sample_size(10);
         g.bench_function("callqa", |b| b.iter(|| count_callqa(black_box(text))));
+        for (label, s) in &own {
+            let count = |t: &str| {
+                let mut n = 0usize;
+                s.for_each_normalized(t, |_| n += 1);
+                n
+            };
+            assert_eq!(count(text), ours, "{label} disagrees on {name}/{corpus}");
+            g.bench_function(label.as_str(), |b| b.iter(|| count(black_box(text))));
+        }
         for (label, f) in &engines {
             g.bench_function(label.as_str(), |b| b.iter(|| f(black_box(text))));
         }

@@ -12,6 +12,9 @@ use std::path::PathBuf;
 use callqa::score::heard;
 use callqa::text::normalized;
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 const PHRASES: [&str; 8] = [
     "您好",
     "再见",
@@ -28,25 +31,11 @@ fn main() {
         eprintln!("usage: expected_phrases DATA_DIR (a folder of .jsonl with role and text)");
         std::process::exit(2);
     };
-    let mut utterances = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+    let utterances: Vec<String> = corpus::jsonl_rows(&dir)
+        .iter()
+        .filter(|v| v["role"] == "agent")
+        .map(|v| v["text"].as_str().unwrap_or_default().to_string())
         .collect();
-    files.sort();
-    for path in files {
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for line in text.lines() {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if v["role"] == "agent" {
-                utterances.push(v["text"].as_str().unwrap_or_default().to_string());
-            }
-        }
-    }
     println!("{} agent utterances", utterances.len());
     for phrase in PHRASES {
         let want = normalized(phrase);

@@ -117,7 +117,7 @@ impl Pipeline {
     }
 
     /// Key of everything that decides a call's transcript.
-    fn transcript_key(&self, audio_sha: &str, meta: &CallMeta) -> Result<String, RunError> {
+    pub fn transcript_key(&self, audio_sha: &str, meta: &CallMeta) -> Result<String, RunError> {
         let base = asr::cache_key(audio_sha, &self.model_sha()?, &self.asr);
         let vad = format!("{:?}", self.vad);
         Ok(digest(&[

@@ -196,20 +196,16 @@ impl Lexicons {
 }
 
 fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Vec<LexiconError>) {
-    let category = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut seen: std::collections::HashMap<String, usize> = Default::default();
-    let mut file_skip_quoted = false;
-    let mut phonetic = PhoneticMode::Auto;
-    let mut bad = |line: usize, what: String, fix: &'static str| {
-        errors.push(LexiconError::Line {
-            path: path.to_path_buf(),
-            line,
-            what,
-            fix,
-        })
+    let mut file = FileParser {
+        path,
+        category: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        seen: Default::default(),
+        skip_quoted: false,
+        phonetic: PhoneticMode::Auto,
+        errors,
     };
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
@@ -218,31 +214,84 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
             continue;
         }
         if let Some(directive) = raw.strip_prefix('@') {
-            let mut words = directive.split_whitespace();
-            match (words.next(), words.next(), words.next()) {
-                (Some("引述除外"), None, _) => file_skip_quoted = true,
-                (Some("phonetic"), Some(mode), None) => match mode {
-                    "off" => phonetic = PhoneticMode::Off,
-                    "review" => phonetic = PhoneticMode::Review,
-                    "deduct" => phonetic = PhoneticMode::Deduct,
-                    _ => bad(
-                        line,
-                        format!("unknown @phonetic mode `{mode}`"),
-                        "write @phonetic off, @phonetic review or @phonetic deduct",
-                    ),
-                },
-                _ => bad(
-                    line,
-                    format!("unknown directive @{}", directive.trim()),
-                    "the file directives are @引述除外 and @phonetic off|review|deduct; remove the line or fix the spelling",
-                ),
-            }
-            continue;
+            file.directive(line, directive);
+        } else if let Some(entry) = file.entry(line, raw) {
+            entries.push(entry);
         }
+    }
+}
+
+/// One lexicon file being read: its directives so far, the phrases seen, the problems found.
+struct FileParser<'a> {
+    path: &'a Path,
+    category: String,
+    /// Normalised phrase → the line that first had it.
+    seen: std::collections::HashMap<String, usize>,
+    /// `@引述除外`: every later entry skips quotations.
+    skip_quoted: bool,
+    phonetic: PhoneticMode,
+    errors: &'a mut Vec<LexiconError>,
+}
+
+impl FileParser<'_> {
+    fn bad(&mut self, line: usize, what: String, fix: &'static str) {
+        self.errors.push(LexiconError::Line {
+            path: self.path.to_path_buf(),
+            line,
+            what,
+            fix,
+        })
+    }
+
+    /// `@引述除外` or `@phonetic <mode>`.
+    fn directive(&mut self, line: usize, directive: &str) {
+        let mut words = directive.split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (Some("引述除外"), None, _) => self.skip_quoted = true,
+            (Some("phonetic"), Some(mode), None) => match mode {
+                "off" => self.phonetic = PhoneticMode::Off,
+                "review" => self.phonetic = PhoneticMode::Review,
+                "deduct" => self.phonetic = PhoneticMode::Deduct,
+                _ => self.bad(
+                    line,
+                    format!("unknown @phonetic mode `{mode}`"),
+                    "write @phonetic off, @phonetic review or @phonetic deduct",
+                ),
+            },
+            _ => self.bad(
+                line,
+                format!("unknown directive @{}", directive.trim()),
+                "the file directives are @引述除外 and @phonetic off|review|deduct; remove the line or fix the spelling",
+            ),
+        }
+    }
+
+    /// The entry of a phrase line, or `None` when the line has a problem (recorded).
+    fn entry(&mut self, line: usize, raw: &str) -> Option<Entry> {
         let mut parts = split_conditions(raw).into_iter();
         let head = parts.next().unwrap_or_default().trim();
+        let (exclusions, skip_quoted, conditions_ok) = self.conditions(line, parts);
+        let (pattern, pattern_ok) = self.pattern(line, head, &exclusions)?;
+        (conditions_ok && pattern_ok).then(|| Entry {
+            rule: format!("{}:{line}", self.category),
+            category: self.category.clone(),
+            phrase: head.to_owned(),
+            pattern,
+            exclusions,
+            skip_quoted,
+            phonetic: self.phonetic,
+        })
+    }
+
+    /// The conditions after `|`: normalised 除外 contexts, whether quotations are skipped, and
+    /// whether all of them were understood.
+    fn conditions<'s>(
+        &mut self,
+        line: usize,
+        parts: impl Iterator<Item = &'s str>,
+    ) -> (Vec<String>, bool, bool) {
         let mut exclusions = Vec::new();
-        let mut skip_quoted = file_skip_quoted;
+        let mut skip_quoted = self.skip_quoted;
         let mut ok = true;
         for cond in parts {
             let cond = cond.trim();
@@ -252,7 +301,7 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
                 let ctx = normalize(ctx.trim()).as_str().to_owned();
                 if ctx.is_empty() {
                     ok = false;
-                    bad(
+                    self.bad(
                         line,
                         "除外 without a context".into(),
                         "write the words in which the phrase is fine, e.g. `请讲清楚 | 除外 请您讲清楚一点`",
@@ -262,71 +311,74 @@ fn parse_file(path: &Path, text: &str, entries: &mut Vec<Entry>, errors: &mut Ve
                 }
             } else {
                 ok = false;
-                bad(
+                self.bad(
                     line,
                     format!("unknown condition `{cond}` after |"),
                     "conditions are `除外 <words>` and `引述除外`",
                 );
             }
         }
-        let pattern = if let Some(re) = head.strip_prefix("re:") {
-            match parse_regex(re.trim()) {
-                Ok(p) => p,
-                Err((what, fix)) => {
-                    bad(line, what, fix);
-                    continue;
-                }
-            }
-        } else if let Some(parsed) = parse_near(head) {
-            match parsed {
-                Ok(p) => p,
-                Err((what, fix)) => {
-                    bad(line, what, fix);
-                    continue;
-                }
-            }
-        } else {
-            let norm = normalize(head).as_str().to_owned();
-            if norm.is_empty() {
-                bad(
-                    line,
-                    format!("`{head}` has no words left after removing punctuation"),
-                    "write the phrase itself, or start the line with # to make it a comment",
-                );
-                continue;
-            }
-            for ctx in &exclusions {
-                if !ctx.contains(&norm) {
-                    ok = false;
-                    bad(
-                        line,
-                        format!("除外 context `{ctx}` does not contain the phrase `{norm}`"),
-                        "the context must be the phrase plus the surrounding words that make it harmless",
-                    );
-                }
-            }
-            if let Some(dup) = seen.get(&norm) {
-                ok = false;
-                bad(
-                    line,
-                    format!("same phrase as {category}:{dup} after normalisation"),
-                    "delete one of the two lines (您/你, punctuation and Traditional forms are already matched)",
-                );
-            }
-            seen.entry(norm.clone()).or_insert(line);
-            Pattern::Literal(norm)
+        (exclusions, skip_quoted, ok)
+    }
+
+    /// The line's pattern and whether it may be used; `None` when there is none at all.
+    fn pattern(
+        &mut self,
+        line: usize,
+        head: &str,
+        exclusions: &[String],
+    ) -> Option<(Pattern, bool)> {
+        let parsed = match head.strip_prefix("re:") {
+            Some(re) => Some(parse_regex(re.trim())),
+            None => parse_near(head),
         };
-        if ok {
-            entries.push(Entry {
-                rule: format!("{category}:{line}"),
-                category: category.clone(),
-                phrase: head.to_owned(),
-                pattern,
-                exclusions,
-                skip_quoted,
-                phonetic,
-            });
+        match parsed {
+            Some(Ok(p)) => Some((p, true)),
+            Some(Err((what, fix))) => {
+                self.bad(line, what, fix);
+                None
+            }
+            None => self.literal(line, head, exclusions),
         }
+    }
+
+    /// A plain phrase: normalised, its 除外 contexts checked, and unique in its file.
+    fn literal(
+        &mut self,
+        line: usize,
+        head: &str,
+        exclusions: &[String],
+    ) -> Option<(Pattern, bool)> {
+        let norm = normalize(head).as_str().to_owned();
+        if norm.is_empty() {
+            self.bad(
+                line,
+                format!("`{head}` has no words left after removing punctuation"),
+                "write the phrase itself, or start the line with # to make it a comment",
+            );
+            return None;
+        }
+        let mut ok = true;
+        for ctx in exclusions {
+            if !ctx.contains(&norm) {
+                ok = false;
+                self.bad(
+                    line,
+                    format!("除外 context `{ctx}` does not contain the phrase `{norm}`"),
+                    "the context must be the phrase plus the surrounding words that make it harmless",
+                );
+            }
+        }
+        if let Some(dup) = self.seen.get(&norm).copied() {
+            ok = false;
+            self.bad(
+                line,
+                format!("same phrase as {}:{dup} after normalisation", self.category),
+                "delete one of the two lines (您/你, punctuation and Traditional forms are already matched)",
+            );
+        }
+        self.seen.entry(norm.clone()).or_insert(line);
+        Some((Pattern::Literal(norm), ok))
     }
 }
 

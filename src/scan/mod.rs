@@ -2,8 +2,9 @@
 //! in time.
 //!
 //! [`Lexicons::load_dir`] reads `lexicons/*.txt`; [`Scanner::new`] compiles them once per run into
-//! one Aho-Corasick automaton shared read-only by all workers. [`Scanner::scan_transcript`] turns a
-//! [`Transcript`] into [`Hit`]s with times; [`Scanner::scan_text`] gives char offsets for any text.
+//! one Aho-Corasick automaton (a charwise double array, see `automaton`) shared read-only by
+//! all workers. [`Scanner::scan_transcript`] turns a [`Transcript`] into [`Hit`]s
+//! with times; [`Scanner::scan_text`] gives char offsets for any text.
 //! Matching runs on [`crate::text::normalize`]d text, so punctuation, 您/你, full-width forms and
 //! Traditional characters never hide a phrase.
 //!
@@ -20,13 +21,16 @@
 //! exact hit and a phonetic one of the same lexicon overlap, the exact one is kept, then the
 //! homophone, then the nearest.
 
+mod automaton;
 mod lexicon;
 mod phonetic;
 
 pub use crate::text::phonetic::{MatchKind, Tolerance};
 pub use lexicon::{Entry, LexiconError, LexiconErrors, Lexicons, PhoneticMode};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
+use aho_corasick::AhoCorasick;
+use automaton::Automaton;
+pub use automaton::{AutomatonError, Engine};
 use lexicon::Pattern;
 use phonetic::PhoneticIndex;
 
@@ -79,9 +83,6 @@ pub struct HitSpan {
     pub end: usize,
 }
 
-/// Largest lexicon compiled to a DFA; bigger ones use aho-corasick's own choice (an NFA).
-const DFA_MAX_PATTERNS: usize = 2_000;
-
 /// Regex matches are looked for this many bytes (64 CJK chars) either side of their anchor.
 const REGEX_WINDOW: usize = 192;
 
@@ -94,9 +95,15 @@ pub enum BuildError {
     #[error(
         "lexicons: cannot build the phrase automaton: {0} — remove very long or very many phrases"
     )]
-    Build(#[from] aho_corasick::BuildError),
+    Build(#[from] AutomatonError),
     #[error("lexicons: no entries — add phrases to the lexicon files")]
     Empty,
+}
+
+impl From<aho_corasick::BuildError> for BuildError {
+    fn from(e: aho_corasick::BuildError) -> BuildError {
+        BuildError::Build(e.into())
+    }
 }
 
 /// What a pattern of the automaton stands for.
@@ -114,9 +121,12 @@ struct PatternInfo {
     targets: (u32, u32),
     /// Range into `Scanner::nested`.
     nested: (u32, u32),
-    /// One plain entry and nothing else to check: the common case, handled without branching.
-    simple: Option<u32>,
 }
+
+/// Marks an automaton value that is a pattern to look up in `Scanner::patterns`; without it,
+/// the value is the entry itself: one plain entry and nothing else to check, the common case,
+/// reported without touching any table.
+const LOOK_UP: u32 = 1 << 31;
 
 /// A match in normalised text: entry index, byte range and how it matched.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -158,7 +168,7 @@ pub struct Scanner {
     lexicons: Lexicons,
     /// The automaton's patterns: distinct normalised literals and regex anchors.
     words: Vec<String>,
-    ac: AhoCorasick,
+    automaton: Automaton,
     patterns: Vec<PatternInfo>,
     targets: Vec<Target>,
     /// `(target, byte offset inside the outer pattern, byte length)`.
@@ -184,83 +194,23 @@ impl Scanner {
         lexicons: &Lexicons,
         tolerance: Option<Tolerance>,
     ) -> Result<Scanner, BuildError> {
+        Scanner::with_engine(lexicons, tolerance, Engine::Charwise)
+    }
+
+    /// As [`Scanner::with_phonetic`], on a chosen engine: for benchmarks and for checking that
+    /// the engines agree.
+    pub fn with_engine(
+        lexicons: &Lexicons,
+        tolerance: Option<Tolerance>,
+        engine: Engine,
+    ) -> Result<Scanner, BuildError> {
         if lexicons.is_empty() {
             return Err(BuildError::Empty);
         }
         let entries = lexicons.entries.clone();
-        let mut words: Vec<String> = Vec::new();
-        let mut index: std::collections::HashMap<String, usize> = Default::default();
-        let mut per_pattern: Vec<Vec<Target>> = Vec::new();
-        let mut regexes = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            let (word, target) = match &e.pattern {
-                Pattern::Literal(w) => (w, Target::Entry(i as u32)),
-                Pattern::Regex { anchor, .. } => {
-                    regexes.push(i as u32);
-                    (anchor, Target::Regex(i as u32))
-                }
-                Pattern::Near { before, .. } => {
-                    regexes.push(i as u32);
-                    for word in before {
-                        add_word(
-                            &mut words,
-                            &mut index,
-                            &mut per_pattern,
-                            word,
-                            Target::Near(i as u32),
-                        );
-                    }
-                    continue;
-                }
-            };
-            add_word(&mut words, &mut index, &mut per_pattern, word, target);
-        }
-        // Lexicons hit often (fillers are single chars), so time goes into state transitions
-        // and a DFA is about 2x faster than the NFAs while it fits in cache (the shipped
-        // lexicons: 2 MiB); at 10k phrases it takes 48 MiB and is 4x slower than the NFA.
-        let kind = (words.len() <= DFA_MAX_PATTERNS).then_some(AhoCorasickKind::DFA);
-        let ac = AhoCorasick::builder()
-            .match_kind(AcMatchKind::LeftmostLongest)
-            .kind(kind)
-            .build(&words)?;
-        let overlapping = AhoCorasick::new(&words)?;
-        let category = |t: &Target| match *t {
-            Target::Entry(i) | Target::Regex(i) | Target::Near(i) => {
-                entries[i as usize].category.as_str()
-            }
-        };
-        let mut patterns = Vec::with_capacity(words.len());
-        let mut targets = Vec::new();
-        let mut nested = Vec::new();
-        for (id, word) in words.iter().enumerate() {
-            let own = &per_pattern[id];
-            let t0 = targets.len() as u32;
-            targets.extend_from_slice(own);
-            let n0 = nested.len() as u32;
-            for m in overlapping.find_overlapping_iter(word.as_str()) {
-                if m.pattern().as_usize() == id {
-                    continue;
-                }
-                for t in &per_pattern[m.pattern().as_usize()] {
-                    let other_lexicon = own.iter().all(|o| category(o) != category(t));
-                    if matches!(t, Target::Regex(_) | Target::Near(_)) || other_lexicon {
-                        nested.push((*t, m.start() as u32, (m.end() - m.start()) as u32));
-                    }
-                }
-            }
-            let simple = match own.as_slice() {
-                [Target::Entry(e)] if nested.len() as u32 == n0 => {
-                    let e_ref = &entries[*e as usize];
-                    (e_ref.exclusions.is_empty() && !e_ref.skip_quoted).then_some(*e)
-                }
-                _ => None,
-            };
-            patterns.push(PatternInfo {
-                targets: (t0, targets.len() as u32),
-                nested: (n0, nested.len() as u32),
-                simple,
-            });
-        }
+        let words = Words::collect(&entries);
+        let layout = Layout::precompute(&entries, &words)?;
+        let automaton = Automaton::build(&words.words, &layout.values, engine)?;
         let phonetic = match tolerance {
             Some(tol) => PhoneticIndex::new(&entries, tol)?,
             None => None,
@@ -271,12 +221,12 @@ impl Scanner {
                 entries,
                 version: lexicons.version.clone(),
             },
-            words,
-            ac,
-            patterns,
-            targets,
-            nested,
-            regexes,
+            words: words.words,
+            automaton,
+            patterns: layout.patterns,
+            targets: layout.targets,
+            nested: layout.nested,
+            regexes: words.regexes,
         })
     }
 
@@ -297,7 +247,7 @@ impl Scanner {
 
     /// Heap bytes of the automaton (for capacity planning and the benchmark table).
     pub fn memory_usage(&self) -> usize {
-        self.ac.memory_usage()
+        self.automaton.memory_usage()
     }
 
     /// Calls `f` for every hit in already normalised text, in automaton order (nested and regex
@@ -311,20 +261,20 @@ impl Scanner {
                 self.lexicons.entries.len()
             }
         ];
-        for m in self.ac.find_iter(norm) {
-            let info = &self.patterns[m.pattern().as_usize()];
-            if let Some(entry) = info.simple {
-                f(NormMatch::exact(m.start(), m.end(), entry as usize));
-                continue;
+        self.automaton.for_each(norm, |start, end, value| {
+            if value & LOOK_UP == 0 {
+                f(NormMatch::exact(start, end, value as usize));
+                return;
             }
+            let info = &self.patterns[(value & !LOOK_UP) as usize];
             for t in &self.targets[info.targets.0 as usize..info.targets.1 as usize] {
-                self.check(norm, *t, m.start(), m.end(), &mut regex_end, &mut f);
+                self.check(norm, *t, start, end, &mut regex_end, &mut f);
             }
             for &(t, off, len) in &self.nested[info.nested.0 as usize..info.nested.1 as usize] {
-                let s = m.start() + off as usize;
+                let s = start + off as usize;
                 self.check(norm, t, s, s + len as usize, &mut regex_end, &mut f);
             }
-        }
+        });
     }
 
     fn check(
@@ -538,19 +488,107 @@ impl Scanner {
     }
 }
 
-fn add_word(
-    words: &mut Vec<String>,
-    index: &mut std::collections::HashMap<String, usize>,
-    per_pattern: &mut Vec<Vec<Target>>,
-    word: &str,
-    target: Target,
-) {
-    let id = *index.entry(word.to_owned()).or_insert_with(|| {
-        words.push(word.to_owned());
-        per_pattern.push(Vec::new());
-        words.len() - 1
-    });
-    per_pattern[id].push(target);
+/// The automaton's patterns: each distinct normalised word once, with what it stands for.
+struct Words {
+    words: Vec<String>,
+    per_pattern: Vec<Vec<Target>>,
+    /// Regex and proximity entries.
+    regexes: Vec<u32>,
+}
+
+impl Words {
+    fn collect(entries: &[Entry]) -> Words {
+        let mut w = Words {
+            words: Vec::new(),
+            per_pattern: Vec::new(),
+            regexes: Vec::new(),
+        };
+        let mut index = std::collections::HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            let i = i as u32;
+            match &e.pattern {
+                Pattern::Literal(word) => w.add(&mut index, word, Target::Entry(i)),
+                Pattern::Regex { anchor, .. } => {
+                    w.regexes.push(i);
+                    w.add(&mut index, anchor, Target::Regex(i));
+                }
+                Pattern::Near { before, .. } => {
+                    w.regexes.push(i);
+                    for word in before {
+                        w.add(&mut index, word, Target::Near(i));
+                    }
+                }
+            }
+        }
+        w
+    }
+
+    fn add(&mut self, index: &mut std::collections::HashMap<String, usize>, word: &str, t: Target) {
+        let id = *index.entry(word.to_owned()).or_insert_with(|| {
+            self.words.push(word.to_owned());
+            self.per_pattern.push(Vec::new());
+            self.words.len() - 1
+        });
+        self.per_pattern[id].push(t);
+    }
+}
+
+/// Per pattern: its own targets and the other entries found inside it, worked out once so a
+/// match costs a slice walk (or nothing, for a simple pattern).
+struct Layout {
+    /// Per pattern: what the automaton reports for it (see [`LOOK_UP`]).
+    values: Vec<u32>,
+    patterns: Vec<PatternInfo>,
+    targets: Vec<Target>,
+    nested: Vec<(Target, u32, u32)>,
+}
+
+impl Layout {
+    fn precompute(entries: &[Entry], w: &Words) -> Result<Layout, BuildError> {
+        let overlapping = AhoCorasick::new(&w.words)?;
+        let category = |t: &Target| match *t {
+            Target::Entry(i) | Target::Regex(i) | Target::Near(i) => {
+                entries[i as usize].category.as_str()
+            }
+        };
+        let mut out = Layout {
+            values: Vec::with_capacity(w.words.len()),
+            patterns: Vec::with_capacity(w.words.len()),
+            targets: Vec::new(),
+            nested: Vec::new(),
+        };
+        for (id, word) in w.words.iter().enumerate() {
+            let own = &w.per_pattern[id];
+            let t0 = out.targets.len() as u32;
+            out.targets.extend_from_slice(own);
+            let n0 = out.nested.len() as u32;
+            for m in overlapping.find_overlapping_iter(word.as_str()) {
+                if m.pattern().as_usize() == id {
+                    continue;
+                }
+                for t in &w.per_pattern[m.pattern().as_usize()] {
+                    let other_lexicon = own.iter().all(|o| category(o) != category(t));
+                    if matches!(t, Target::Regex(_) | Target::Near(_)) || other_lexicon {
+                        let span = (m.start() as u32, (m.end() - m.start()) as u32);
+                        out.nested.push((*t, span.0, span.1));
+                    }
+                }
+            }
+            let simple = match own.as_slice() {
+                [Target::Entry(e)] if out.nested.len() as u32 == n0 => {
+                    let e_ref = &entries[*e as usize];
+                    (e_ref.exclusions.is_empty() && !e_ref.skip_quoted).then_some(*e)
+                }
+                _ => None,
+            };
+            out.values.push(simple.unwrap_or(id as u32 | LOOK_UP));
+            out.patterns.push(PatternInfo {
+                targets: (t0, out.targets.len() as u32),
+                nested: (n0, out.nested.len() as u32),
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// End of the nearest of `after` that starts at most `within` chars after byte `from`.

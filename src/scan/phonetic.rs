@@ -50,37 +50,43 @@ pub(crate) struct PhoneticIndex {
     tol: Tolerance,
 }
 
+/// The entries that take part, each with its readings and its 除外 contexts' readings.
+fn compile(entries: &[Entry], tol: &Tolerance) -> Vec<Compiled> {
+    let mut phrases = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let Pattern::Literal(word) = &e.pattern else {
+            continue;
+        };
+        if e.phonetic == PhoneticMode::Off {
+            continue;
+        }
+        let Some(phrase) = Phrase::new(word).filter(|p| p.len() >= tol.homophone_min) else {
+            continue;
+        };
+        let exclusions = e
+            .exclusions
+            .iter()
+            .filter_map(|ctx| {
+                let at = ctx.find(word.as_str())?;
+                Some((Phrase::new(ctx)?, ctx[..at].chars().count()))
+            })
+            .collect();
+        phrases.push(Compiled {
+            entry: i as u32,
+            phrase,
+            exclusions,
+        });
+    }
+    phrases
+}
+
 impl PhoneticIndex {
     /// `Ok(None)` when no entry takes part.
     pub(crate) fn new(
         entries: &[Entry],
         tol: Tolerance,
     ) -> Result<Option<PhoneticIndex>, aho_corasick::BuildError> {
-        let mut phrases = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            let Pattern::Literal(word) = &e.pattern else {
-                continue;
-            };
-            if e.phonetic == PhoneticMode::Off {
-                continue;
-            }
-            let Some(phrase) = Phrase::new(word).filter(|p| p.len() >= tol.homophone_min) else {
-                continue;
-            };
-            let exclusions = e
-                .exclusions
-                .iter()
-                .filter_map(|ctx| {
-                    let at = ctx.find(word.as_str())?;
-                    Some((Phrase::new(ctx)?, ctx[..at].chars().count()))
-                })
-                .collect();
-            phrases.push(Compiled {
-                entry: i as u32,
-                phrase,
-                exclusions,
-            });
-        }
+        let phrases = compile(entries, &tol);
         if phrases.is_empty() {
             return Ok(None);
         }

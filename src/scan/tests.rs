@@ -305,6 +305,74 @@ proptest! {
     }
 }
 
+/// The shipped lexicons compiled by each engine (built once: every case reuses them).
+fn shipped_both() -> &'static (Scanner, Scanner) {
+    static BOTH: std::sync::OnceLock<(Scanner, Scanner)> = std::sync::OnceLock::new();
+    BOTH.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lexicons");
+        let lex = Lexicons::load_dir(&dir).expect("shipped lexicons load");
+        let tol = Some(Tolerance::default());
+        (
+            Scanner::with_engine(&lex, tol, Engine::ByteDfa).expect("byte DFA builds"),
+            Scanner::with_engine(&lex, tol, Engine::Charwise).expect("charwise builds"),
+        )
+    })
+}
+
+/// Every callback of `for_each_normalized` and the final hits, for comparing engines.
+fn everything(s: &Scanner, norm: &str) -> (Vec<NormMatch>, Vec<NormMatch>) {
+    let mut all = Vec::new();
+    s.for_each_normalized(norm, |m| all.push(m));
+    (all, s.scan_normalized(norm))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The charwise engine is a drop-in for the byte DFA: same callbacks in the same order and
+    /// the same hits (nested, regex, proximity, exclusions and phonetic included), on real text
+    /// with shipped phrases, random CJK, Latin and emoji spliced in.
+    #[test]
+    fn charwise_engine_matches_byte_dfa(
+        line in 0usize..400,
+        inserts in proptest::collection::vec((0usize..2000, 0usize..100, "[\\u{4e00}-\\u{4e3f}a-c0-9😀 ]{0,3}"), 0..8),
+    ) {
+        let (bytes, chars) = shipped_both();
+        let lines = real_lines();
+        let words = bytes.pattern_words();
+        let mut text = lines[line % lines.len()].clone();
+        for (w, at, noise) in &inserts {
+            let at = text.char_indices().nth(at % (text.chars().count() + 1)).map_or(text.len(), |(i, _)| i);
+            text.insert_str(at, &format!("{}{noise}", words[w % words.len()]));
+        }
+        let norm = crate::text::normalize(&text);
+        prop_assert_eq!(everything(bytes, norm.as_str()), everything(chars, norm.as_str()));
+        let hits = |s: &Scanner| s.scan_text(&text).iter().map(|h| (h.entry.rule.clone(), h.start, h.end, h.kind)).collect::<Vec<_>>();
+        prop_assert_eq!(hits(bytes), hits(chars));
+    }
+
+    /// Same on a large lexicon of phrases cut from the corpus, where most windows hit.
+    #[test]
+    fn charwise_engine_matches_byte_dfa_on_cut_phrases(line in 0usize..400, seed in 0usize..10_000) {
+        let lines = real_lines();
+        let corpus: String = lines.iter().map(|l| crate::text::normalize(l).as_str().to_owned()).collect();
+        let chars: Vec<char> = corpus.chars().collect();
+        let mut words: Vec<String> = (0..300).map(|k| {
+            let start = (seed * 131 + k * 7919) % (chars.len() - 8);
+            chars[start..start + 1 + (k + seed) % 6].iter().collect()
+        }).collect();
+        words.sort();
+        words.dedup();
+        let text: String = words.iter().map(|w| format!("{w}\n")).collect();
+        let lex = Lexicons::from_sources([(Path::new("x/测试.txt"), text.as_str())]).expect("valid");
+        let a = Scanner::with_engine(&lex, None, Engine::ByteDfa).expect("byte DFA builds");
+        let b = Scanner::with_engine(&lex, None, Engine::Charwise).expect("charwise builds");
+        let host = crate::text::normalize(&lines[line % lines.len()..].concat());
+        let host = &host.as_str()[..floor_boundary(host.as_str(), 4096)];
+        prop_assert_eq!(everything(&a, host), everything(&b, host));
+    }
+}
+
 /// One lexicon holding `phrases`, duplicates after normalisation dropped.
 fn single_lexicon(phrases: &[String]) -> Scanner {
     let mut seen = std::collections::HashSet::new();

@@ -53,52 +53,46 @@ impl Normalized {
 
     /// Appends the normalisation of `orig`; offsets of its chars continue after earlier text, so
     /// several segments can be scanned as one text.
+    ///
+    /// One pass: most chars map to themselves (Simplified CJK, lower-case Latin, digits), so
+    /// runs of them are copied from the input in one go, and only the others are looked up
+    /// and written; the offset map is recorded on the way.
     pub fn push_str(&mut self, orig: &str) {
         let table = table();
         let bytes = orig.as_bytes();
-        self.text.reserve(bytes.len());
-        let mut orig_char = self.orig_chars;
-        let mut since_checkpoint = CHECKPOINT_CHARS;
-        let mut dropped = true;
-        let mut traditional = false;
         let text_start = self.text.len();
+        let mut out = std::mem::take(&mut self.text).into_bytes();
+        out.reserve(bytes.len());
+        let mut map = MapBuilder {
+            checkpoints: &mut self.checkpoints,
+            orig_char: self.orig_chars,
+            since_checkpoint: CHECKPOINT_CHARS,
+            dropped: true,
+        };
+        let mut traditional = false;
+        // Start of the input bytes that map to themselves and are not yet copied.
+        let mut run = 0;
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
-            let (code, width) = if b < 0x80 {
-                (table.ascii[b as usize] as u32, 1)
-            } else {
-                let width = utf8_width(b);
-                let c = decode(&bytes[i..i + width]);
-                if c < 0x10000 {
-                    let to = table.bmp[c as usize] as u32;
-                    traditional |= to != c && to >= 0x2E80;
-                    (to, width)
-                } else if (0x1F000..0x1FB00).contains(&c) {
-                    (DROP as u32, width)
-                } else {
-                    (c, width)
-                }
-            };
-            i += width;
-            if code == DROP as u32 {
-                dropped = true;
-            } else {
-                if dropped || since_checkpoint >= CHECKPOINT_CHARS {
-                    self.checkpoints.push((self.text.len() as u32, orig_char));
-                    since_checkpoint = 0;
-                    dropped = false;
-                }
-                since_checkpoint += 1;
-                if code < 0x80 {
-                    self.text.push(code as u8 as char);
-                } else if let Some(c) = char::from_u32(code) {
-                    self.text.push(c);
-                }
+            let (e, width) = entry(table, bytes, i);
+            if e & PACKED_SAME != 0 {
+                map.kept(out.len() + (i - run));
+                map.orig_char += 1;
+                i += width;
+                continue;
             }
-            orig_char += 1;
+            out.extend_from_slice(&bytes[run..i]);
+            traditional |= e & PACKED_TRADITIONAL != 0;
+            map.changed(e, &mut out);
+            i += width;
+            run = i;
         }
-        self.orig_chars = orig_char;
+        out.extend_from_slice(&bytes[run..]);
+        self.orig_chars = map.orig_char;
+        // Only whole chars were copied from `orig` or written from the table (each the UTF-8
+        // of a `char`), so `out` is UTF-8; the fallback is never taken.
+        self.text = String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if traditional {
             phrase_fixup(&mut self.text, text_start);
         }
@@ -161,13 +155,81 @@ pub fn normalize_char(c: char) -> Option<char> {
     }
 }
 
-fn utf8_width(lead: u8) -> usize {
-    if lead < 0xE0 {
-        2
-    } else if lead < 0xF0 {
-        3
+/// Packed table entry: the mapped char's UTF-8 bytes (bits 0–23, first byte lowest), their
+/// count (bits 24–25; 0 = dropped), and two flags.
+type Packed = u32;
+/// The char maps to itself: its bytes are copied from the input.
+const PACKED_SAME: Packed = 1 << 30;
+/// A Traditional char became Simplified: phrase rules may apply.
+const PACKED_TRADITIONAL: Packed = 1 << 31;
+
+fn pack(from: u32, to: u32) -> Packed {
+    if to == DROP as u32 {
+        return 0;
+    }
+    let Some(c) = char::from_u32(to) else {
+        return 0;
+    };
+    let mut buf = [0u8; 4];
+    let n = c.encode_utf8(&mut buf).len();
+    let mut e = u32::from_le_bytes(buf) & 0x00FF_FFFF | (n as u32) << 24;
+    if from == to {
+        e |= PACKED_SAME;
+    } else if to >= 0x2E80 {
+        e |= PACKED_TRADITIONAL;
+    }
+    e
+}
+
+/// Table entry and byte width of the char starting at byte `i` of valid UTF-8.
+#[inline(always)]
+fn entry(table: &Table, bytes: &[u8], i: usize) -> (Packed, usize) {
+    let b = bytes[i];
+    if b < 0x80 {
+        (table.packed_ascii[b as usize], 1)
+    } else if b < 0xE0 {
+        (table.packed[decode(&bytes[i..i + 2]) as usize], 2)
+    } else if b < 0xF0 {
+        (table.packed[decode(&bytes[i..i + 3]) as usize], 3)
+    } else if (0x1F000..0x1FB00).contains(&decode(&bytes[i..i + 4])) {
+        // Outside the BMP nothing changes but emoji and pictographs, which go.
+        (0, 4)
     } else {
-        4
+        (PACKED_SAME, 4)
+    }
+}
+
+/// Records the offset map while `push_str` writes.
+struct MapBuilder<'a> {
+    checkpoints: &'a mut Vec<(u32, u32)>,
+    orig_char: u32,
+    since_checkpoint: u32,
+    dropped: bool,
+}
+
+impl MapBuilder<'_> {
+    /// A char that normalisation drops or changes: `e` is its table entry.
+    #[inline(always)]
+    fn changed(&mut self, e: Packed, out: &mut Vec<u8>) {
+        if e == 0 {
+            self.dropped = true;
+        } else {
+            self.kept(out.len());
+            out.extend_from_slice(&e.to_le_bytes()[..(e >> 24 & 3) as usize]);
+        }
+        self.orig_char += 1;
+    }
+
+    /// The next normalised char starts at byte `at`: a checkpoint after a dropped char and
+    /// every [`CHECKPOINT_CHARS`] chars.
+    #[inline(always)]
+    fn kept(&mut self, at: usize) {
+        if self.dropped || self.since_checkpoint >= CHECKPOINT_CHARS {
+            self.checkpoints.push((at as u32, self.orig_char));
+            self.since_checkpoint = 0;
+            self.dropped = false;
+        }
+        self.since_checkpoint += 1;
     }
 }
 
@@ -237,6 +299,9 @@ fn normalize_chars(s: &str) -> String {
 struct Table {
     ascii: [u8; 128],
     bmp: Box<[u16]>,
+    /// `ascii` and `bmp` as [`Packed`] entries, for `push_str`.
+    packed_ascii: [Packed; 128],
+    packed: Box<[Packed]>,
 }
 
 fn table() -> &'static Table {
@@ -291,7 +356,16 @@ fn build_table() -> Table {
     }
     // Agents soften 你 to 您 and Whisper writes either: one form for matching.
     bmp['您' as usize] = '你' as u32 as u16;
-    Table { ascii, bmp }
+    let packed_ascii = std::array::from_fn(|b| pack(b as u32, ascii[b] as u32));
+    let packed = (0..=0xFFFFu32)
+        .map(|c| pack(c, bmp[c as usize] as u32))
+        .collect();
+    Table {
+        ascii,
+        bmp,
+        packed_ascii,
+        packed,
+    }
 }
 
 /// Punctuation, symbols, spaces and controls outside ASCII. Currency signs stay (fees are
@@ -362,6 +436,89 @@ mod tests {
         "你想要什麼樣的回覆",
         "你想要什么样的回复"
     );
+
+    /// The normaliser as it was before the packed tables: char by char through `Table::bmp`.
+    /// Kept as the oracle the fast path must equal, byte for byte and checkpoint for checkpoint.
+    fn reference(n: &mut Normalized, orig: &str) {
+        let table = table();
+        let bytes = orig.as_bytes();
+        let text_start = n.text.len();
+        let mut orig_char = n.orig_chars;
+        let mut since_checkpoint = CHECKPOINT_CHARS;
+        let mut dropped = true;
+        let mut traditional = false;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (code, width) = if b < 0x80 {
+                (table.ascii[b as usize] as u32, 1)
+            } else {
+                let width = utf8_width(b);
+                let c = decode(&bytes[i..i + width]);
+                if c < 0x10000 {
+                    let to = table.bmp[c as usize] as u32;
+                    traditional |= to != c && to >= 0x2E80;
+                    (to, width)
+                } else if (0x1F000..0x1FB00).contains(&c) {
+                    (DROP as u32, width)
+                } else {
+                    (c, width)
+                }
+            };
+            i += width;
+            if code == DROP as u32 {
+                dropped = true;
+            } else {
+                if dropped || since_checkpoint >= CHECKPOINT_CHARS {
+                    n.checkpoints.push((n.text.len() as u32, orig_char));
+                    since_checkpoint = 0;
+                    dropped = false;
+                }
+                since_checkpoint += 1;
+                if let Some(c) = char::from_u32(code) {
+                    n.text.push(c);
+                }
+            }
+            orig_char += 1;
+        }
+        n.orig_chars = orig_char;
+        if traditional {
+            phrase_fixup(&mut n.text, text_start);
+        }
+    }
+
+    fn utf8_width(lead: u8) -> usize {
+        if lead < 0xE0 {
+            2
+        } else if lead < 0xF0 {
+            3
+        } else {
+            4
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Text, checkpoints and char count equal the reference on any mix of ASCII,
+        /// Traditional and Simplified CJK, full-width forms, punctuation and emoji.
+        #[test]
+        fn fast_path_equals_reference(
+            text in "([一-龥]{1,90}|[你您们我的是了]{1,70}|[ -~]{1,5}|[這們規號會員覆麼樣體與為]|[！-～]|[，。、“”「」　]|[¡-ÿ]|[Ⱥ-ɏ]|[😀-🙏𝄞𠀀-𠀉]|\\s){0,24}",
+            cut in 0usize..4,
+        ) {
+            let mut want = Normalized::new();
+            reference(&mut want, &text);
+            proptest::prop_assert_eq!(normalize(&text), want);
+            // Appending continues the map the same way in both.
+            let at = text.char_indices().nth(text.chars().count() * cut / 4).map_or(text.len(), |(i, _)| i);
+            let (mut two, mut want) = (normalize(&text[..at]), Normalized::new());
+            two.push_str(&text[at..]);
+            reference(&mut want, &text[..at]);
+            reference(&mut want, &text[at..]);
+            proptest::prop_assert_eq!(two, want);
+        }
+    }
 
     #[test]
     fn span_maps_back_over_dropped_chars() {
