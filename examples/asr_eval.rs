@@ -46,6 +46,9 @@ struct Opts {
     model: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Beam search width (1: greedy).
+    #[arg(long, default_value_t = 1)]
+    beam: usize,
     /// Simplified-Chinese initial prompt.
     #[arg(long)]
     prompt: Option<String>,
@@ -81,6 +84,7 @@ fn main() -> anyhow::Result<()> {
     let config = AsrConfig {
         threads: opts.threads,
         initial_prompt: opts.prompt.clone(),
+        beam_size: opts.beam,
         ..AsrConfig::default()
     };
     let mut transcriber = Transcriber::new(&model, &config)?;
@@ -128,7 +132,7 @@ fn main() -> anyhow::Result<()> {
     }
     let audio_s = audio_ms as f64 / 1000.0;
     println!(
-        "set={} clips={} scored={} ref_chars={} CER={:.1}% audio_s={:.1} wall_s={:.1} RTF={:.3} threads={} gate={:?} prompt={:?} model={}",
+        "set={} clips={} scored={} ref_chars={} CER={:.1}% audio_s={:.1} wall_s={:.1} RTF={:.3} threads={} beam={} gate={:?} prompt={:?} model={}",
         opts.set,
         clips.len(),
         scored,
@@ -138,6 +142,7 @@ fn main() -> anyhow::Result<()> {
         wall_s,
         wall_s / audio_s.max(f64::EPSILON),
         opts.threads,
+        opts.beam,
         opts.gate,
         opts.prompt,
         model_path.display()

@@ -88,7 +88,9 @@ fn segment_and_token_times_lie_inside_the_speech() {
         &[fixture("asr/5_3039_20231015008.wav")],
     );
     let text = text_of(&v);
-    assert!(text.contains("叶子"), "{text}");
+    // 叶子 comes out as 夜子 on some builds (whisper.cpp and faster-whisper alike); 痕迹 is
+    // heard by every engine and build measured.
+    assert!(text.contains("痕迹"), "{text}");
     let segments = v["transcripts"][0]["segments"]
         .as_array()
         .expect("segments");

@@ -53,6 +53,8 @@ pub enum ConvertError {
     Shape { name: String, what: String },
     #[error("vocabulary has {0} entries; a multilingual Whisper needs at least 50257")]
     Vocabulary(usize),
+    #[error("writing the ggml file failed: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 /// One CTranslate2 variable: shape (row-major, outermost first), dtype code and raw bytes.
@@ -626,11 +628,26 @@ pub fn convert(
         inner: out,
         bytes: 0,
     };
-    let io = |e: std::io::Error| ConvertError::Malformed {
-        offset: 0,
-        what: format!("writing the ggml file failed: {e}"),
-    };
-    w.put(&GGML_MAGIC.to_le_bytes()).map_err(io)?;
+    write_header(&mut w, &hp, precision, &vocab)?;
+    for t in &tensors {
+        write_tensor(&mut w, t)?;
+    }
+    w.inner.flush()?;
+    Ok(Summary {
+        hparams: hp,
+        tensors: tensors.len(),
+        bytes: w.bytes,
+    })
+}
+
+/// Magic, hparams and ftype, the mel filterbank and the text tokens, as whisper.cpp reads them.
+fn write_header<W: Write>(
+    w: &mut CountingWriter<'_, W>,
+    hp: &Hparams,
+    precision: Precision,
+    vocab: &[Vec<u8>],
+) -> std::io::Result<()> {
+    w.put(&GGML_MAGIC.to_le_bytes())?;
     for v in [
         hp.n_vocab,
         hp.n_audio_ctx,
@@ -643,50 +660,45 @@ pub fn convert(
         hp.n_text_layer,
         hp.n_mels,
     ] {
-        w.i32(v as i32).map_err(io)?;
+        w.i32(v as i32)?;
     }
-    w.i32(precision.ftype()).map_err(io)?;
-    w.i32(hp.n_mels as i32).map_err(io)?;
-    w.i32(N_FFT as i32).map_err(io)?;
+    w.i32(precision.ftype())?;
+    w.i32(hp.n_mels as i32)?;
+    w.i32(N_FFT as i32)?;
     for f in mel_filters(hp.n_mels) {
-        w.put(&f.to_le_bytes()).map_err(io)?;
+        w.put(&f.to_le_bytes())?;
     }
-    w.i32(vocab.len() as i32).map_err(io)?;
-    for token in &vocab {
-        w.i32(token.len() as i32).map_err(io)?;
-        w.put(token).map_err(io)?;
+    w.i32(vocab.len() as i32)?;
+    for token in vocab {
+        w.i32(token.len() as i32)?;
+        w.put(token)?;
     }
-    for t in &tensors {
-        w.i32(t.ne.len() as i32).map_err(io)?;
-        w.i32(t.name.len() as i32).map_err(io)?;
-        w.i32(t.ggml_type).map_err(io)?;
-        for &n in &t.ne {
-            w.i32(n as i32).map_err(io)?;
-        }
-        w.put(t.name.as_bytes()).map_err(io)?;
-        match t.ggml_type {
-            GGML_F32 => {
-                for v in &t.values {
-                    w.put(&v.to_le_bytes()).map_err(io)?;
-                }
-            }
-            GGML_F16 => {
-                for &v in &t.values {
-                    w.put(&f32_to_f16(v).to_le_bytes()).map_err(io)?;
-                }
-            }
-            _ => {
-                let bytes = quantize_q8_0(&t.values);
-                w.put(&bytes).map_err(io)?;
+    Ok(())
+}
+
+/// One tensor: rank, name length, type, dims, name, then the data in its type.
+fn write_tensor<W: Write>(w: &mut CountingWriter<'_, W>, t: &Out) -> std::io::Result<()> {
+    w.i32(t.ne.len() as i32)?;
+    w.i32(t.name.len() as i32)?;
+    w.i32(t.ggml_type)?;
+    for &n in &t.ne {
+        w.i32(n as i32)?;
+    }
+    w.put(t.name.as_bytes())?;
+    match t.ggml_type {
+        GGML_F32 => {
+            for v in &t.values {
+                w.put(&v.to_le_bytes())?;
             }
         }
+        GGML_F16 => {
+            for &v in &t.values {
+                w.put(&f32_to_f16(v).to_le_bytes())?;
+            }
+        }
+        _ => w.put(&quantize_q8_0(&t.values))?,
     }
-    w.inner.flush().map_err(io)?;
-    Ok(Summary {
-        hparams: hp,
-        tensors: tensors.len(),
-        bytes: w.bytes,
-    })
+    Ok(())
 }
 
 /// q8_0 blocks: per 32 values an f16 scale (the largest magnitude / 127) and 32 signed bytes,
@@ -726,9 +738,17 @@ impl<W: Write> CountingWriter<'_, W> {
 mod tests {
     use super::*;
 
+    /// A CTranslate2 variable as written: name, dims, dtype, bytes.
+    type RawVariable = (String, Vec<usize>, u8, Vec<u8>);
+
     /// Writes a CTranslate2 v6 file holding a tiny Whisper (1 layer each side).
     pub(crate) fn tiny_ct2(state: usize, vocab: usize) -> Vec<u8> {
-        let mut vars: Vec<(String, Vec<usize>, u8, Vec<u8>)> = Vec::new();
+        ct2_bytes(&tiny_variables(state, vocab))
+    }
+
+    /// The variables of a tiny Whisper: every weight of one encoder and one decoder layer.
+    fn tiny_variables(state: usize, vocab: usize) -> Vec<RawVariable> {
+        let mut vars: Vec<RawVariable> = Vec::new();
         let mut f16 = |name: &str, dims: &[usize]| {
             let n: usize = dims.iter().product();
             let data = (0..n)
@@ -782,7 +802,11 @@ mod tests {
             CT2_I16,
             2i16.to_le_bytes().to_vec(),
         ));
+        vars
+    }
 
+    /// The CTranslate2 binary: header, variables, and the tied output projection's alias.
+    fn ct2_bytes(vars: &[RawVariable]) -> Vec<u8> {
         let mut b = Vec::new();
         let string = |b: &mut Vec<u8>, s: &str| {
             b.extend(((s.len() + 1) as u16).to_le_bytes());
@@ -793,7 +817,7 @@ mod tests {
         string(&mut b, "WhisperSpec");
         b.extend(3u32.to_le_bytes());
         b.extend((vars.len() as u32).to_le_bytes());
-        for (name, dims, dtype, data) in &vars {
+        for (name, dims, dtype, data) in vars {
             string(&mut b, name);
             b.push(dims.len() as u8);
             for d in dims {

@@ -105,6 +105,13 @@ pub struct AsrConfig {
     pub no_speech_max: f32,
     /// A call whose decoding takes longer than this fails instead of blocking the batch.
     pub time_limit_s: u64,
+    /// Beam search width; 1 is greedy decoding (with faster-whisper's sampling fallback).
+    #[serde(default = "greedy")]
+    pub beam_size: usize,
+}
+
+fn greedy() -> usize {
+    1
 }
 
 impl Default for AsrConfig {
@@ -116,6 +123,7 @@ impl Default for AsrConfig {
             pad_ms: 200,
             no_speech_max: 0.6,
             time_limit_s: 600,
+            beam_size: greedy(),
         }
     }
 }
@@ -177,12 +185,21 @@ fn silence_whisper_logs() {
     ONCE.call_once(whisper_rs::install_logging_hooks);
 }
 
+/// Changes with every change to how a window is decoded that [`AsrConfig`] does not show
+/// (revision 2: five samples per fallback temperature), so cached transcripts are not reused.
+const DECODING_REVISION: &str = "2";
+
 /// The key under which a transcript is stored: the audio, the model and every decoding choice.
 pub fn cache_key(audio_sha256: &str, model_sha256: &str, config: &AsrConfig) -> String {
     use sha2::{Digest, Sha256};
     let params = serde_json::to_string(config).unwrap_or_default();
     let mut h = Sha256::new();
-    for part in [audio_sha256, model_sha256, params.as_str()] {
+    for part in [
+        audio_sha256,
+        model_sha256,
+        params.as_str(),
+        DECODING_REVISION,
+    ] {
         h.update(part.as_bytes());
         h.update([0]);
     }

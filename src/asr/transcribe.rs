@@ -10,9 +10,9 @@
 //! What Whisper invents is removed after decoding: a window Whisper itself rates as no speech
 //! (hold music, hiss, silence that VAD let through), subtitle credits and bracketed captions it
 //! learnt from film subtitles, and repetition loops. Temperature fallback is whisper.cpp's
-//! (0.2 steps on high entropy or low log-probability), on a fresh decoding state per window so
-//! its sampling starts from the same seed every time; the time limit aborts through its abort
-//! callback.
+//! (0.2 steps on high entropy or low log-probability) with faster-whisper's five samples per
+//! step, on a fresh decoding state per window so its sampling starts from the same seed every
+//! time; the time limit aborts through its abort callback.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -267,6 +267,8 @@ impl Transcriber {
         Ok(())
     }
 
+    /// Decodes one window: whisper.cpp on a fresh state, then Whisper's own no-speech check,
+    /// then its segments as callqa segments in recording time.
     fn decode(
         &mut self,
         samples: &[f32],
@@ -274,23 +276,7 @@ impl Transcriber {
         deadline: Instant,
     ) -> Result<Vec<Segment>, AsrError> {
         self.reset_state()?;
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        params.set_n_threads(self.config.threads.max(1) as i32);
-        params.set_language(Some(&self.config.language));
-        params.set_translate(false);
-        params.set_no_context(true);
-        params.set_token_timestamps(true);
-        params.set_suppress_nst(true);
-        params.set_print_progress(false);
-        params.set_print_realtime(false);
-        params.set_print_special(false);
-        params.set_print_timestamps(false);
-        if let Some(prompt) = &self.config.initial_prompt {
-            params.set_initial_prompt(prompt);
-        }
-        let window_s = window.len_ms().div_ceil(1000) as i32;
-        params.set_audio_ctx((window_s * 50 + 64).min(1500));
-        params.set_abort_callback_safe(move || Instant::now() > deadline);
+        let params = params(&self.config, window, deadline);
         self.state
             .full(params, samples)
             .map_err(|e| match Instant::now() > deadline {
@@ -307,66 +293,122 @@ impl Transcriber {
         let clamp = |cs: i64| ((cs.max(0) * CS_MS) as u64).min(window_ms);
         let mut out = Vec::new();
         for seg in self.state.as_iter() {
-            let mut timed = Vec::new();
-            for i in 0..seg.n_tokens() {
-                let Some(tok) = seg.get_token(i) else {
-                    continue;
-                };
-                let data = tok.token_data();
-                if data.id >= eot {
-                    continue;
-                }
-                let bytes = tok.to_bytes().map(<[u8]>::to_vec).unwrap_or_default();
-                timed.push((clamp(data.t0), clamp(data.t1), bytes, data.p, data.plog));
-            }
-            // Whisper happily runs one sentence across two packed regions; split it where the
-            // tokens cross a real pause, so a hold between them stays visible.
-            let turns = window.turns();
-            let mut groups: Vec<Vec<_>> = Vec::new();
-            let mut last_turn = None;
-            for t in timed {
-                let turn = turns[window.piece_at(t.0)];
-                if last_turn != Some(turn) || groups.is_empty() {
-                    groups.push(Vec::new());
-                    last_turn = Some(turn);
-                }
-                if let Some(g) = groups.last_mut() {
-                    g.push(t);
-                }
-            }
-            for group in groups {
-                let (Some(first), Some(last)) = (group.first(), group.last()) else {
-                    continue;
-                };
-                let start_ms = window.to_source(first.0);
-                let end_ms = window.to_source_within(window.piece_at(last.0), last.1);
-                let bytes: Vec<u8> = group.iter().flat_map(|t| t.2.iter().copied()).collect();
-                let text = cut_loops(&to_simplified(String::from_utf8_lossy(&bytes).trim()));
-                if is_invented(&text) {
-                    continue;
-                }
-                let avg_logprob = group.iter().map(|t| t.4).sum::<f32>() / group.len() as f32;
-                let tokens = group
+            let timed: Vec<TimedToken> = (0..seg.n_tokens())
+                .filter_map(|i| seg.get_token(i))
+                .filter(|tok| tok.token_data().id < eot)
+                .map(|tok| {
+                    let data = tok.token_data();
+                    TimedToken {
+                        t0: clamp(data.t0),
+                        t1: clamp(data.t1),
+                        bytes: tok.to_bytes().map(<[u8]>::to_vec).unwrap_or_default(),
+                        p: data.p,
+                        plog: data.plog,
+                    }
+                })
+                .collect();
+            out.extend(
+                split_at_turns(timed, window)
                     .iter()
-                    .map(|t| Token {
-                        text: to_simplified(&String::from_utf8_lossy(&t.2)),
-                        start_ms: window.to_source(t.0),
-                        end_ms: window.to_source_within(window.piece_at(t.0), t.1),
-                        p: t.3,
-                    })
-                    .collect();
-                out.push(Segment {
-                    start_ms,
-                    end_ms: end_ms.max(start_ms),
-                    text,
-                    tokens,
-                    avg_logprob,
-                    no_speech_prob,
-                });
-            }
+                    .filter_map(|group| segment_of(group, window, no_speech_prob)),
+            );
         }
         Ok(out)
     }
+}
+
+/// Decoding parameters for one window. Greedy at temperature 0, with faster-whisper's
+/// fallback: when a window's average log-probability falls below −1 (or its last 32 tokens
+/// repeat), it is decoded again at 0.2, 0.4, … and the best of five samples is kept. One
+/// sample per temperature (whisper.cpp's default) left a bad guess to chance; five cost
+/// nothing on windows that decode well at 0.
+fn params<'c>(config: &'c AsrConfig, window: &Window, deadline: Instant) -> FullParams<'c, 'c> {
+    let strategy = match config.beam_size {
+        0 | 1 => SamplingStrategy::Greedy {
+            best_of: FALLBACK_SAMPLES,
+        },
+        beam_size => SamplingStrategy::BeamSearch {
+            beam_size: beam_size as i32,
+            patience: -1.0,
+        },
+    };
+    let mut params = FullParams::new(strategy);
+    params.set_n_threads(config.threads.max(1) as i32);
+    params.set_language(Some(&config.language));
+    params.set_translate(false);
+    params.set_no_context(true);
+    params.set_token_timestamps(true);
+    params.set_suppress_nst(true);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_special(false);
+    params.set_print_timestamps(false);
+    if let Some(prompt) = &config.initial_prompt {
+        params.set_initial_prompt(prompt);
+    }
+    let window_s = window.len_ms().div_ceil(1000) as i32;
+    params.set_audio_ctx((window_s * 50 + 64).min(1500));
+    params.set_abort_callback_safe(move || Instant::now() > deadline);
+    params
+}
+
+/// Samples drawn per temperature when greedy decoding falls back (faster-whisper's `best_of`).
+const FALLBACK_SAMPLES: i32 = 5;
+
+/// One decoded text token: window times (ms), bytes, probability and log-probability.
+struct TimedToken {
+    t0: u64,
+    t1: u64,
+    bytes: Vec<u8>,
+    p: f32,
+    plog: f32,
+}
+
+/// Whisper happily runs one sentence across two packed regions; the tokens are split where
+/// they cross a real pause, so a hold between them stays visible.
+fn split_at_turns(timed: Vec<TimedToken>, window: &Window) -> Vec<Vec<TimedToken>> {
+    let turns = window.turns();
+    let mut groups: Vec<Vec<TimedToken>> = Vec::new();
+    let mut last_turn = None;
+    for t in timed {
+        let turn = turns[window.piece_at(t.t0)];
+        match groups.last_mut() {
+            Some(g) if last_turn == Some(turn) => g.push(t),
+            _ => groups.push(vec![t]),
+        }
+        last_turn = Some(turn);
+    }
+    groups
+}
+
+/// A segment in recording time from one group of tokens, unless Whisper invented it.
+fn segment_of(group: &[TimedToken], window: &Window, no_speech_prob: f32) -> Option<Segment> {
+    let (first, last) = (group.first()?, group.last()?);
+    let start_ms = window.to_source(first.t0);
+    let end_ms = window.to_source_within(window.piece_at(last.t0), last.t1);
+    let bytes: Vec<u8> = group.iter().flat_map(|t| t.bytes.iter().copied()).collect();
+    let text = cut_loops(&to_simplified(String::from_utf8_lossy(&bytes).trim()));
+    if is_invented(&text) {
+        return None;
+    }
+    let avg_logprob = group.iter().map(|t| t.plog).sum::<f32>() / group.len() as f32;
+    let tokens = group
+        .iter()
+        .map(|t| Token {
+            text: to_simplified(&String::from_utf8_lossy(&t.bytes)),
+            start_ms: window.to_source(t.t0),
+            end_ms: window.to_source_within(window.piece_at(t.t0), t.t1),
+            p: t.p,
+        })
+        .collect();
+    Some(Segment {
+        start_ms,
+        end_ms: end_ms.max(start_ms),
+        text,
+        tokens,
+        avg_logprob,
+        no_speech_prob,
+    })
 }
 
 impl Transcriber {
