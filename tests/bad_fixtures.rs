@@ -33,7 +33,7 @@ const REFUSED: &[(&str, &str)] = &[
     ),
 ];
 
-/// GSM 6.10 in WAV: refused by Symphonia; FFmpeg's decoders (`--features ffmpeg`) take it
+/// GSM 6.10 in WAV: refused by Symphonia; FFmpeg's decoders (the default `ffmpeg` feature) take it
 /// (tests/decode.rs checks every codec then).
 #[cfg(not(feature = "ffmpeg"))]
 const CODEC_REFUSED: &[(&str, &str)] = &[("gsm610.wav", "convert it to 16-bit PCM WAV")];

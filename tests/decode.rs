@@ -361,7 +361,7 @@ const CODEC_FIXTURES: &[(&str, &str, u32, u64)] = &[
     ("ms_adpcm.wav", "adpcm_ms", 8_000, 4_581),
 ];
 
-/// With FFmpeg's decoders (`--features ffmpeg`) every telephony codec decodes, to the right
+/// With FFmpeg's decoders (the default `ffmpeg` feature) every telephony codec decodes, to the right
 /// length and with its speech where the WAV original has it.
 #[cfg(feature = "ffmpeg")]
 #[test]

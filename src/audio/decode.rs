@@ -3,7 +3,7 @@
 //! Symphonia demuxes and decodes, each packet is resampled to 16 kHz as it arrives (so the
 //! source-rate audio is never held whole), and the channels are then assigned to roles. MP4
 //! box tables are checked before Symphonia's reader sees them (`mp4`). What Symphonia refuses
-//! goes to FFmpeg when callqa is built with the `ffmpeg` feature. Packets that fail to decode are skipped
+//! goes to FFmpeg (the default `ffmpeg` feature). Packets that fail to decode are skipped
 //! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
 //! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
 //! malformed streams: WAV headers are checked for the values fuzzing found it panicking on

@@ -2,8 +2,8 @@
 //! and AMR-WB from mobile recorders, GSM 6.10 from Asterisk, in WAV or raw `.gsm`, G.729 and
 //! G.722 from VoIP recorders, Opus).
 //!
-//! Compiled only with the `ffmpeg` feature (it links Debian's libavformat, libavcodec and
-//! libswresample), and tried only when Symphonia refuses a recording's container or encoding:
+//! Compiled with the `ffmpeg` feature, on by default (it links Debian's libavformat, libavcodec
+//! and libswresample), and tried only when Symphonia refuses a recording's container or encoding:
 //! everything Symphonia decodes stays on its memory-safe, fuzzed path. Only files are handed
 //! to FFmpeg (it opens them itself); bytes already in memory are not.
 
