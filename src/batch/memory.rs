@@ -9,12 +9,13 @@
 
 use std::path::Path;
 
-/// Measured peak of one worker on the longest call accepted (4 h of 48 kHz stereo WAV:
-/// 0.98 GB for decoding and voice detection, README "Reliability"), plus its Whisper decoding
-/// state and window buffers, rounded up.
+/// Peak of one worker on the longest call accepted, rounded up: `callqa probe` (decode and
+/// voice detection) of 4 h of 48 kHz stereo WAV peaks at 911 MiB, and a worker adds its
+/// Whisper decoding state and window buffers (README "Reliability").
 pub const WORKER_PEAK_BYTES: u64 = 1_300 * MIB;
 
-/// The process without workers: binary, loaded model (base q8_0), store, manifest reader.
+/// The process without workers, rounded up: a `callqa run` of one short call, with the model
+/// (base q8_0) loaded, peaks at 278 MiB.
 pub const PROCESS_BASE_BYTES: u64 = 300 * MIB;
 
 /// Share of the available memory used when no `--max-memory` is given: the page cache and
