@@ -9,8 +9,11 @@ mkdir -p "$CALLQA_CACHE"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Debian packages: cmake/clang build whisper.cpp (bindgen needs libclang), sox makes and checks audio.
-APT_PACKAGES=(cmake clang libclang-dev pkg-config sox libsox-fmt-all)
+# Debian packages: cmake/clang build whisper.cpp (bindgen needs libclang, for FFmpeg's bindings
+# too), the libav*/libswresample headers link FFmpeg's decoders (the default `ffmpeg` feature),
+# sox makes and checks audio.
+APT_PACKAGES=(cmake clang libclang-dev pkg-config sox libsox-fmt-all
+    libavformat-dev libavcodec-dev libavutil-dev libswresample-dev)
 
 ensure_apt() {
     local missing=()

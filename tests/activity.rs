@@ -26,7 +26,7 @@ fn audio_of(tracks: Vec<(Role, Vec<f32>)>) -> Audio {
         },
         tracks: tracks
             .into_iter()
-            .map(|(role, samples)| Track { role, samples })
+            .map(|(role, samples)| Track::from_f32(role, &samples))
             .collect(),
         duration_ms,
     }
@@ -182,8 +182,9 @@ fn real_call() -> RealCall {
     let mut t_ms = 1200u64;
     for (path, gap) in clips.iter().zip(gaps_ms) {
         let clip = audio::decode(path, AgentChannel::Mono).expect("decode clip");
-        let (truth, gain) = clip_truth(&clip.tracks[0].samples);
-        let x: Vec<f32> = clip.tracks[0].samples.iter().map(|v| v * gain).collect();
+        let clip_samples: Vec<f32> = clip.tracks[0].f32(0, usize::MAX).collect();
+        let (truth, gain) = clip_truth(&clip_samples);
+        let x: Vec<f32> = clip_samples.iter().map(|v| v * gain).collect();
         placed.push((t_ms, x, truth));
         t_ms += clip.duration_ms + gap;
     }

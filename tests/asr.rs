@@ -153,10 +153,7 @@ fn non_speech_sent_whole_to_whisper_yields_no_text() {
     let mut transcriber = Transcriber::new(&model, &AsrConfig::default()).expect("decoding state");
     for (name, samples) in cases {
         let end_ms = samples.len() as u64 / 16;
-        let track = Track {
-            role: callqa::Role::Unknown,
-            samples,
-        };
+        let track = Track::from_f32(callqa::Role::Unknown, &samples);
         // The worst case: one region over the whole signal, as if VAD had taken it for speech.
         let t = transcriber
             .transcribe(
@@ -194,10 +191,7 @@ fn mono(samples: Vec<f32>) -> Audio {
             channels: 1,
             duration_ms,
         },
-        tracks: vec![Track {
-            role: Role::Unknown,
-            samples,
-        }],
+        tracks: vec![Track::from_f32(Role::Unknown, &samples)],
     }
 }
 

@@ -1,7 +1,10 @@
 //! `callqa probe` on every committed broken recording in `fixtures/bad/` (made by
 //! `fixtures/make-bad`), all in one run as a batch would meet them: each unreadable file gets
 //! one stderr line that names it and says what to do, the damaged-but-readable ones are decoded
-//! as far as they go, and the exit code is 1 because some files failed.
+//! as far as they go, and the exit code is 1 because some files failed. A damaged file that is
+//! scored says so in its result and its report page.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +33,7 @@ const REFUSED: &[(&str, &str)] = &[
     ),
 ];
 
-/// GSM 6.10 in WAV: refused by Symphonia; FFmpeg's decoders (`--features ffmpeg`) take it
+/// GSM 6.10 in WAV: refused by Symphonia; FFmpeg's decoders (the default `ffmpeg` feature) take it
 /// (tests/decode.rs checks every codec then).
 #[cfg(not(feature = "ffmpeg"))]
 const CODEC_REFUSED: &[(&str, &str)] = &[("gsm610.wav", "convert it to 16-bit PCM WAV")];
@@ -78,4 +81,55 @@ fn every_bad_fixture_is_refused_by_name_or_decoded_as_far_as_it_goes() {
     }
     let notes = reports[1]["notes"].to_string();
     assert!(notes.contains("truncated"), "wrong_data_size.wav: {notes}");
+}
+
+/// A truncated recording is scored on what it holds, and the result says so: in `calls.jsonl`
+/// and on the call's report page, not only in a log line nobody reads.
+#[test]
+fn a_truncated_recording_says_so_in_its_result_and_report() {
+    let env = common::TestEnv::new();
+    let manifest = env.write(
+        "calls.csv",
+        &format!(
+            "call_id,audio,agent_id,started_at,direction,agent_channel\n\
+             T1,{},A001,2026-10-13T14:20:00+08:00,inbound,mono\n",
+            bad("wrong_data_size.wav").display()
+        ),
+    );
+    let model = common::model();
+    let ran = env.callqa([
+        "run".as_ref(),
+        "--manifest".as_ref(),
+        manifest.as_os_str(),
+        "--out".as_ref(),
+        "out".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+    ]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let results = env.results("out");
+    let notes = results[0]["metrics"]["decode_notes"].to_string();
+    assert!(notes.contains("truncated"), "{notes}");
+
+    let pages: Vec<String> = walk(&env.path("out"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .map(|p| std::fs::read_to_string(p).expect("read page"))
+        .filter(|page| page.contains("解码提示"))
+        .collect();
+    assert_eq!(pages.len(), 1, "one call page carries the decoding note");
+    assert!(pages[0].contains("truncated"), "{}", pages[0]);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -440,9 +440,8 @@ fn window_samples(track: &Track, window: &Window) -> Vec<f32> {
     let per_ms = SAMPLE_RATE as u64 / 1000;
     let mut out = Vec::with_capacity((window.len_ms() * per_ms) as usize);
     for p in &window.pieces {
-        let from = ((p.source_ms * per_ms) as usize).min(track.samples.len());
-        let to = (((p.source_ms + p.len_ms) * per_ms) as usize).min(track.samples.len());
-        out.extend_from_slice(&track.samples[from..to]);
+        let from = (p.source_ms * per_ms) as usize;
+        out.extend(track.f32(from, from + (p.len_ms * per_ms) as usize));
     }
     out
 }

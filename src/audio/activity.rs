@@ -100,7 +100,7 @@ pub fn activity(audio: &Audio, cfg: &VadConfig) -> Vec<RoleActivity> {
 
 /// Energy of each 10 ms frame in dBFS (a full-scale sine is −3 dBFS): the band voiced speech
 /// carries its energy in, or the whole band [`FULL_BAND_OFFSET_DB`] lower if that is more.
-fn frame_energies(samples: &[f32]) -> Vec<f32> {
+fn frame_energies(samples: &[i16]) -> Vec<f32> {
     // One-pole high-pass at ~100 Hz: telephone speech has nothing below 300 Hz.
     const A: f32 = 0.962;
     let mut prev_x = 0.0f32;
@@ -111,7 +111,7 @@ fn frame_energies(samples: &[f32]) -> Vec<f32> {
         .map(|frame| {
             let (mut band, mut full) = (0.0f64, 0.0f64);
             for &x in frame {
-                let x = if x.is_finite() { x } else { 0.0 };
+                let x = super::to_f32(x);
                 let y = A * (prev_y + x - prev_x);
                 prev_x = x;
                 prev_y = y;
@@ -208,7 +208,7 @@ fn runs_at_least(energies: &[f32], level: f32) -> Spans {
     runs
 }
 
-fn regions(samples: &[f32], duration_ms: u64, cfg: &VadConfig) -> Vec<SpeechRegion> {
+fn regions(samples: &[i16], duration_ms: u64, cfg: &VadConfig) -> Vec<SpeechRegion> {
     let energies = frame_energies(samples);
     if energies.is_empty() {
         return Vec::new();

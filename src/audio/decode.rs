@@ -1,9 +1,9 @@
-//! Decoding: bytes of any supported container → per-role f32 tracks at 16 kHz.
+//! Decoding: bytes of any supported container → per-role 16-bit tracks at 16 kHz.
 //!
 //! Symphonia demuxes and decodes, each packet is resampled to 16 kHz as it arrives (so the
 //! source-rate audio is never held whole), and the channels are then assigned to roles. MP4
 //! box tables are checked before Symphonia's reader sees them (`mp4`). What Symphonia refuses
-//! goes to FFmpeg when callqa is built with the `ffmpeg` feature. Packets that fail to decode are skipped
+//! goes to FFmpeg (the default `ffmpeg` feature). Packets that fail to decode are skipped
 //! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
 //! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
 //! malformed streams: WAV headers are checked for the values fuzzing found it panicking on
@@ -14,11 +14,11 @@ use std::cell::Cell;
 use std::fs::File;
 use std::io::{Cursor, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Once, OnceLock};
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::{CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
@@ -27,19 +27,12 @@ use symphonia::core::probe::{Hint, Probe};
 use symphonia::default::formats::{self, WavReader};
 use symphonia_metadata::id3v2::Id3v2Reader;
 
-use super::{mp4, resample, Audio, Error, SourceInfo, Track, SAMPLE_RATE};
+use super::sink::{check_channels, Sink, CONVERT_HINT};
+use super::{mp4, Audio, Error, SourceInfo, Track};
 use crate::{AgentChannel, Role};
-
-/// Longest recording accepted: the 16 kHz tracks are held in memory (a 4 h stereo call is
-/// 1.8 GB of f32), and nothing a call recorder writes is that long on purpose.
-const MAX_DURATION_MS: u64 = 4 * 3600 * 1000;
 
 /// What a caught decoder panic is reported as; regression tests look for it.
 const PANIC_REASON: &str = "the decoder crashed on malformed data";
-
-/// Rates outside this range are not telephone or music audio and break the resampler.
-const MIN_RATE: u32 = 4_000;
-const MAX_RATE: u32 = 384_000;
 
 /// A stream that delivers fewer frames than its header promised by more than this is
 /// reported as truncated.
@@ -51,12 +44,8 @@ const MIN_AUDIO_MS: u64 = 10;
 /// More consecutive undecodable packets than this means the stream is garbage, not damaged.
 const MAX_BAD_PACKETS_IN_A_ROW: usize = 50;
 
-const CONVERT_HINT: &str =
-    "convert it to 16-bit PCM WAV (e.g. `sox in.xxx -e signed-integer -b 16 out.wav`) and run again";
 const UNKNOWN_HINT: &str = "check that the path points at a call recording, or convert the \
      recording to WAV and run again";
-const CHANNELS_HINT: &str = "callqa takes mono or stereo (agent/customer) recordings: \
-     keep the two call channels (e.g. `sox in.wav out.wav remix 1 2`) and run again";
 
 /// Decodes the recording at `path` and assigns its channels to roles.
 ///
@@ -156,8 +145,7 @@ fn quiet_panics_while_decoding() {
     });
 }
 
-/// A decoded stream: what it was, and its channels (at [`SAMPLE_RATE`] once decoding is done;
-/// the FFmpeg fallback hands them over at the source rate).
+/// A decoded stream: what it was, and its channels at 16 kHz.
 pub(super) struct Decoded {
     pub(super) container: String,
     pub(super) codec: String,
@@ -165,7 +153,7 @@ pub(super) struct Decoded {
     pub(super) sample_rate: u32,
     pub(super) source_frames: u64,
     /// One `Vec` per source channel.
-    pub(super) channels: Vec<Vec<f32>>,
+    pub(super) channels: Vec<Vec<i16>>,
     pub(super) notes: Vec<String>,
 }
 
@@ -215,32 +203,19 @@ fn refused_encoding(e: &Error) -> bool {
 }
 
 /// FFmpeg's turn at a recording Symphonia refused; without the `ffmpeg` feature, or if FFmpeg
-/// fails too, Symphonia's refusal stands (with FFmpeg's reason added).
+/// cannot read it either, Symphonia's refusal stands (with FFmpeg's reason added).
 #[cfg(feature = "ffmpeg")]
 fn fallback(path: &Path, refused: Error) -> Result<Decoded, Error> {
-    let mut decoded =
-        super::ffmpeg::decode_file(path, MAX_DURATION_MS).map_err(|why| match refused {
-            Error::Unsupported { path, reason, hint } => Error::Unsupported {
-                path,
-                reason: format!("{reason}; {why}"),
-                hint,
-            },
-            other => other,
-        })?;
-    check_channels(path, decoded.channels.len())?;
-    check_rate(path, decoded.sample_rate)?;
-    if decoded.source_frames == 0 {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{} file with no audio FFmpeg could decode",
-                decoded.container
-            ),
-        });
-    }
-    decoded.channels = resample::to_16k(&decoded.channels, decoded.sample_rate)
-        .map_err(|reason| cannot_resample(path, decoded.sample_rate, &reason))?;
-    Ok(decoded)
+    use super::ffmpeg::Failure;
+    super::ffmpeg::decode_file(path).map_err(|failure| match (failure, refused) {
+        (Failure::Refused(why), Error::Unsupported { path, reason, hint }) => Error::Unsupported {
+            path,
+            reason: format!("{reason}; {why}"),
+            hint,
+        },
+        (Failure::Refused(_), refused) => refused,
+        (Failure::Failed(e), _) => e,
+    })
 }
 
 #[cfg(not(feature = "ffmpeg"))]
@@ -249,10 +224,10 @@ fn fallback(_path: &Path, refused: Error) -> Result<Decoded, Error> {
 }
 
 fn assign_roles(
-    mut channels: Vec<Vec<f32>>,
+    mut channels: Vec<Vec<i16>>,
     agent_channel: AgentChannel,
     notes: &mut Vec<String>,
-) -> (Vec<Role>, Vec<Vec<f32>>) {
+) -> (Vec<Role>, Vec<Vec<i16>>) {
     if channels.len() == 1 {
         if agent_channel != AgentChannel::Mono {
             notes.push(format!(
@@ -263,17 +238,16 @@ fn assign_roles(
         return (vec![Role::Unknown], channels);
     }
     let right = channels.pop().unwrap_or_default();
-    let left = channels.pop().unwrap_or_default();
+    let mut left = channels.pop().unwrap_or_default();
     match agent_channel {
         AgentChannel::Left => (vec![Role::Agent, Role::Customer], vec![left, right]),
         AgentChannel::Right => (vec![Role::Agent, Role::Customer], vec![right, left]),
         AgentChannel::Mono => {
-            let mix = left
-                .iter()
-                .zip(&right)
-                .map(|(l, r)| 0.5 * (l + r))
-                .collect();
-            (vec![Role::Unknown], vec![mix])
+            // In place: a second buffer would add a track's worth to the peak.
+            for (l, r) in left.iter_mut().zip(&right) {
+                *l = ((i32::from(*l) + i32::from(*r)) / 2) as i16;
+            }
+            (vec![Role::Unknown], vec![left])
         }
     }
 }
@@ -384,11 +358,22 @@ fn check_wav_header(path: &Path, head: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Decoded, Error> {
-    let corrupt = |reason: String| Error::Corrupt {
-        path: path.to_path_buf(),
-        reason,
-    };
+/// Symphonia's decode of the whole stream, in its steps: open the container, open the
+/// codec, read the packets into a [`Sink`], judge what came out.
+fn demux_and_decode(path: &Path, source: Box<dyn MediaSource>) -> Result<Decoded, Error> {
+    let (mut format, container) = open_format(path, source)?;
+    let mut opened = open_decoder(path, &*format)?;
+    let mut sink = Sink::new(path);
+    let read = read_packets(&mut *format, &mut opened, &mut sink)?;
+    judge(path, container, opened, sink, read)
+}
+
+/// Checks the header bytes Symphonia is known to trust blindly, then opens the container with
+/// the reader its magic bytes name.
+fn open_format(
+    path: &Path,
+    mut source: Box<dyn MediaSource>,
+) -> Result<(Box<dyn FormatReader>, &'static str), Error> {
     let head = read_head(&mut source).map_err(|source| Error::Open {
         path: path.to_path_buf(),
         source,
@@ -398,7 +383,10 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         check_wav_header(path, &head)?;
     }
     if container == "mp4" {
-        mp4::check(&mut *source).map_err(|reason| corrupt(format!("MP4 header: {reason}")))?;
+        mp4::check(&mut *source).map_err(|reason| Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("MP4 header: {reason}"),
+        })?;
     }
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
@@ -409,35 +397,52 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
         enable_gapless: true,
         ..Default::default()
     };
-    let opened = if container == "wav" {
-        WavReader::try_new(mss, &format_opts).map(|r| Box::new(r) as Box<dyn FormatReader>)
-    } else {
-        let probe = if container == "mp4" {
-            mp4_probe()
-        } else {
-            non_wav_probe()
-        };
-        probe
+    let opened = match container {
+        "wav" => {
+            WavReader::try_new(mss, &format_opts).map(|r| Box::new(r) as Box<dyn FormatReader>)
+        }
+        "mp4" => mp4_probe()
             .format(&hint, mss, &format_opts, &MetadataOptions::default())
-            .map(|p| p.format)
+            .map(|p| p.format),
+        _ => non_wav_probe()
+            .format(&hint, mss, &format_opts, &MetadataOptions::default())
+            .map(|p| p.format),
     };
-    let mut format = opened.map_err(|e| match e {
+    opened
+        .map(|format| (format, container))
+        .map_err(|e| open_error(path, container, e))
+}
+
+fn open_error(path: &Path, container: &str, e: SymphoniaError) -> Error {
+    let corrupt = |reason: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    match e {
+        SymphoniaError::Unsupported(_) if container == "unknown" => Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".into(),
+            hint: UNKNOWN_HINT,
+        },
         SymphoniaError::Unsupported(what) => Error::Unsupported {
             path: path.to_path_buf(),
-            reason: if container == "unknown" {
-                "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".to_string()
-            } else {
-                format!("{container} file with an encoding callqa cannot decode ({what})")
-            },
-            hint: if container == "unknown" {
-                UNKNOWN_HINT
-            } else {
-                CONVERT_HINT
-            },
+            reason: format!("{container} file with an encoding callqa cannot decode ({what})"),
+            hint: CONVERT_HINT,
         },
         SymphoniaError::IoError(e) => corrupt(format!("header is truncated or unreadable ({e})")),
         other => corrupt(format!("header is malformed ({other})")),
-    })?;
+    }
+}
+
+/// The first audio track and a decoder for it.
+struct Opened {
+    track_id: u32,
+    params: CodecParameters,
+    codec: String,
+    decoder: Box<dyn Decoder>,
+}
+
+fn open_decoder(path: &Path, format: &dyn FormatReader) -> Result<Opened, Error> {
     let track = format
         .tracks()
         .iter()
@@ -447,7 +452,6 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
             reason: "no audio track with a known codec".into(),
             hint: CONVERT_HINT,
         })?;
-    let track_id = track.id;
     let params = track.codec_params.clone();
     let codec = symphonia::default::get_codecs()
         .get_codec(params.codec)
@@ -458,25 +462,39 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
     if let Some(n) = params.channels.map(|c| c.count()) {
         check_channels(path, n)?;
     }
-    let mut decoder = symphonia::default::get_codecs()
+    let decoder = symphonia::default::get_codecs()
         .make(&params, &DecoderOptions::default())
         .map_err(|e| Error::Unsupported {
             path: path.to_path_buf(),
             reason: format!("codec {codec} cannot be decoded ({e})"),
             hint: CONVERT_HINT,
         })?;
+    Ok(Opened {
+        track_id: track.id,
+        params,
+        codec,
+        decoder,
+    })
+}
 
-    // Resampled to 16 kHz packet by packet: the source-rate audio of a long call is never
-    // held whole (four hours of 48 kHz stereo would be 5.5 GB of f32).
-    let mut stream: Option<resample::Streaming> = None;
-    let mut n_channels_seen = 0usize;
-    let mut frames = 0u64;
-    let mut sample_rate = params.sample_rate.unwrap_or(0);
-    let mut sample_buf: Option<SampleBuffer<f32>> = None;
-    let mut notes = Vec::new();
+/// How reading the packets went, beyond the frames the sink took.
+#[derive(Default)]
+struct Read {
+    bad_packets: usize,
+    /// Why reading stopped before the end of the stream.
+    ended_early: Option<String>,
+}
+
+/// Decodes packet after packet into `sink`. A damaged packet is skipped; a stream that ends
+/// badly is kept as far as it went (`ended_early`); only the sink's refusals are errors.
+fn read_packets(
+    format: &mut dyn FormatReader,
+    opened: &mut Opened,
+    sink: &mut Sink,
+) -> Result<Read, Error> {
+    let mut read = Read::default();
     let mut bad_in_a_row = 0usize;
-    let mut bad_total = 0usize;
-    let mut ended_early: Option<String> = None;
+    let mut sample_buf: Option<SampleBuffer<f32>> = None;
     loop {
         let packet = match format.next_packet() {
             Ok(p) => p,
@@ -485,163 +503,120 @@ fn demux_and_decode(path: &Path, mut source: Box<dyn MediaSource>) -> Result<Dec
             }
             Err(SymphoniaError::ResetRequired) => break,
             Err(e) => {
-                ended_early = Some(e.to_string());
+                read.ended_early = Some(e.to_string());
                 break;
             }
         };
-        if packet.track_id() != track_id {
+        if packet.track_id() != opened.track_id {
             continue;
         }
-        let buf = match decoder.decode(&packet) {
+        let buf = match opened.decoder.decode(&packet) {
             Ok(buf) => buf,
             Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_)) => {
                 bad_in_a_row += 1;
-                bad_total += 1;
+                read.bad_packets += 1;
                 if bad_in_a_row > MAX_BAD_PACKETS_IN_A_ROW {
-                    ended_early = Some("too many undecodable packets in a row".into());
+                    read.ended_early = Some("too many undecodable packets in a row".into());
                     break;
                 }
                 continue;
             }
             Err(e) => {
-                ended_early = Some(e.to_string());
+                read.ended_early = Some(e.to_string());
                 break;
             }
         };
         bad_in_a_row = 0;
         let spec = *buf.spec();
         let n_channels = spec.channels.count();
-        if stream.is_none() {
-            check_channels(path, n_channels)?;
-            sample_rate = spec.rate;
-            check_rate(path, sample_rate)?;
-            stream = Some(
-                resample::Streaming::new(sample_rate, n_channels)
-                    .map_err(|reason| cannot_resample(path, sample_rate, &reason))?,
-            );
-            n_channels_seen = n_channels;
-        } else if n_channels != n_channels_seen || spec.rate != sample_rate {
-            ended_early = Some("channel count or sample rate changes mid-stream".into());
+        if !sink.fits(spec.rate, n_channels) {
+            read.ended_early = Some("channel count or sample rate changes mid-stream".into());
             break;
         }
         if buf.frames() == 0 {
             continue;
         }
-        let needed = buf.capacity() as u64;
+        let needed = buf.capacity() as u64 * n_channels as u64;
         let sb = match &mut sample_buf {
-            Some(sb) if sb.capacity() as u64 >= needed * n_channels as u64 => sb,
-            _ => sample_buf.insert(SampleBuffer::new(needed, spec)),
+            Some(sb) if sb.capacity() as u64 >= needed => sb,
+            _ => sample_buf.insert(SampleBuffer::new(buf.capacity() as u64, spec)),
         };
         sb.copy_interleaved_ref(buf);
-        let Some(st) = stream.as_mut() else {
-            continue;
-        };
-        for frame in sb.samples().chunks_exact(n_channels) {
-            st.push_frame(frame.iter().copied());
-            frames += 1;
-        }
-        st.process_ready()
-            .map_err(|reason| cannot_resample(path, sample_rate, &reason))?;
-        let decoded_ms = frames * 1000 / u64::from(sample_rate.max(1));
-        if decoded_ms > MAX_DURATION_MS {
-            return Err(Error::Unsupported {
-                path: path.to_path_buf(),
-                reason: format!("longer than {} hours", MAX_DURATION_MS / 3_600_000),
-                hint: "split the recording into calls (e.g. `sox in.wav out.wav trim 0 3600`) and run again",
-            });
-        }
+        let samples = sb.samples();
+        let frames = samples.len().checked_div(n_channels).unwrap_or(0);
+        sink.push(spec.rate, n_channels, frames, |i, c| {
+            samples[i * n_channels + c]
+        })?;
     }
+    Ok(read)
+}
 
+/// What the stream gave, judged against what its header promised: no audio is an error, less
+/// than promised a truncation note.
+fn judge(
+    path: &Path,
+    container: &str,
+    opened: Opened,
+    sink: Sink,
+    read: Read,
+) -> Result<Decoded, Error> {
+    let (frames, rate) = (sink.frames, sink.rate);
     if frames == 0 {
-        return match ended_early {
-            Some(reason) => Err(corrupt(format!("no audio could be decoded ({reason})"))),
-            None if bad_total > 0 => Err(corrupt(format!(
-                "none of its {bad_total} audio packets could be decoded"
-            ))),
-            None => Err(Error::Empty {
+        return Err(match read.ended_early {
+            Some(reason) => Error::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!("no audio could be decoded ({reason})"),
+            },
+            None if read.bad_packets > 0 => Error::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "none of its {} audio packets could be decoded",
+                    read.bad_packets
+                ),
+            },
+            None => Error::Empty {
                 path: path.to_path_buf(),
                 reason: format!("{container} header with no audio after it"),
-            }),
-        };
+            },
+        });
     }
-    let got_ms = frames * 1000 / u64::from(sample_rate);
+    let got_ms = sink.duration_ms();
+    let promised = opened.params.n_frames.filter(|&n| n > 0);
+    let promised_ms = promised.map(|n| n * 1000 / u64::from(rate));
     if got_ms < MIN_AUDIO_MS {
-        let promised = params
-            .n_frames
-            .filter(|&n| n > frames)
-            .map(|n| {
-                format!(
-                    "its header promises {} ms but ",
-                    n * 1000 / u64::from(sample_rate)
-                )
-            })
+        let promised = promised_ms
+            .filter(|_| promised > Some(frames))
+            .map(|ms| format!("its header promises {ms} ms but "))
             .unwrap_or_default();
         return Err(Error::Empty {
             path: path.to_path_buf(),
             reason: format!("{promised}it holds {got_ms} ms of audio ({frames} samples)"),
         });
     }
-    if let Some(reason) = ended_early {
+    let mut notes = Vec::new();
+    if let Some(reason) = read.ended_early {
         notes.push(format!(
             "truncated: decoding stopped at {got_ms} ms ({reason}); the rest is lost"
         ));
-    } else if let Some(promised) = params.n_frames.filter(|&n| n > 0) {
-        if (frames as f64) < promised as f64 * TRUNCATION_TOLERANCE {
-            let promised_ms = promised * 1000 / u64::from(sample_rate);
+    } else if let (Some(n), Some(ms)) = (promised, promised_ms) {
+        if (frames as f64) < n as f64 * TRUNCATION_TOLERANCE {
             notes.push(format!(
-                "truncated: header promises {promised_ms} ms, file holds {got_ms} ms"
+                "truncated: header promises {ms} ms, file holds {got_ms} ms"
             ));
         }
     }
-    if bad_total > 0 {
-        notes.push(format!("skipped {bad_total} damaged audio packets"));
+    if read.bad_packets > 0 {
+        notes.push(format!(
+            "skipped {} damaged audio packets",
+            read.bad_packets
+        ));
     }
-    let channels = match stream {
-        Some(st) => st
-            .finish()
-            .map_err(|reason| cannot_resample(path, sample_rate, &reason))?,
-        None => Vec::new(),
-    };
     Ok(Decoded {
         container: container.to_string(),
-        codec,
-        sample_rate,
+        codec: opened.codec,
+        sample_rate: rate,
         source_frames: frames,
-        channels,
+        channels: sink.finish()?,
         notes,
-    })
-}
-
-fn cannot_resample(path: &Path, rate: u32, reason: &str) -> Error {
-    Error::Unsupported {
-        path: path.to_path_buf(),
-        reason: format!("cannot resample {rate} Hz to {SAMPLE_RATE} Hz: {reason}"),
-        hint: CONVERT_HINT,
-    }
-}
-
-fn check_channels(path: &Path, n: usize) -> Result<(), Error> {
-    match n {
-        1 | 2 => Ok(()),
-        0 => Err(Error::Corrupt {
-            path: path.to_path_buf(),
-            reason: "stream declares zero channels".into(),
-        }),
-        n => Err(Error::Unsupported {
-            path: PathBuf::from(path),
-            reason: format!("{n} channels"),
-            hint: CHANNELS_HINT,
-        }),
-    }
-}
-
-fn check_rate(path: &Path, rate: u32) -> Result<(), Error> {
-    if (MIN_RATE..=MAX_RATE).contains(&rate) {
-        return Ok(());
-    }
-    Err(Error::Unsupported {
-        path: path.to_path_buf(),
-        reason: format!("sample rate {rate} Hz"),
-        hint: "resample it to 8, 16, 44.1 or 48 kHz (e.g. `sox in.wav -r 16000 out.wav`) and run again",
     })
 }

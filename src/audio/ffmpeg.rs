@@ -2,8 +2,8 @@
 //! and AMR-WB from mobile recorders, GSM 6.10 from Asterisk, in WAV or raw `.gsm`, G.729 and
 //! G.722 from VoIP recorders, Opus).
 //!
-//! Compiled only with the `ffmpeg` feature (it links Debian's libavformat, libavcodec and
-//! libswresample), and tried only when Symphonia refuses a recording's container or encoding:
+//! Compiled with the `ffmpeg` feature, on by default (it links Debian's libavformat, libavcodec
+//! and libswresample), and tried only when Symphonia refuses a recording's container or encoding:
 //! everything Symphonia decodes stays on its memory-safe, fuzzed path. Only files are handed
 //! to FFmpeg (it opens them itself); bytes already in memory are not.
 
@@ -13,137 +13,183 @@ use std::sync::Once;
 use ffmpeg_next as ff;
 
 use super::decode::Decoded;
+use super::sink::Sink;
+use super::Error;
 
-/// Decodes the first audio stream of the file at `path` at its own rate, one `Vec` per
-/// channel (the caller resamples). `Err` says why FFmpeg could not.
-pub(super) fn decode_file(path: &Path, max_ms: u64) -> Result<Decoded, String> {
+/// Why FFmpeg gave no audio.
+pub(super) enum Failure {
+    /// It cannot read the file either: the caller's refusal stands, with this reason added.
+    Refused(String),
+    /// It read the file, and the audio is not something callqa takes (length, channels, rate).
+    Failed(Error),
+}
+
+/// Decodes the first audio stream of the file at `path` into 16 kHz channels.
+pub(super) fn decode_file(path: &Path) -> Result<Decoded, Failure> {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         // FFmpeg's own log lines would reach stderr beside callqa's one line per file.
         ff::util::log::set_level(ff::util::log::Level::Quiet);
         let _ = ff::init();
     });
-    let mut input = ff::format::input(&path).map_err(|e| format!("FFmpeg cannot open it ({e})"))?;
+    let mut input = ff::format::input(&path)
+        .map_err(|e| Failure::Refused(format!("FFmpeg cannot open it ({e})")))?;
     let container = input.format().name().to_string();
+    let (index, time_base, mut decoder) = open_decoder(&input).map_err(Failure::Refused)?;
+    let codec = decoder.id().name().to_string();
+    let mut out = Collected::new(path);
+    for (s, packet) in input.packets() {
+        if s.index() == index {
+            out.packet(&mut decoder, &packet, time_base)
+                .map_err(Failure::Failed)?;
+        }
+    }
+    let _ = decoder.send_eof();
+    out.drain(&mut decoder).map_err(Failure::Failed)?;
+    out.into_decoded(container, codec).map_err(Failure::Failed)
+}
+
+/// The best audio stream's index and time base, and a decoder for it.
+fn open_decoder(
+    input: &ff::format::context::Input,
+) -> Result<(usize, ff::Rational, ff::decoder::Audio), String> {
     let stream = input
         .streams()
         .best(ff::media::Type::Audio)
         .ok_or("FFmpeg finds no audio stream in it")?;
-    let index = stream.index();
-    let time_base = stream.time_base();
     let context = ff::codec::context::Context::from_parameters(stream.parameters())
         .map_err(|e| format!("FFmpeg cannot read its codec parameters ({e})"))?;
-    let mut decoder = context
+    let decoder = context
         .decoder()
         .audio()
         .map_err(|e| format!("FFmpeg has no decoder for it ({e})"))?;
-    let codec = decoder.id().name().to_string();
-    let mut out = Collected::default();
-    let mut frame = ff::frame::Audio::empty();
-    for (s, packet) in input.packets() {
-        if s.index() != index {
-            continue;
+    Ok((stream.index(), stream.time_base(), decoder))
+}
+
+/// Frames gathered into a [`Sink`], with the silence that stands for undecodable packets.
+struct Collected<'p> {
+    sink: Sink<'p>,
+    frame: ff::frame::Audio,
+    bad_packets: usize,
+    /// Seconds of silence owed before the first decoded frame fixes the rate and channels.
+    lead_silence_s: f64,
+}
+
+impl<'p> Collected<'p> {
+    fn new(path: &'p Path) -> Collected<'p> {
+        Collected {
+            sink: Sink::new(path),
+            frame: ff::frame::Audio::empty(),
+            bad_packets: 0,
+            lead_silence_s: 0.0,
         }
-        let mut sent = decoder.send_packet(&packet);
+    }
+
+    /// Sends one packet and takes the frames it gives.
+    fn packet(
+        &mut self,
+        decoder: &mut ff::decoder::Audio,
+        packet: &ff::Packet,
+        time_base: ff::Rational,
+    ) -> Result<(), Error> {
+        let mut sent = decoder.send_packet(packet);
         if sent
             == Err(ff::Error::Other {
                 errno: ff::util::error::EAGAIN,
             })
         {
             // The decoder holds frames not yet taken: take them, then it accepts the packet.
-            while decoder.receive_frame(&mut frame).is_ok() {
-                out.append(&frame)?;
-            }
-            sent = decoder.send_packet(&packet);
+            self.drain(decoder)?;
+            sent = decoder.send_packet(packet);
         }
         if sent.is_err() {
             // Keep the time the packet covered: later speech must stay where it was said.
             // (FFmpeg's AMR-NB decoder rejects some frames sox's encoder writes in quiet
             // stretches, as "not yet implemented"; they are near silence anyway.)
-            out.bad_packets += 1;
-            let rate = if out.rate > 0 {
-                out.rate
-            } else {
-                decoder.rate()
-            };
-            let seconds = packet.duration() as f64 * f64::from(time_base);
-            out.silence((seconds * f64::from(rate)).round() as usize, rate);
-            continue;
+            self.bad_packets += 1;
+            return self.silence(packet.duration() as f64 * f64::from(time_base));
         }
-        while decoder.receive_frame(&mut frame).is_ok() {
-            out.append(&frame)?;
-        }
-        if out.duration_ms() > max_ms {
-            return Err(format!("longer than {} hours", max_ms / 3_600_000));
-        }
-    }
-    let _ = decoder.send_eof();
-    while decoder.receive_frame(&mut frame).is_ok() {
-        out.append(&frame)?;
-    }
-    let mut notes = Vec::new();
-    if out.bad_packets > 0 {
-        notes.push(format!(
-            "{} audio packets could not be decoded and are silence",
-            out.bad_packets
-        ));
-    }
-    Ok(Decoded {
-        container,
-        codec,
-        sample_rate: out.rate,
-        source_frames: out.channels.first().map_or(0, Vec::len) as u64,
-        channels: out.channels,
-        notes,
-    })
-}
-
-/// Samples gathered frame by frame.
-#[derive(Default)]
-struct Collected {
-    rate: u32,
-    channels: Vec<Vec<f32>>,
-    bad_packets: usize,
-    decoded_any: bool,
-}
-
-impl Collected {
-    fn duration_ms(&self) -> u64 {
-        let frames = self.channels.first().map_or(0, Vec::len) as u64;
-        frames * 1000 / u64::from(self.rate.max(1))
+        self.drain(decoder)
     }
 
-    /// `n` samples of silence on every channel (one if none is known yet).
-    fn silence(&mut self, n: usize, rate: u32) {
-        if self.channels.is_empty() {
-            self.channels = vec![Vec::new()];
-            self.rate = rate;
-        }
-        for ch in &mut self.channels {
-            ch.resize(ch.len() + n, 0.0);
-        }
-    }
-
-    fn append(&mut self, frame: &ff::frame::Audio) -> Result<(), String> {
-        let n = usize::from(frame.channels());
-        if !self.decoded_any {
-            // Silence put in before the first decoded frame is spread to every channel.
-            let lead = self.channels.first().map_or(0, Vec::len);
-            self.channels = vec![vec![0.0; lead]; n];
-            self.rate = frame.rate();
-            self.decoded_any = true;
-        } else if n != self.channels.len() || frame.rate() != self.rate {
-            return Err("channel count or sample rate changes mid-stream".into());
-        }
-        for (ch, samples) in self.channels.iter_mut().zip(planes(frame)?) {
-            ch.extend(samples);
+    /// Takes every frame the decoder has ready.
+    fn drain(&mut self, decoder: &mut ff::decoder::Audio) -> Result<(), Error> {
+        while decoder.receive_frame(&mut self.frame).is_ok() {
+            self.append()?;
         }
         Ok(())
     }
+
+    fn silence(&mut self, seconds: f64) -> Result<(), Error> {
+        if self.sink.rate == 0 {
+            self.lead_silence_s += seconds;
+            return Ok(());
+        }
+        let (rate, channels) = (self.sink.rate, self.sink.channels);
+        let n = (seconds * f64::from(rate)).round() as usize;
+        self.sink.push(rate, channels, n, |_, _| 0.0)
+    }
+
+    fn append(&mut self) -> Result<(), Error> {
+        let frame = &self.frame;
+        let (rate, channels) = (frame.rate(), usize::from(frame.channels()));
+        if !self.sink.fits(rate, channels) {
+            return Err(Error::Corrupt {
+                path: self.sink_path(),
+                reason: "channel count or sample rate changes mid-stream".into(),
+            });
+        }
+        if self.sink.rate == 0 && self.lead_silence_s > 0.0 {
+            let n = (self.lead_silence_s * f64::from(rate)).round() as usize;
+            self.sink.push(rate, channels, n, |_, _| 0.0)?;
+        }
+        let Some(sample) = reader(frame) else {
+            return Err(Error::Unsupported {
+                path: self.sink_path(),
+                reason: format!(
+                    "FFmpeg gave an unexpected sample format ({:?})",
+                    frame.format()
+                ),
+                hint: super::sink::CONVERT_HINT,
+            });
+        };
+        self.sink
+            .push(rate, channels, frame.samples(), |i, c| sample(frame, i, c))
+    }
+
+    fn sink_path(&self) -> std::path::PathBuf {
+        self.sink.path().to_path_buf()
+    }
+
+    fn into_decoded(self, container: String, codec: String) -> Result<Decoded, Error> {
+        if self.sink.frames == 0 {
+            return Err(Error::Empty {
+                path: self.sink_path(),
+                reason: format!("{container} file with no audio FFmpeg could decode"),
+            });
+        }
+        let mut notes = Vec::new();
+        if self.bad_packets > 0 {
+            notes.push(format!(
+                "{} audio packets could not be decoded and are silence",
+                self.bad_packets
+            ));
+        }
+        let (sample_rate, source_frames) = (self.sink.rate, self.sink.frames);
+        Ok(Decoded {
+            container,
+            codec,
+            sample_rate,
+            source_frames,
+            channels: self.sink.finish()?,
+            notes,
+        })
+    }
 }
 
-/// A frame's samples as f32, one `Vec` per channel, from any of FFmpeg's sample formats.
-fn planes(frame: &ff::frame::Audio) -> Result<Vec<Vec<f32>>, String> {
+/// Reads sample `i` of channel `c` as f32 from a frame of any of FFmpeg's sample formats
+/// (`None` for a format callqa does not know); a sample past the frame's data reads as 0.
+fn reader(frame: &ff::frame::Audio) -> Option<impl Fn(&ff::frame::Audio, usize, usize) -> f32> {
     use ff::format::Sample;
     let (width, value): (usize, fn(&[u8]) -> f32) = match frame.format() {
         Sample::U8(_) => (1, |b| (f32::from(b[0]) - 128.0) / 128.0),
@@ -157,38 +203,15 @@ fn planes(frame: &ff::frame::Audio) -> Result<Vec<Vec<f32>>, String> {
         Sample::F64(_) => (8, |b| {
             f64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
         }),
-        other => {
-            return Err(format!(
-                "FFmpeg gave an unexpected sample format ({other:?})"
-            ))
-        }
+        _ => return None,
     };
-    let (n, channels) = (frame.samples(), usize::from(frame.channels()));
-    let bytes = |plane: usize, len: usize| -> Result<&[u8], String> {
-        frame
-            .data(plane)
-            .get(..len)
-            .ok_or_else(|| "FFmpeg gave a frame shorter than it claims".to_string())
-    };
-    if frame.is_planar() {
-        (0..channels)
-            .map(|c| {
-                Ok(bytes(c, n * width)?
-                    .chunks_exact(width)
-                    .map(value)
-                    .collect())
-            })
-            .collect()
-    } else {
-        let all = bytes(0, n * channels * width)?;
-        Ok((0..channels)
-            .map(|c| {
-                all.chunks_exact(width)
-                    .skip(c)
-                    .step_by(channels.max(1))
-                    .map(value)
-                    .collect()
-            })
-            .collect())
-    }
+    let planar = frame.is_planar();
+    Some(move |frame: &ff::frame::Audio, i: usize, c: usize| {
+        let (plane, at) = if planar {
+            (c, i * width)
+        } else {
+            (0, (i * usize::from(frame.channels()) + c) * width)
+        };
+        frame.data(plane).get(at..at + width).map_or(0.0, value)
+    })
 }

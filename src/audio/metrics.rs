@@ -52,6 +52,7 @@ pub fn metrics(activity: &[RoleActivity], duration_ms: u64, dead_air_min_ms: u64
         longest_silence_ms: gaps.iter().map(len).max().unwrap_or(0),
         agent_speech: agent,
         customer_speech: customer,
+        decode_notes: Vec::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Audio stage: decode a recording, split it into the agent's and the customer's channel at
 //! 16 kHz, and find where each party speaks.
 //!
-//! Takes a path and an [`AgentChannel`](crate::AgentChannel); returns [`Audio`] (per-role f32
+//! Takes a path and an [`AgentChannel`](crate::AgentChannel); returns [`Audio`] (per-role 16-bit
 //! samples at 16 kHz, agent track first), per-role speech regions ([`activity`]) and the
 //! [`CallMetrics`] derived from them ([`metrics`]). [`probe`] runs all three for
 //! `callqa probe`.
@@ -27,6 +27,7 @@ mod metrics;
 mod mp4;
 mod probe;
 mod resample;
+mod sink;
 
 use std::path::PathBuf;
 
@@ -90,11 +91,43 @@ pub struct SourceInfo {
     pub duration_ms: u64,
 }
 
-/// One party's samples, mono f32 at [`SAMPLE_RATE`].
+/// One party's samples, mono 16-bit PCM at [`SAMPLE_RATE`].
+///
+/// 16-bit, not f32: a call is held whole from decoding to the last Whisper window, and at f32
+/// four hours of stereo are 1.8 GB, more than a worker's budget; at 16 bits they are 0.9 GB.
+/// Nothing is lost that a telephone line carries (its own quantisation is 8–13 bits), and
+/// Whisper and the voice detector take f32 one window or frame at a time ([`Track::f32`]).
 #[derive(Clone, Debug)]
 pub struct Track {
     pub role: Role,
-    pub samples: Vec<f32>,
+    pub samples: Vec<i16>,
+}
+
+impl Track {
+    /// A track from f32 samples in −1.0..1.0 (beyond is clipped).
+    pub fn from_f32(role: Role, samples: &[f32]) -> Track {
+        Track {
+            role,
+            samples: samples.iter().copied().map(to_i16).collect(),
+        }
+    }
+
+    /// Samples `from..to` (clamped to the track) as f32 in −1.0..1.0.
+    pub fn f32(&self, from: usize, to: usize) -> impl Iterator<Item = f32> + '_ {
+        let to = to.min(self.samples.len());
+        self.samples[from.min(to)..to].iter().copied().map(to_f32)
+    }
+}
+
+/// A sample in −1.0..1.0 as 16-bit PCM, clipped; NaN becomes 0.
+pub fn to_i16(x: f32) -> i16 {
+    // `as` saturates and maps NaN to 0.
+    (x * 32_768.0).round() as i16
+}
+
+/// A 16-bit PCM sample in −1.0..1.0.
+pub fn to_f32(x: i16) -> f32 {
+    f32::from(x) / 32_768.0
 }
 
 /// A decoded call: one track per role (agent and customer for stereo, one unknown-role track for mono).
@@ -141,4 +174,9 @@ pub struct CallMetrics {
     pub agent_speech: Vec<SpeechRegion>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub customer_speech: Vec<SpeechRegion>,
+    /// What decoding said about the recording (cut short, damaged packets skipped, a channel
+    /// choice ignored): the call was scored on what could be decoded, and whoever reads the
+    /// result must know when that is not the whole recording.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decode_notes: Vec<String>,
 }

@@ -1,7 +1,7 @@
 //! Resampling to 16 kHz with rubato's FFT resampler.
 //!
-//! Takes channels at the source rate (whole, or frame by frame as a decoder produces them),
-//! returns the same channels at [`SAMPLE_RATE`]. The FFT
+//! Takes channels at the source rate frame by frame as a decoder produces them, returns the same
+//! channels at [`SAMPLE_RATE`] as 16-bit PCM (see [`Track`](super::Track) for why). The FFT
 //! resampler is band-limited (its anti-aliasing filter matters when 44.1/48 kHz music-on-hold
 //! is folded down to 16 kHz) and, for the fixed integer ratios of call audio, faster than
 //! rubato's asynchronous sinc resampler. Output is trimmed of the resampler's delay so sample
@@ -10,15 +10,14 @@
 use audioadapter_buffers::direct::SequentialSliceOfVecs;
 use rubato::{Fft, FixedSync, Indexing, Resampler};
 
-use super::SAMPLE_RATE;
+use super::{to_i16, SAMPLE_RATE};
 
 /// Input frames per FFT chunk: large enough for a sharp filter, small enough to stay in cache.
 const CHUNK_FRAMES: usize = 1024;
 
 /// Resamples every channel from `rate` Hz to [`SAMPLE_RATE`]; channels must be equally long.
-/// (Symphonia's path streams; the FFmpeg fallback and the tests resample whole clips.)
-#[cfg(any(test, feature = "ffmpeg"))]
-pub(crate) fn to_16k(channels: &[Vec<f32>], rate: u32) -> Result<Vec<Vec<f32>>, String> {
+#[cfg(test)]
+pub(crate) fn to_16k(channels: &[Vec<f32>], rate: u32) -> Result<Vec<Vec<i16>>, String> {
     let mut stream = Streaming::new(rate, channels.len())?;
     let frames = channels.first().map_or(0, Vec::len);
     for i in 0..frames {
@@ -29,14 +28,14 @@ pub(crate) fn to_16k(channels: &[Vec<f32>], rate: u32) -> Result<Vec<Vec<f32>>, 
 }
 
 /// Resampling as samples arrive, so a decoder never holds the source-rate audio of a whole
-/// call (an hour of 48 kHz stereo is 1.4 GB of f32; at 16 kHz it is a third of that).
+/// call (an hour of 48 kHz stereo is 1.4 GB of f32; at 16 kHz and 16 bits it is a sixth of that).
 /// Output equals [`to_16k`] on the whole input: the resampler's delay is dropped from the
 /// start and the end is flushed to `ceil(frames × 16 kHz / rate)` samples.
 pub(crate) struct Streaming {
     /// `None` at 16 kHz: samples pass through.
     resampler: Option<Fft<f32>>,
     pending: Vec<Vec<f32>>,
-    out: Vec<Vec<f32>>,
+    out: Vec<Vec<i16>>,
     scratch: Vec<Vec<f32>>,
     frames_in: usize,
     to_trim: usize,
@@ -74,13 +73,14 @@ impl Streaming {
 
     /// One frame: a sample per channel.
     pub(crate) fn push_frame(&mut self, frame: impl Iterator<Item = f32>) {
-        let target = if self.resampler.is_some() {
-            &mut self.pending
+        if self.resampler.is_some() {
+            for (ch, s) in self.pending.iter_mut().zip(frame) {
+                ch.push(s);
+            }
         } else {
-            &mut self.out
-        };
-        for (ch, s) in target.iter_mut().zip(frame) {
-            ch.push(s);
+            for (ch, s) in self.out.iter_mut().zip(frame) {
+                ch.push(to_i16(s));
+            }
         }
         self.frames_in += 1;
     }
@@ -110,7 +110,7 @@ impl Streaming {
     }
 
     /// The rest of the input, then zeros until the output has its full length.
-    pub(crate) fn finish(mut self) -> Result<Vec<Vec<f32>>, String> {
+    pub(crate) fn finish(mut self) -> Result<Vec<Vec<i16>>, String> {
         if self.resampler.is_none() {
             return Ok(self.out);
         }
@@ -159,7 +159,7 @@ impl Streaming {
             .map_err(|e| e.to_string())?;
         let skip = self.to_trim.min(made);
         for (out, scratch) in self.out.iter_mut().zip(&self.scratch) {
-            out.extend_from_slice(&scratch[skip..made]);
+            out.extend(scratch[skip..made].iter().copied().map(to_i16));
         }
         self.to_trim -= skip;
         Ok(used)
@@ -176,8 +176,9 @@ mod tests {
             .collect()
     }
 
-    fn rms(x: &[f32]) -> f32 {
-        (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt()
+    fn rms(x: &[i16]) -> f32 {
+        let sum: f32 = x.iter().map(|&v| super::super::to_f32(v).powi(2)).sum();
+        (sum / x.len() as f32).sqrt()
     }
 
     #[test]
@@ -205,7 +206,7 @@ mod tests {
         let mut x = vec![0.0f32; 48_000];
         x.extend(tone(500.0, 48_000, 0.5));
         let out = to_16k(&[x], 48_000).expect("resampler");
-        let onset = out[0].iter().position(|v| v.abs() > 0.1).expect("onset");
+        let onset = out[0].iter().position(|v| v.abs() > 3277).expect("onset");
         assert!(
             (onset as i64 - 16_000).abs() < 16,
             "onset at sample {onset}"
@@ -218,7 +219,7 @@ mod streaming_tests {
     use super::*;
 
     /// Pushed in packets of any size, the stream gives the one-shot result of rubato's own
-    /// whole-clip processing.
+    /// whole-clip processing, to the 16-bit step.
     #[test]
     fn streaming_equals_whole_clip_resampling() {
         for rate in [8_000u32, 44_100, 48_000] {
@@ -251,9 +252,10 @@ mod streaming_tests {
             let worst = streamed[0]
                 .iter()
                 .zip(&reference[0])
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
-            assert!(worst < 1e-5, "{rate} Hz: differs by {worst}");
+                .map(|(&a, &b)| i32::from(a).abs_diff(i32::from(to_i16(b))))
+                .max()
+                .unwrap_or(0);
+            assert!(worst <= 1, "{rate} Hz: differs by {worst} steps");
         }
     }
 }

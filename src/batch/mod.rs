@@ -12,6 +12,7 @@ mod error;
 pub mod external;
 mod interrupt;
 pub mod manifest;
+pub mod memory;
 mod rescore;
 
 use std::path::{Path, PathBuf};
@@ -168,9 +169,13 @@ impl Pipeline {
         meta: &CallMeta,
         transcriber: &mut Option<Transcriber>,
     ) -> Result<StoredTranscript, Failure> {
-        let audio = audio::decode(&meta.audio, meta.agent_channel).map_err(CallError::from)?;
+        let (audio, decode_notes) =
+            audio::decode_with_notes(&meta.audio, meta.agent_channel).map_err(CallError::from)?;
         let activity = audio::activity(&audio, &self.vad);
-        let metrics = audio::metrics(&activity, audio.duration_ms, self.dead_air_ms);
+        let metrics = CallMetrics {
+            decode_notes,
+            ..audio::metrics(&activity, audio.duration_ms, self.dead_air_ms)
+        };
         let t = match transcriber {
             Some(t) => t,
             slot @ None => {

@@ -43,9 +43,14 @@ pub struct RunArgs {
     /// else the file `callqa model prepare` wrote].
     #[arg(long, env = "CALLQA_MODEL")]
     pub model: Option<PathBuf>,
-    /// Calls processed in parallel [default: settings, else one per core].
+    /// Calls processed in parallel [default: settings, else one per core], capped by
+    /// --max-memory.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Memory the run may use (e.g. 4G, 1500M): --jobs is lowered so that every worker fits
+    /// at its peak (a 4-hour call) [default: 3/4 of the machine's memory or cgroup limit].
+    #[arg(long, value_parser = batch::memory::parse_size)]
+    pub max_memory: Option<u64>,
     /// Use a model file that is not one of the two `callqa model prepare` builds.
     #[arg(long)]
     pub allow_unverified_model: bool,
@@ -167,10 +172,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         pipeline.dead_air_ms = ms;
     }
     let opts = RunOptions {
-        jobs: args
-            .jobs
-            .or(settings.file.jobs)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        jobs: capped_jobs(
+            args.jobs.or(settings.file.jobs).unwrap_or_else(cores),
+            args.max_memory,
+        ),
         shard,
         retry_failed: args.retry_failed,
         replace: args.replace,
@@ -192,6 +197,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     args.output
         .finish(&args.out, &args.config, &pipeline.rubrics)?;
     Ok(args.output.summary(&summary, args.max_failed))
+}
+
+/// `wanted` jobs, fewer (said on stderr) if their peak memory would pass the budget.
+fn capped_jobs(wanted: usize, max_memory: Option<u64>) -> usize {
+    let Some(budget) = max_memory.or_else(batch::memory::default_budget) else {
+        return wanted;
+    };
+    let jobs = batch::memory::jobs_within(budget, wanted);
+    if jobs < wanted {
+        let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+        eprintln!(
+            "callqa: running {jobs} jobs instead of {wanted}: each may need {:.1} GiB for a long call, and the memory budget is {:.1} GiB (--max-memory)",
+            gib(batch::memory::WORKER_PEAK_BYTES),
+            gib(budget)
+        );
+    }
+    jobs
 }
 
 fn cores() -> usize {

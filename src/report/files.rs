@@ -93,13 +93,15 @@ pub(crate) fn write_wav(
             let tone = bleeped.iter().any(|&(a, b)| (a..b).contains(&i));
             for track in tracks {
                 let s = if tone {
-                    BLEEP_LEVEL
-                        * (std::f32::consts::TAU * 1000.0 * i as f32 / SAMPLE_RATE as f32).sin()
+                    crate::audio::to_i16(
+                        BLEEP_LEVEL
+                            * (std::f32::consts::TAU * 1000.0 * i as f32 / SAMPLE_RATE as f32)
+                                .sin(),
+                    )
                 } else {
-                    track.samples.get(i).copied().unwrap_or(0.0)
+                    track.samples.get(i).copied().unwrap_or(0)
                 };
-                // Saturating conversion: decoded samples may overshoot ±1.0 slightly.
-                writer.write_sample((s.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16)?;
+                writer.write_sample(s)?;
             }
         }
         writer.finalize()?;

@@ -595,6 +595,12 @@ impl Page<'_> {
                 .replace("{f}", &m.first_agent_speech_ms.map_or("—".into(), clock)),
             ),
         ];
+        if !m.decode_notes.is_empty() {
+            meta.push((
+                self.l("解码提示", "Decoding"),
+                self.t(&m.decode_notes.join("; ")),
+            ));
+        }
         for (k, v) in &c.extra {
             meta.push(("", format!("{}: {}", self.t(k), self.t(v))));
         }

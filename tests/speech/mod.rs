@@ -30,7 +30,7 @@ pub fn clips() -> Vec<(PathBuf, String)> {
 pub fn decode_clip(path: &Path) -> Vec<f32> {
     let audio = audio::decode(path, AgentChannel::Mono)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    audio.tracks.into_iter().next().expect("one track").samples
+    audio.tracks[0].f32(0, usize::MAX).collect()
 }
 
 /// Energy of a stretch of samples in dBFS (RMS).
