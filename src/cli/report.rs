@@ -35,6 +35,10 @@ pub struct ReportArgs {
     /// Folder of scorecard files [default: settings, else the shipped scorecards].
     #[arg(long)]
     pub scorecards: Option<PathBuf>,
+    /// Hide personal numbers in the calls.jsonl this rewrites, as `callqa run --redact` does
+    /// (give it whenever the run had it); `redact = true` in the settings does the same.
+    #[arg(long)]
+    pub redact: bool,
     /// The team lead's events (CSV: agent_id,date,event,points,reason) for --scorecard.
     #[arg(long, value_name = "FILE", requires = "scorecard")]
     pub events: Option<PathBuf>,
@@ -47,7 +51,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     // Reviews published since the last run change which score is in force: calls.jsonl says
     // so again before the rollup uses the same scores.
     let store = crate::store::Store::open(&args.out)?;
-    let redact = super::settings_redact(args.rubrics.config.as_deref())?;
+    let redact = args.redact || super::settings_redact(args.rubrics.config.as_deref())?;
     crate::store::results::export(&store, &args.out, redact)?;
     let reviewed = crate::store::review::reviewed_scores(&store)?;
     let rubrics = args.rubrics.load()?;

@@ -29,6 +29,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::routing::{get, post};
@@ -65,18 +66,27 @@ pub(crate) struct App {
     /// of in SQLite's busy handler, whose back-off sleeps (up to 100 ms a try) made the slow
     /// tail of the load test.
     writing: tokio::sync::Mutex<()>,
-    /// Counts per state of filtered queues, with the write generation they were counted at:
-    /// counting a filter can take tens of milliseconds at 100,000 calls, and every queue
-    /// request shows them. Any write through this server (and every index update) starts a
-    /// new generation, so a cached count is never older than the last change made here.
-    counts: Mutex<HashMap<String, (u64, Counts)>>,
+    /// Counts per state of filtered queues, with the write generation and time they were
+    /// counted at: counting a filter can take tens of milliseconds at 100,000 calls, and every
+    /// queue request shows them. Any write through this server (and every index update)
+    /// starts a new generation; a count from an older one is still used for
+    /// [`COUNTS_GRACE`], so that while reviews are being published the counts of a filtered
+    /// queue may lag by that much (the rows never do, nor the counts of an unfiltered queue).
+    counts: Mutex<HashMap<String, (u64, Instant, Counts)>>,
     generation: AtomicU64,
+    /// One permit per pooled connection: requests beyond that wait here for a connection
+    /// instead of each opening (and then dropping) one of their own, which costs the schema
+    /// check and every prepared statement again, and buys nothing on a few cores.
+    permits: tokio::sync::Semaphore,
 }
 
 type Counts = std::collections::BTreeMap<String, i64>;
 
 /// Most filtered counts kept; past it the cache starts again empty.
 const COUNTS_KEPT: usize = 4096;
+
+/// How long a filtered queue's counts may lag behind writes.
+const COUNTS_GRACE: Duration = Duration::from_secs(2);
 
 /// Connections kept open between requests.
 const POOL: usize = 16;
@@ -88,6 +98,11 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&App, &Store) -> Result<T, ApiError> + Send + 'static,
     {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(format!("no connection: {e}")))?;
         let app = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let store = app.checkout()?;
@@ -124,8 +139,9 @@ impl App {
     ) -> Result<Counts, ApiError> {
         let key = filter.counts_key(user);
         let now = self.generation.load(Ordering::SeqCst);
-        if let Some((at, counts)) = self.counts.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            if at == now {
+        if let Some((at, when, counts)) = self.counts.lock().ok().and_then(|c| c.get(&key).cloned())
+        {
+            if at == now || when.elapsed() < COUNTS_GRACE {
                 return Ok(counts);
             }
         }
@@ -134,7 +150,7 @@ impl App {
             if cache.len() >= COUNTS_KEPT {
                 cache.clear();
             }
-            cache.insert(key, (now, counts.clone()));
+            cache.insert(key, (now, Instant::now(), counts.clone()));
         }
         Ok(counts)
     }
@@ -221,6 +237,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         writing: tokio::sync::Mutex::new(()),
         counts: Mutex::new(HashMap::new()),
         generation: AtomicU64::new(0),
+        permits: tokio::sync::Semaphore::new(POOL),
     });
     println!("callqa serve: listening on http://{addr}");
     tokio::spawn(maintain(Arc::clone(&app)));

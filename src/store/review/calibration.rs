@@ -258,7 +258,7 @@ fn place_answer(
             .iter()
             .position(|d| deduction_key(d) == key)
         {
-            stored.deductions[i] = Some(Stored1 {
+            stored.deductions[i] = Some(StoredVerdict {
                 decision,
                 comment,
                 points: None,

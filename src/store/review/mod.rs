@@ -192,7 +192,7 @@ pub use schema::*;
 pub use score::*;
 use stored::offered;
 pub use stored::{flag_name, StaleDecision};
-use stored::{Stored, Stored1};
+use stored::{Stored, StoredVerdict};
 pub use view::*;
 pub use workflow::*;
 

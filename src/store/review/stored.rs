@@ -8,7 +8,7 @@ use crate::score::Flag;
 
 /// A stored verdict on one deduction.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Stored1 {
+pub(super) struct StoredVerdict {
     pub(super) decision: Decision,
     pub(super) comment: String,
     pub(super) points: Option<f64>,
@@ -26,7 +26,7 @@ pub struct StaleDecision {
 /// Everything stored for one review, in the current result's order.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Stored {
-    pub(super) deductions: Vec<Option<Stored1>>,
+    pub(super) deductions: Vec<Option<StoredVerdict>>,
     pub(super) stale: Vec<StaleDecision>,
     pub(super) findings: Vec<Option<(Decision, String)>>,
     pub(super) manual: HashMap<String, (Option<f64>, String)>,
@@ -117,7 +117,7 @@ impl Stored {
             };
             match at {
                 Some(i) => {
-                    self.deductions[i] = Some(Stored1 {
+                    self.deductions[i] = Some(StoredVerdict {
                         decision,
                         comment,
                         points,

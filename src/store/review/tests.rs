@@ -709,6 +709,43 @@ mod store {
         check("published");
     }
 
+    /// A calibration of a published call leaves its reviewed score as published.
+    #[test]
+    fn calibrating_a_published_call_leaves_its_score() {
+        let (_dir, store) = store();
+        let boss = user("boss", Role::Supervisor, None);
+        let insp = user("insp", Role::Inspector, None);
+        assign(&store, &boss, "c", "insp").expect("assign");
+        let publish = ReviewInput {
+            publish: true,
+            ..ReviewInput::default()
+        };
+        submit_review(&store, &rubrics(), &insp, "c", &publish).expect("publish");
+        let before = reviewed_scores(&store).expect("scores");
+        open_calibration(&store, &boss, "c", "boss").expect("open");
+        let reject_all = ReviewInput {
+            decisions: (0..7)
+                .map(|deduction| DecisionInput {
+                    deduction,
+                    decision: DecisionWord::Reject,
+                    comment: String::new(),
+                })
+                .collect(),
+            ..ReviewInput::default()
+        };
+        for who in [&boss, &insp] {
+            submit_calibration(&store, who, "c", &reject_all).expect("calibrate");
+        }
+        assert_eq!(reviewed_scores(&store).expect("scores"), before);
+        assert_eq!(before["c"].score, 76.0);
+        let view = call_view(&store, &boss, "c").expect("view");
+        assert_eq!(view.state, State::Published);
+        assert!(view
+            .deductions
+            .iter()
+            .all(|d| d.decision == Decision::Pending));
+    }
+
     #[test]
     fn appeals_close_with_the_window_and_published_calls_lock() {
         let (_dir, store) = store();
