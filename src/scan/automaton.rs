@@ -5,7 +5,7 @@
 //! Normalised text is almost all CJK, three UTF-8 bytes a char. A byte automaton makes three
 //! transitions per char; daachorse's charwise double array makes one, after mapping the char to
 //! a dense code, and its tables stay small (shipped lexicons: 0.2 MiB against the byte DFA's
-//! 2.3 MiB; 100k phrases: 6 MiB against 810). Measured with `cargo bench --bench scan`
+//! 2.3 MiB; 100k phrases: 6 MiB against 0.4–0.8 GiB). Measured with `cargo bench --bench scan`
 //! (README, Performance) it is on par with the byte DFA at the shipped lexicons (within the
 //! noise of a shared machine) and 2–7× faster from 1k phrases on, so it is the default; the
 //! byte DFA stays selectable to compare on other CPUs, and the tests check that both report
