@@ -582,7 +582,7 @@ fn judge(
     }
     let got_ms = sink.duration_ms();
     let promised = opened.params.n_frames.filter(|&n| n > 0);
-    let promised_ms = promised.map(|n| n * 1000 / u64::from(rate));
+    let promised_ms = promised.map(|n| n.saturating_mul(1000) / u64::from(rate));
     if got_ms < MIN_AUDIO_MS {
         let promised = promised_ms
             .filter(|_| promised > Some(frames))
