@@ -194,7 +194,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(args.output.summary(&summary, args.max_failed))
 }
 
-fn cores() -> usize {
+pub(super) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
