@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::{CallError, Outcome, Pipeline, RunError, Summary};
 use crate::audio::{RoleActivity, SpeechRegion};
-use crate::store::{Keys, Store, StoredTranscript};
+use crate::store::{Keys, ScoredRow, Store, StoredTranscript};
 use crate::{AgentChannel, CallMeta, Direction, Role, Segment, Transcript};
 
 /// Longest call accepted from text: a week. Longer times are typos and would overflow the
@@ -131,36 +131,63 @@ fn activity_of(transcripts: &[Transcript]) -> Vec<RoleActivity> {
         .collect()
 }
 
-/// Scores and stores one call read from text.
-pub fn store_call(
-    pipeline: &Pipeline,
-    store: &Store,
-    call: &TextCall,
-) -> Result<Outcome, RunError> {
+/// Results stored per transaction, as in `rescore`: a killed run keeps whole batches.
+const BATCH: usize = 512;
+
+/// A call of the input with the line it came from.
+struct Numbered {
+    line: usize,
+    call: TextCall,
+}
+
+/// What a worker made of one call.
+enum Scored {
+    /// Its stored result was scored from the same text under the same rules.
+    Cached,
+    Fresh {
+        line: usize,
+        row: Box<ScoredRow>,
+    },
+}
+
+/// Scores one call read from text, unless its stored result already matches.
+fn score_call(pipeline: &Pipeline, store: &Store, n: Numbered) -> Result<Scored, RunError> {
+    let call = n.call;
     let body = serde_json::to_string(&call.transcript).unwrap_or_default();
     let tkey = crate::util::digest(&["text", &body]);
     let rkey = pipeline.result_key(&tkey, &call.meta);
     if store.result_key(&call.meta.call_id)?.as_deref() == Some(rkey.as_str()) {
-        return Ok(Outcome::Cached);
+        return Ok(Scored::Cached);
     }
-    store.put_transcript(&tkey, &call.transcript)?;
     let t = &call.transcript;
     let result = pipeline.score(&call.meta, &t.transcripts, &t.metrics);
     let keys = Keys {
         input: rkey,
-        transcript: Some(tkey),
+        transcript: Some(tkey.clone()),
         identity: None,
     };
-    store.put_result(&call.meta, &keys, &result)?;
-    Ok(match result.error {
-        Some(e) => Outcome::Failed(CallError::Input(e)),
-        None => Outcome::Scored { transcribed: false },
+    let row = ScoredRow {
+        transcript_key: tkey,
+        transcript: call.transcript,
+        meta: call.meta,
+        keys,
+        result,
+    };
+    Ok(Scored::Fresh {
+        line: n.line,
+        row: Box::new(row),
     })
 }
 
-/// Scores every call of the JSON-lines file `input` into the store in `out`. A bad line or a
-/// repeated call_id is named as `file:line: reason` and skipped; the rest are scored.
-pub fn score_file(pipeline: &Pipeline, input: &Path, out: &Path) -> Result<Summary, RunError> {
+/// Scores every call of the JSON-lines file `input` into the store in `out`, `jobs` workers
+/// wide. A bad line or a repeated call_id is named as `file:line: reason` and skipped; the rest
+/// are scored.
+pub fn score_file(
+    pipeline: &Pipeline,
+    input: &Path,
+    out: &Path,
+    jobs: usize,
+) -> Result<Summary, RunError> {
     let started = std::time::Instant::now();
     let name = input.display().to_string();
     let file = std::fs::File::open(input).map_err(|e| {
@@ -168,11 +195,38 @@ pub fn score_file(pipeline: &Pipeline, input: &Path, out: &Path) -> Result<Summa
             "{name}: cannot open ({e}); pass --transcripts FILE.jsonl"
         ))
     })?;
-    let store = Store::open(out)?;
-    let mut s = Summary {
+    let mut read = Summary::default();
+    let written = super::fan::fan_out(
+        jobs,
+        |calls| read_calls(file, &name, pipeline.dead_air_ms, calls, &mut read),
+        |calls, done| {
+            let store = Store::open(out)?;
+            for n in calls {
+                if done.send(score_call(pipeline, &store, n)?).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        },
+        |done| write(out, &name, done),
+    )?;
+    Ok(Summary {
+        calls: read.calls,
+        bad_rows: read.bad_rows,
         out: out.to_path_buf(),
-        ..Summary::default()
-    };
+        wall_s: started.elapsed().as_secs_f64(),
+        ..written
+    })
+}
+
+/// Reads the input's lines into calls for the workers; counts calls and names bad lines.
+fn read_calls(
+    file: std::fs::File,
+    name: &str,
+    dead_air_ms: u64,
+    calls: &crossbeam_channel::Sender<Numbered>,
+    s: &mut Summary,
+) -> Result<(), RunError> {
     let mut seen = HashSet::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line =
@@ -180,7 +234,7 @@ pub fn score_file(pipeline: &Pipeline, input: &Path, out: &Path) -> Result<Summa
         if line.trim().is_empty() {
             continue;
         }
-        let parsed = parse_call(&line, pipeline.dead_air_ms).and_then(|c| {
+        let parsed = parse_call(&line, dead_air_ms).and_then(|c| {
             if seen.insert(c.meta.call_id.clone()) {
                 Ok(c)
             } else {
@@ -193,11 +247,8 @@ pub fn score_file(pipeline: &Pipeline, input: &Path, out: &Path) -> Result<Summa
         match parsed {
             Ok(call) => {
                 s.calls += 1;
-                let outcome = store_call(pipeline, &store, &call)?;
-                if let Outcome::Failed(e) = &outcome {
-                    eprintln!("{}: {name}:{}: {e}", call.meta.call_id, i + 1);
-                }
-                s.count(&outcome);
+                let n = Numbered { line: i + 1, call };
+                calls.send(n).map_err(|_| super::fan::stopped())?;
             }
             Err(reason) => {
                 s.bad_rows += 1;
@@ -205,6 +256,51 @@ pub fn score_file(pipeline: &Pipeline, input: &Path, out: &Path) -> Result<Summa
             }
         }
     }
-    s.wall_s = started.elapsed().as_secs_f64();
+    Ok(())
+}
+
+/// The one writer: stores fresh results in batches and counts every outcome.
+fn write(
+    out: &Path,
+    name: &str,
+    done: crossbeam_channel::Receiver<Scored>,
+) -> Result<Summary, RunError> {
+    let store = Store::open(out)?;
+    let mut s = Summary::default();
+    let mut batch: Vec<(usize, ScoredRow)> = Vec::with_capacity(BATCH);
+    for scored in done {
+        match scored {
+            Scored::Cached => s.count(&Outcome::Cached),
+            Scored::Fresh { line, row } => {
+                batch.push((line, *row));
+                if batch.len() == BATCH {
+                    store_batch(&store, name, &mut batch, &mut s)?;
+                }
+            }
+        }
+    }
+    store_batch(&store, name, &mut batch, &mut s)?;
     Ok(s)
+}
+
+/// Stores one batch in one transaction, naming the calls that could not be scored.
+fn store_batch(
+    store: &Store,
+    name: &str,
+    batch: &mut Vec<(usize, ScoredRow)>,
+    s: &mut Summary,
+) -> Result<(), RunError> {
+    let mut rows = Vec::with_capacity(batch.len());
+    for (line, row) in batch.drain(..) {
+        match &row.result.error {
+            Some(e) => {
+                let e = CallError::Input(e.clone());
+                eprintln!("{}: {name}:{line}: {e}", row.meta.call_id);
+                s.count(&Outcome::Failed(e));
+            }
+            None => s.count(&Outcome::Scored { transcribed: false }),
+        }
+        rows.push(row);
+    }
+    Ok(store.put_scored(&rows)?)
 }

@@ -10,6 +10,7 @@
 
 mod error;
 pub mod external;
+mod fan;
 mod interrupt;
 pub mod manifest;
 pub mod memory;

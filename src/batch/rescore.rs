@@ -8,7 +8,6 @@
 //! whole or absent, and a rerun finishes the rest (their keys still differ).
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use super::{Pipeline, RunError, RunOptions, Summary};
@@ -38,43 +37,12 @@ enum Rescored {
 pub fn rescore(pipeline: &Pipeline, out: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let started = Instant::now();
     let reader = Store::open(out)?;
-    let jobs = opts.jobs.max(1);
-    let (calls_tx, calls_rx) = crossbeam_channel::bounded::<StoredCall>(jobs * 64);
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<Rescored>(jobs * 64);
-    let failure: Mutex<Option<RunError>> = Mutex::new(None);
-    let fail = |e: RunError| {
-        if let Ok(mut slot) = failure.lock() {
-            slot.get_or_insert(e);
-        }
-    };
-    let mut summary = std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            let (rx, tx) = (calls_rx.clone(), done_tx.clone());
-            let fail = &fail;
-            scope.spawn(move || {
-                if let Err(e) = work(pipeline, out, rx, tx) {
-                    fail(e);
-                }
-            });
-        }
-        drop((calls_rx, done_tx));
-        let writer = scope.spawn(|| write(out, done_rx, opts));
-        let read = reader.for_each_call(|call| {
-            calls_tx
-                .send(call)
-                .map_err(|_| RunError::Usage("re-scoring stopped early".into()))
-        });
-        drop(calls_tx);
-        if let Err(e) = read {
-            fail(e);
-        }
-        writer
-            .join()
-            .unwrap_or_else(|_| Err(RunError::Usage("the result writer panicked".into())))
-    })?;
-    if let Some(e) = failure.into_inner().ok().flatten() {
-        return Err(e);
-    }
+    let mut summary = super::fan::fan_out(
+        opts.jobs,
+        |calls| reader.for_each_call(|call| calls.send(call).map_err(|_| super::fan::stopped())),
+        |calls, done| work(pipeline, out, calls, done),
+        |done| write(out, done, opts),
+    )?;
     summary.out = out.to_path_buf();
     summary.wall_s = started.elapsed().as_secs_f64();
     Ok(summary)

@@ -216,7 +216,7 @@ fn capped_jobs(wanted: usize, max_memory: Option<u64>) -> usize {
     jobs
 }
 
-fn cores() -> usize {
+pub(super) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 

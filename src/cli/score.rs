@@ -22,6 +22,9 @@ pub struct ScoreArgs {
     /// Output folder: database, calls.jsonl, rollup/, report/ (shared with `callqa run`).
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
+    /// Calls scored in parallel [default: one per core].
+    #[arg(long)]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -31,7 +34,12 @@ pub struct ScoreArgs {
 pub fn run(args: ScoreArgs) -> anyhow::Result<ExitCode> {
     let _lock = batch::lock(&args.out)?;
     let pipeline = args.config.pipeline(None)?;
-    let summary = batch::external::score_file(&pipeline, &args.transcripts, &args.out)?;
+    let summary = batch::external::score_file(
+        &pipeline,
+        &args.transcripts,
+        &args.out,
+        args.jobs.unwrap_or_else(super::run::cores),
+    )?;
     args.output
         .finish(&args.out, &args.config, &pipeline.rubrics)?;
     Ok(args.output.summary(&summary, 0))

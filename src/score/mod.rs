@@ -80,27 +80,14 @@ pub struct AvailableFlag {
     pub value: f64,
 }
 
-/// What an [`AvailableFlag`] does.
+/// What an [`AvailableFlag`] does: award a 特别加分项, or change a rule's deduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Flag {
     #[serde(rename = "特别加分")]
     Bonus,
-    #[serde(rename = "扣分加倍")]
-    Double,
-    #[serde(rename = "扣分减半")]
-    Half,
-    #[serde(rename = "不扣分")]
-    Waive,
-}
-
-impl From<Modifier> for Flag {
-    fn from(m: Modifier) -> Flag {
-        match m {
-            Modifier::Double => Flag::Double,
-            Modifier::Half => Flag::Half,
-            Modifier::Waive => Flag::Waive,
-        }
-    }
+    /// Written as the modifier's own word (`扣分加倍`, `扣分减半`, `不扣分`).
+    #[serde(untagged)]
+    Modifier(Modifier),
 }
 
 /// A transcript line in the result: who said what, when.
@@ -376,7 +363,7 @@ fn offer_flags(result: &mut CallResult, item: &Item, rule: &Rule) {
     for &m in &rule.modifiers {
         let flag = AvailableFlag {
             rule: target.clone(),
-            flag: m.into(),
+            flag: Flag::Modifier(m),
             value: m.factor(),
         };
         if !result.flags.contains(&flag) {

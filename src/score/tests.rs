@@ -135,10 +135,22 @@ fn bonuses_and_modifiers_are_offered_to_the_inspector_never_applied() {
             .iter()
             .any(|f| f.rule == rule && f.flag == flag && f.value == value)
     };
-    assert!(has("7.2", Flag::Double, 2.0), "{:?}", r.flags);
-    assert!(has("8.1", Flag::Half, 0.5), "{:?}", r.flags);
+    assert!(
+        has("7.2", Flag::Modifier(Modifier::Double), 2.0),
+        "{:?}",
+        r.flags
+    );
+    assert!(
+        has("8.1", Flag::Modifier(Modifier::Half), 0.5),
+        "{:?}",
+        r.flags
+    );
     // 8.4 and 8.5 change 8.1's deduction: their flags sit on 8.1 (issue item 9).
-    assert!(has("8.1", Flag::Waive, 0.0), "{:?}", r.flags);
+    assert!(
+        has("8.1", Flag::Modifier(Modifier::Waive), 0.0),
+        "{:?}",
+        r.flags
+    );
     assert!(
         !r.flags.iter().any(|f| f.rule == "8.4" || f.rule == "8.5"),
         "{:?}",
@@ -150,7 +162,21 @@ fn bonuses_and_modifiers_are_offered_to_the_inspector_never_applied() {
     assert!(sales
         .flags
         .iter()
-        .any(|f| f.rule == "8.2" && f.flag == Flag::Double));
+        .any(|f| f.rule == "8.2" && f.flag == Flag::Modifier(Modifier::Double)));
+    // calls.jsonl writes each flag as the sheet's own word, and reads it back.
+    for (flag, word) in [
+        (Flag::Bonus, "特别加分"),
+        (Flag::Modifier(Modifier::Double), "扣分加倍"),
+        (Flag::Modifier(Modifier::Half), "扣分减半"),
+        (Flag::Modifier(Modifier::Waive), "不扣分"),
+    ] {
+        let json = serde_json::to_value(flag).expect("flag");
+        assert_eq!(json, serde_json::json!(word));
+        assert_eq!(
+            serde_json::from_value::<Flag>(json).expect("read back"),
+            flag
+        );
+    }
 }
 
 #[test]

@@ -64,6 +64,15 @@ pub struct Keys {
     pub identity: Option<String>,
 }
 
+/// A call scored from text, ready to store: its transcript and the result scored from it.
+pub struct ScoredRow {
+    pub transcript_key: String,
+    pub transcript: StoredTranscript,
+    pub meta: CallMeta,
+    pub keys: Keys,
+    pub result: CallResult,
+}
+
 impl Keys {
     pub fn input(key: &str) -> Keys {
         Keys {
@@ -227,6 +236,16 @@ impl Store {
         self.atomically(|| {
             rows.iter()
                 .try_for_each(|(meta, keys, result)| self.put_result(meta, keys, result))
+        })
+    }
+
+    /// Stores calls scored from text, each transcript with its result, in one transaction.
+    pub fn put_scored(&self, rows: &[ScoredRow]) -> Result<(), StoreError> {
+        self.atomically(|| {
+            rows.iter().try_for_each(|r| {
+                self.put_transcript(&r.transcript_key, &r.transcript)?;
+                self.put_result(&r.meta, &r.keys, &r.result)
+            })
         })
     }
 
