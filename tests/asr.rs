@@ -9,7 +9,6 @@ mod speech;
 use common::model;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use callqa::asr::{AsrConfig, Model, Segment, Transcriber};
@@ -33,21 +32,13 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 
 fn transcribe(args: &[&str], files: &[PathBuf]) -> serde_json::Value {
     let _turn = one_at_a_time();
-    let out = Command::new(env!("CARGO_BIN_EXE_callqa"))
-        .arg("transcribe")
-        .arg("--json")
-        .arg("--model")
-        .arg(model())
-        .args(args)
-        .args(files)
-        .output()
-        .expect("run callqa");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let line = common::stdout_of(
+        common::callqa_command()
+            .args(["transcribe", "--json", "--model"])
+            .arg(model())
+            .args(args)
+            .args(files),
     );
-    let line = String::from_utf8(out.stdout).expect("utf-8");
     serde_json::from_str(line.lines().next().expect("one line per file")).expect("json")
 }
 

@@ -8,7 +8,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 fn bad(name: &str) -> PathBuf {
@@ -54,7 +53,7 @@ const PARTIAL: &[(&str, u64)] = &[
 
 #[test]
 fn every_bad_fixture_is_refused_by_name_or_decoded_as_far_as_it_goes() {
-    let mut cmd = Command::cargo_bin("callqa").expect("callqa binary");
+    let mut cmd = common::callqa_command();
     cmd.args(["probe", "--json"]);
     for (name, _) in REFUSED.iter().chain(CODEC_REFUSED) {
         cmd.arg(bad(name));

@@ -6,7 +6,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use callqa::SpeechRegion;
 use common::frame_accuracy;
 use serde_json::Value;
@@ -32,18 +31,12 @@ fn truths() -> Vec<Value> {
 }
 
 fn probe(file: &Path, agent_channel: &str) -> Value {
-    let out = Command::cargo_bin("callqa")
-        .expect("callqa binary")
-        .args(["probe", "--json", "--agent-channel", agent_channel])
-        .arg(file)
-        .output()
-        .expect("run callqa");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::stdout_of(
+        common::callqa_command()
+            .args(["probe", "--json", "--agent-channel", agent_channel])
+            .arg(file),
     );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
+    serde_json::from_str(&out).expect("one JSON object")
 }
 
 fn turns(truth: &Value, role: Option<&str>) -> Vec<(u64, u64)> {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use assert_cmd::Command;
+use assert_cmd::prelude::*;
 use common::*;
 use serde_json::Value;
 
@@ -23,8 +23,7 @@ fn call(rate: u32) -> Vec<Vec<f32>> {
 }
 
 fn probe_json(args: &[&str]) -> (Vec<Value>, String, Option<i32>) {
-    let out = Command::cargo_bin("callqa")
-        .expect("callqa binary")
+    let out = common::callqa_command()
         .arg("probe")
         .arg("--json")
         .args(args)
@@ -120,8 +119,7 @@ fn text_output_is_one_line_per_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("call.wav");
     write_pcm_wav(&path, 8_000, &call(8_000), Pcm::Int(16));
-    let out = Command::cargo_bin("callqa")
-        .expect("callqa binary")
+    let out = common::callqa_command()
         .args(["probe", path.to_str().expect("utf-8")])
         .assert()
         .success()

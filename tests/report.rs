@@ -3,6 +3,8 @@
 //! with the agent on the right; `fixtures/good_inbound.wav`) and whose transcript, hits and
 //! deductions follow the fixtures' truth files. The browser test drives Debian's chromium.
 
+mod common;
+
 #[path = "common/browser.rs"]
 mod browser;
 
@@ -109,7 +111,7 @@ fn results_dir(calls: &[CallResult]) -> tempfile::TempDir {
 }
 
 fn callqa() -> Command {
-    let mut cmd = Command::cargo_bin("callqa").expect("callqa binary");
+    let mut cmd = common::callqa_command();
     cmd.current_dir(repo());
     cmd
 }

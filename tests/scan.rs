@@ -1,5 +1,7 @@
 //! `callqa scan` as a user runs it, and the shipped lexicons on the phonetic dev set.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -20,8 +22,7 @@ fn shipped() -> Scanner {
 
 #[test]
 fn prints_one_json_line_per_hit_with_original_offsets() {
-    let out = Command::cargo_bin("callqa")
-        .expect("binary")
+    let out = Command::from_std(common::callqa_command())
         .current_dir(repo())
         .arg("scan")
         .write_stdin(
@@ -59,8 +60,7 @@ fn bad_json_line_is_named_and_the_rest_still_scanned() {
         "{\"text\": \"信不信由你\"}\nnot json\n{\"text\": \"你懂礼貌吗\"}\n",
     )
     .expect("write");
-    Command::cargo_bin("callqa")
-        .expect("binary")
+    Command::from_std(common::callqa_command())
         .current_dir(repo())
         .arg("scan")
         .arg(&input)
@@ -78,8 +78,7 @@ fn broken_lexicon_stops_the_run_naming_file_and_line() {
         "# ok\n你听懂了吗\nre:你(到底\n",
     )
     .expect("write");
-    Command::cargo_bin("callqa")
-        .expect("binary")
+    Command::from_std(common::callqa_command())
         .args(["scan", "--lexicons"])
         .arg(dir.path())
         .write_stdin("{\"text\": \"x\"}\n")

@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 
-use assert_cmd::prelude::*;
 use common::TestEnv;
 use http::Client;
 use serde_json::{json, Value};
@@ -51,10 +50,8 @@ fn script_line(fixture: &str, call_id: &str, agent_id: &str) -> String {
 
 /// Runs `callqa ARGS` in the test folder with `stdin`; panics with stderr on failure.
 fn callqa(env: &TestEnv, args: &[&str], stdin: &str) -> String {
-    let out = assert_cmd::Command::cargo_bin("callqa")
-        .expect("callqa binary")
+    let out = assert_cmd::Command::from_std(common::callqa_command())
         .current_dir(env.dir.path())
-        .env_remove("CALLQA_CONFIG")
         .env("XDG_CONFIG_HOME", env.path(".config"))
         .args(args)
         .write_stdin(stdin)
@@ -144,10 +141,8 @@ struct Server {
 
 impl Server {
     fn start(env: &TestEnv, out: &str) -> Server {
-        let mut child = std::process::Command::cargo_bin("callqa")
-            .expect("callqa binary")
+        let mut child = common::callqa_command()
             .current_dir(env.dir.path())
-            .env_remove("CALLQA_CONFIG")
             .env("XDG_CONFIG_HOME", env.path(".config"))
             .args(["serve", "--out", out, "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())

@@ -486,16 +486,8 @@ mod tests {
         let mut r = CallResult::for_call(&meta);
         r.rubric = rubric.into();
         r.score = 90.0;
-        r.deductions.push(Deduction {
-            item: item.into(),
-            rule: format!("{item}.1"),
-            points: 10.0,
-            reason: String::new(),
-            words: String::new(),
-            evidence: Vec::new(),
-            start_ms: 0,
-            end_ms: 0,
-        });
+        r.deductions
+            .push(Deduction::bare(&format!("{item}.1"), 10.0));
         r
     }
 

@@ -563,16 +563,7 @@ mod tests {
         let mut r = CallResult::for_call(&meta);
         r.deductions = rules
             .iter()
-            .map(|rule| Deduction {
-                item: rule.split('.').next().unwrap_or_default().into(),
-                rule: rule.to_string(),
-                points: 10.0,
-                reason: String::new(),
-                words: String::new(),
-                evidence: Vec::new(),
-                start_ms: 0,
-                end_ms: 0,
-            })
+            .map(|rule| Deduction::bare(rule, 10.0))
             .collect();
         r
     }

@@ -54,6 +54,24 @@ pub struct Deduction {
     pub end_ms: u64,
 }
 
+#[cfg(test)]
+impl Deduction {
+    /// A deduction of `points` under `rule` (its item is the part before the dot), with no
+    /// words or evidence: for tests of what reads deductions.
+    pub(crate) fn bare(rule: &str, points: f64) -> Deduction {
+        Deduction {
+            item: rule.split('.').next().unwrap_or_default().into(),
+            rule: rule.into(),
+            points,
+            reason: String::new(),
+            words: String::new(),
+            evidence: Vec::new(),
+            start_ms: 0,
+            end_ms: 0,
+        }
+    }
+}
+
 /// Something a detector flagged for the inspector to judge; no points taken.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

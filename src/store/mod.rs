@@ -132,22 +132,31 @@ impl Store {
 
     /// Brings a database written by an older callqa up to date, adding what is missing and
     /// never dropping anything, so every older folder keeps working.
+    /// Brings an older database up to this version. Every worker opens its own connection
+    /// at once, so the check and the change happen under one write lock: the first brings the
+    /// schema up, the others wait and then find nothing to do.
     fn migrate(&self) -> Result<(), StoreError> {
-        let has_identity: bool = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('results') WHERE name = 'identity'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n > 0)
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| self.err(e))?;
+        let done = self
+            .add_identity()
+            .and_then(|()| review::migrate(&self.conn));
+        let end = if done.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.conn.execute_batch(end);
+        done.and(ended).map_err(|e| self.err(e))
+    }
+
+    fn add_identity(&self) -> rusqlite::Result<()> {
+        let has_identity: bool = self.conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('results') WHERE name = 'identity'",
+            [],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
         if !has_identity {
             self.conn
-                .execute_batch("ALTER TABLE results ADD COLUMN identity TEXT")
-                .map_err(|e| self.err(e))?;
+                .execute_batch("ALTER TABLE results ADD COLUMN identity TEXT")?;
         }
-        review::migrate(&self.conn).map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -456,6 +465,27 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `score` and `rescore` workers each open the store at once; on a new folder every one
+    /// of them must come up, not trip over another's schema change.
+    #[test]
+    fn many_connections_opening_a_new_store_at_once_all_succeed() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let opened: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| scope.spawn(|| Store::open(dir.path()).map(|_| ())))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("no panic"))
+                    .collect()
+            });
+            for r in opened {
+                r.expect("the store opens");
+            }
+        }
+    }
 
     #[test]
     fn transcripts_round_trip_and_missing_is_none() {

@@ -76,6 +76,17 @@ pub fn callqa_command() -> Command {
     cmd
 }
 
+/// Runs `cmd` and returns its stdout, failing the test with its stderr if it did not succeed.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run callqa");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 pub fn ran(out: Output) -> Ran {
     Ran {
         code: out.status.code(),

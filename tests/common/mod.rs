@@ -10,7 +10,7 @@ use callqa::SpeechRegion;
 
 mod env;
 #[allow(unused_imports)]
-pub use env::{callqa_command, ran, read_jsonl, Ran, TestEnv};
+pub use env::{callqa_command, ran, read_jsonl, stdout_of, Ran, TestEnv};
 
 pub const RATE: u32 = 16_000;
 

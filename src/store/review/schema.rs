@@ -206,14 +206,13 @@ pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         [],
         |r| r.get(0),
     )?;
+    // The caller holds the write lock for all of it (`Store::migrate`).
     for (i, step) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(step)?;
-        tx.execute(
+        conn.execute_batch(step)?;
+        conn.execute(
             "INSERT INTO review_schema (version) VALUES (?1)",
             [i as i64 + 1],
         )?;
-        tx.commit()?;
     }
     Ok(())
 }
