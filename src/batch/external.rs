@@ -195,6 +195,8 @@ pub fn score_file(
             "{name}: cannot open ({e}); pass --transcripts FILE.jsonl"
         ))
     })?;
+    // Created (or brought up to date) here, before the workers open it all at once.
+    Store::open(out)?;
     let mut read = Summary::default();
     let written = super::fan::fan_out(
         jobs,

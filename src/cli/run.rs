@@ -43,10 +43,8 @@ pub struct RunArgs {
     /// else the file `callqa model prepare` wrote].
     #[arg(long, env = "CALLQA_MODEL")]
     pub model: Option<PathBuf>,
-    /// Calls processed in parallel [default: settings, else one per core], capped by
-    /// --max-memory.
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub jobs: JobsArg,
     /// Memory the run may use (e.g. 4G, 1500M): --jobs is lowered so that every worker fits
     /// at its peak (a 4-hour call) [default: 3/4 of the machine's memory or cgroup limit].
     #[arg(long, value_parser = batch::memory::parse_size)]
@@ -147,9 +145,8 @@ pub struct RescoreArgs {
     /// Output folder of an earlier run.
     #[arg(long)]
     pub out: PathBuf,
-    /// Calls scored in parallel [default: one per core].
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub jobs: JobsArg,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -172,10 +169,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         pipeline.dead_air_ms = ms;
     }
     let opts = RunOptions {
-        jobs: capped_jobs(
-            args.jobs.or(settings.file.jobs).unwrap_or_else(cores),
-            args.max_memory,
-        ),
+        jobs: capped_jobs(args.jobs.resolve(&settings), args.max_memory),
         shard,
         retry_failed: args.retry_failed,
         replace: args.replace,
@@ -216,8 +210,20 @@ fn capped_jobs(wanted: usize, max_memory: Option<u64>) -> usize {
     jobs
 }
 
-pub(super) fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// How many calls are worked on at once.
+#[derive(Debug, clap::Args)]
+pub struct JobsArg {
+    /// Calls worked on in parallel [default: settings, else one per core].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+impl JobsArg {
+    pub(super) fn resolve(&self, settings: &crate::settings::Settings) -> usize {
+        self.jobs
+            .or(settings.file.jobs)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
 }
 
 fn name_pattern(args: &RunArgs) -> anyhow::Result<NamePattern> {
@@ -237,7 +243,7 @@ pub fn rescore(args: RescoreArgs) -> anyhow::Result<ExitCode> {
     let _lock = batch::lock(&args.out)?;
     let pipeline = args.config.pipeline(None)?;
     let opts = RunOptions {
-        jobs: args.jobs.unwrap_or_else(cores),
+        jobs: args.jobs.resolve(&args.config.settings()?),
         ..args.output.options()
     };
     let mut summary = batch::rescore(&pipeline, &args.out, &opts)?;

@@ -22,9 +22,8 @@ pub struct ScoreArgs {
     /// Output folder: database, calls.jsonl, rollup/, report/ (shared with `callqa run`).
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
-    /// Calls scored in parallel [default: one per core].
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub jobs: super::run::JobsArg,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -38,7 +37,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<ExitCode> {
         &pipeline,
         &args.transcripts,
         &args.out,
-        args.jobs.unwrap_or_else(super::run::cores),
+        args.jobs.resolve(&args.config.settings()?),
     )?;
     args.output
         .finish(&args.out, &args.config, &pipeline.rubrics)?;
