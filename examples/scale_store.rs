@@ -102,14 +102,7 @@ fn recordings(n: usize, dir: &Path) {
     let store = Store::open(&dir.join("out")).expect("store");
     let mut manifest = csv::Writer::from_path(dir.join("manifest.csv")).expect("manifest");
     manifest
-        .write_record([
-            "call_id",
-            "audio",
-            "agent_id",
-            "started_at",
-            "direction",
-            "agent_channel",
-        ])
+        .write_record(callqa::batch::manifest::REQUIRED)
         .expect("manifest");
     for (i, turns) in corpus::calls(&dialogues, n).enumerate() {
         let rel = PathBuf::from(format!("audio/{:03}/call-{i:06}.wav", i / 1000));

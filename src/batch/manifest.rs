@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use crate::{AgentChannel, CallMeta, Direction};
 
-const REQUIRED: [&str; 6] = [
+/// The columns every manifest must have (more are carried to the result as `extra`).
+pub const REQUIRED: [&str; 6] = [
     "call_id",
     "audio",
     "agent_id",
