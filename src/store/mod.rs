@@ -131,11 +131,14 @@ impl Store {
     }
 
     /// Brings a database written by an older callqa up to date, adding what is missing and
-    /// never dropping anything, so every older folder keeps working.
-    /// Brings an older database up to this version. Every worker opens its own connection
-    /// at once, so the check and the change happen under one write lock: the first brings the
-    /// schema up, the others wait and then find nothing to do.
+    /// never dropping anything, so every older folder keeps working. Every worker opens its
+    /// own connection at once, so a change happens under one write lock, checked again inside
+    /// it: the first brings the schema up, the others wait and then find nothing to do. An
+    /// up-to-date database (nearly every open) takes no lock at all.
     fn migrate(&self) -> Result<(), StoreError> {
+        if self.is_current().map_err(|e| self.err(e))? {
+            return Ok(());
+        }
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| self.err(e))?;
@@ -147,13 +150,20 @@ impl Store {
         done.and(ended).map_err(|e| self.err(e))
     }
 
-    fn add_identity(&self) -> rusqlite::Result<()> {
-        let has_identity: bool = self.conn.query_row(
+    fn is_current(&self) -> rusqlite::Result<bool> {
+        Ok(self.has_identity()? && review::is_current(&self.conn)?)
+    }
+
+    fn has_identity(&self) -> rusqlite::Result<bool> {
+        self.conn.query_row(
             "SELECT COUNT(*) FROM pragma_table_info('results') WHERE name = 'identity'",
             [],
             |r| r.get::<_, i64>(0).map(|n| n > 0),
-        )?;
-        if !has_identity {
+        )
+    }
+
+    fn add_identity(&self) -> rusqlite::Result<()> {
+        if !self.has_identity()? {
             self.conn
                 .execute_batch("ALTER TABLE results ADD COLUMN identity TEXT")?;
         }
@@ -465,6 +475,22 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder written before results carried their identity gets the column on the next
+    /// open, and keeps its rows.
+    #[test]
+    fn an_older_database_is_brought_up_to_date_on_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .conn
+            .execute_batch("ALTER TABLE results DROP COLUMN identity")
+            .expect("make it old");
+        assert!(!store.is_current().expect("check"));
+        drop(store);
+        let store = Store::open(dir.path()).expect("reopen");
+        assert!(store.has_identity().expect("check") && store.is_current().expect("check"));
+    }
 
     /// `score` and `rescore` open the store, then each worker opens it again at once: every
     /// one of them must come up, waiting for the others' schema check instead of failing.

@@ -198,6 +198,18 @@ pub const MIGRATIONS: &[&str] = &[
          ON call_index (month, state, call_id);",
 ];
 
+/// Whether the review tables are at the newest [`MIGRATIONS`] step already.
+pub(crate) fn is_current(conn: &Connection) -> rusqlite::Result<bool> {
+    let version: Option<i64> = conn
+        .query_row("SELECT MAX(version) FROM review_schema", [], |r| r.get(0))
+        .or_else(|e| match e {
+            // A database older than the review tables.
+            rusqlite::Error::SqliteFailure(_, Some(m)) if m.contains("no such table") => Ok(None),
+            e => Err(e),
+        })?;
+    Ok(version == Some(MIGRATIONS.len() as i64))
+}
+
 /// Brings the review tables to the newest [`MIGRATIONS`] step; called by [`Store::open`].
 pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS review_schema (version INTEGER NOT NULL)")?;
