@@ -144,12 +144,12 @@ fn step(c: &Client, n: usize, reviewer: bool, calls: usize) -> (&'static str, u1
     match n % 10 {
         0 | 1 => ("queue api", c.get("/api/calls").status),
         2 => (
-            "queue api",
+            "queue api: agent + month",
             c.get(&format!("/api/calls?agent_id={agent}&month=2026-10"))
                 .status,
         ),
         3 => (
-            "queue api",
+            "queue api: flagged + rule",
             c.get("/api/calls?flagged=true&rule=4.1").status,
         ),
         4 | 5 => (
@@ -189,11 +189,14 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 type Seen = (&'static str, Duration, u16);
 
 /// `clients` threads logged in (the first ten as inspectors who review, the rest as the
-/// supervisor browsing) sending requests one after another until `secs` have passed.
+/// supervisor browsing) sending requests one after another until `secs` have passed. The
+/// clock starts once every client has logged in: fifty argon2 logins at once take seconds of
+/// CPU, and timing browsing during them would measure the logins.
 fn run_clients(addr: std::net::SocketAddr, clients: usize, secs: u64, calls: usize) -> Vec<Seen> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
+    let ready = std::sync::Arc::new(std::sync::Barrier::new(clients));
     let workers: Vec<_> = (0..clients)
         .map(|k| {
+            let ready = std::sync::Arc::clone(&ready);
             std::thread::spawn(move || {
                 let reviewer = k < INSPECTORS;
                 let user = if reviewer {
@@ -207,6 +210,8 @@ fn run_clients(addr: std::net::SocketAddr, clients: usize, secs: u64, calls: usi
                     csrf: None,
                 };
                 assert_eq!(c.login(&user, PASSWORD).status, 200, "login {user}");
+                ready.wait();
+                let deadline = Instant::now() + Duration::from_secs(secs);
                 let mut seen: Vec<Seen> = Vec::new();
                 let mut n = k;
                 while Instant::now() < deadline {

@@ -23,12 +23,7 @@ pub(crate) async fn list(
     Query(filter): Query<Filter>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = filter.limit.unwrap_or(100).min(review::MAX_PAGE);
-    let (calls, counts) = app
-        .db(move |app, store| {
-            let calls = review::list_calls(store, &auth.user, &filter)?;
-            Ok((calls, app.counts(store, &auth.user, &filter)?))
-        })
-        .await?;
+    let (calls, counts) = app.queue(auth.user, filter).await?;
     // A full page may have more after it: the cursor to ask for them with `after`.
     let next = (calls.len() == limit)
         .then(|| calls.last().map(review::cursor))

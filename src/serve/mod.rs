@@ -20,16 +20,14 @@ mod api;
 mod audio;
 mod auth;
 mod calibration;
+mod counts;
 mod error;
 mod json;
 mod pages;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::routing::{get, post};
@@ -66,27 +64,13 @@ pub(crate) struct App {
     /// of in SQLite's busy handler, whose back-off sleeps (up to 100 ms a try) made the slow
     /// tail of the load test.
     writing: tokio::sync::Mutex<()>,
-    /// Counts per state of filtered queues, with the write generation and time they were
-    /// counted at: counting a filter can take tens of milliseconds at 100,000 calls, and every
-    /// queue request shows them. Any write through this server (and every index update)
-    /// starts a new generation; a count from an older one is still used for
-    /// [`COUNTS_GRACE`], so that while reviews are being published the counts of a filtered
-    /// queue may lag by that much (the rows never do, nor the counts of an unfiltered queue).
-    counts: Mutex<HashMap<String, (u64, Instant, Counts)>>,
-    generation: AtomicU64,
+    /// Counts per state of the queues, cached (see [`counts`]).
+    pub(crate) counts: counts::CountsCache,
     /// One permit per pooled connection: requests beyond that wait here for a connection
     /// instead of each opening (and then dropping) one of their own, which costs the schema
     /// check and every prepared statement again, and buys nothing on a few cores.
     permits: tokio::sync::Semaphore,
 }
-
-type Counts = std::collections::BTreeMap<String, i64>;
-
-/// Most filtered counts kept; past it the cache starts again empty.
-const COUNTS_KEPT: usize = 4096;
-
-/// How long a filtered queue's counts may lag behind writes.
-const COUNTS_GRACE: Duration = Duration::from_secs(2);
 
 /// Connections kept open between requests.
 const POOL: usize = 16;
@@ -126,40 +110,43 @@ impl App {
     {
         let _one_writer = self.writing.lock().await;
         let out = self.db(f).await;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.counts.changed();
         out
     }
 
-    /// The counts per state of `filter`'s queue for `user`, cached until the next write.
-    pub(crate) fn counts(
-        &self,
-        store: &Store,
-        user: &review::User,
-        filter: &review::Filter,
-    ) -> Result<Counts, ApiError> {
-        let key = filter.counts_key(user);
-        let now = self.generation.load(Ordering::SeqCst);
-        if let Some((at, when, counts)) = self.counts.lock().ok().and_then(|c| c.get(&key).cloned())
-        {
-            if at == now || when.elapsed() < COUNTS_GRACE {
-                return Ok(counts);
-            }
+    /// A queue page for `user`: its rows and the counts per state. A recount the counts
+    /// cache asks for runs after the answer, on its own connection.
+    pub(crate) async fn queue(
+        self: &Arc<Self>,
+        user: review::User,
+        filter: review::Filter,
+    ) -> Result<(Vec<review::CallRow>, counts::Counts), ApiError> {
+        let (calls, counts, recount) = self
+            .db(move |app, store| {
+                let calls = review::list_calls(store, &user, &filter)?;
+                let (counts, recount) = app.counts.get(store, &user, &filter)?;
+                Ok((calls, counts, recount))
+            })
+            .await?;
+        if let Some(r) = recount {
+            let app = Arc::clone(self);
+            tokio::spawn(async move {
+                let _ = app
+                    .db(move |app, store| {
+                        app.counts.recount(store, r);
+                        Ok(())
+                    })
+                    .await;
+            });
         }
-        let counts = review::count_states(store, user, filter)?;
-        if let Ok(mut cache) = self.counts.lock() {
-            if cache.len() >= COUNTS_KEPT {
-                cache.clear();
-            }
-            cache.insert(key, (now, Instant::now(), counts.clone()));
-        }
-        Ok(counts)
+        Ok((calls, counts))
     }
 
     fn checkout(&self) -> Result<Store, StoreError> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         match pooled {
             Some(store) => Ok(store),
-            None => Store::open(&self.config.out),
+            None => Store::open_mapped(&self.config.out),
         }
     }
 }
@@ -216,7 +203,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let store = Store::open(&config.out)?;
+    let store = Store::open_mapped(&config.out)?;
     let indexed = review::sync_index(&store)?;
     review::lock_expired(&store, config.appeal_window_secs)?;
     tracing::info!("{indexed} calls indexed");
@@ -235,8 +222,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         limiter: auth::Limiter::default(),
         converting: tokio::sync::Mutex::new(()),
         writing: tokio::sync::Mutex::new(()),
-        counts: Mutex::new(HashMap::new()),
-        generation: AtomicU64::new(0),
+        counts: counts::CountsCache::default(),
         permits: tokio::sync::Semaphore::new(POOL),
     });
     println!("callqa serve: listening on http://{addr}");

@@ -173,14 +173,7 @@ pub(crate) async fn queue(
     Query(filter): Query<Filter>,
 ) -> Result<Html<String>, ApiError> {
     let l = Lang::of(&headers);
-    let user = auth.user.clone();
-    let shown = filter.clone();
-    let (calls, counts) = app
-        .db(move |app, store| {
-            let calls = review::list_calls(store, &user, &shown)?;
-            Ok((calls, app.counts(store, &user, &shown)?))
-        })
-        .await?;
+    let (calls, counts) = app.queue(auth.user.clone(), filter.clone()).await?;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let state = text(&filter.state);
     let body = html! {

@@ -196,6 +196,12 @@ pub const MIGRATIONS: &[&str] = &[
          ON call_index (flagged, state, call_id);
      CREATE INDEX IF NOT EXISTS call_index_month_count
          ON call_index (month, state, call_id);",
+    // An agent's month counted from its own few hundred rows: without it the planner counted
+    // the agent's month through the month's index, every agent's calls (20 ms at 100,000).
+    // It replaces the (agent_id, month) index, its prefix.
+    "CREATE INDEX IF NOT EXISTS call_index_agent_month_count
+         ON call_index (agent_id, month, state);
+     DROP INDEX IF EXISTS call_index_agent;",
 ];
 
 /// Whether the review tables are at the newest [`MIGRATIONS`] step already.
