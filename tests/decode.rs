@@ -353,6 +353,8 @@ fn extensible_wav_with_a_channel_mask_that_overflows_is_corrupt() {
 /// pads its last block).
 const CODEC_FIXTURES: &[(&str, &str, u32, u64)] = &[
     ("amr_nb.amr", "amr_nb", 8_000, 4_500),
+    ("amr_wb.awb", "amr_wb", 16_000, 4_500),
+    ("g729.g729", "g729", 8_000, 4_500),
     ("gsm610.gsm", "gsm", 8_000, 4_500),
     ("gsm610_ms.wav", "gsm_ms", 8_000, 4_520),
     ("g722.wav", "adpcm_g722", 16_000, 4_500),

@@ -263,6 +263,7 @@ fn sniff_container(head: &[u8]) -> &'static str {
         [0xff, b, ..] if b & 0xe0 == 0xe0 => "mp3",
         [b'c', b'a', b'f', b'f', ..] => "caf",
         [0x1a, 0x45, 0xdf, 0xa3, ..] => "mkv",
+        [b'#', b'!', b'A', b'M', b'R', ..] => "amr",
         _ => "unknown",
     }
 }
@@ -401,6 +402,9 @@ fn open_format(
         "wav" => {
             WavReader::try_new(mss, &format_opts).map(|r| Box::new(r) as Box<dyn FormatReader>)
         }
+        // Symphonia has no AMR reader, and its MP3 reader, skipping "junk" for a frame sync,
+        // runs off the end of an AMR-WB file and calls it truncated.
+        "amr" => Err(SymphoniaError::Unsupported("AMR")),
         "mp4" => mp4_probe()
             .format(&hint, mss, &format_opts, &MetadataOptions::default())
             .map(|p| p.format),
@@ -419,7 +423,9 @@ fn open_error(path: &Path, container: &str, e: SymphoniaError) -> Error {
         reason,
     };
     match e {
-        SymphoniaError::Unsupported(_) if container == "unknown" => Error::Unsupported {
+        // Magic bytes callqa does not know: Symphonia guessed, so its failure, whatever it
+        // is, says only that it could not read the file, and FFmpeg gets a turn.
+        _ if container == "unknown" => Error::Unsupported {
             path: path.to_path_buf(),
             reason: "not an audio file callqa recognises (WAV, MP3, FLAC, OGG, M4A)".into(),
             hint: UNKNOWN_HINT,

@@ -193,7 +193,12 @@ pub struct NamePattern {
 pub const DEFAULT_PATTERN: &str =
     r"^(?P<agent_id>[^_]+)_(?P<date>\d{8})_(?P<time>\d{6})_(?P<call_id>[^.]+)\.\w+$";
 
-const AUDIO_EXTENSIONS: [&str; 7] = ["wav", "mp3", "flac", "ogg", "m4a", "mp4", "aac"];
+/// What `--dir` picks up: the containers Symphonia reads, and the telephony formats FFmpeg's
+/// decoders add (AMR from mobile recorders, raw GSM from Asterisk, G.729 and G.722 from VoIP).
+const AUDIO_EXTENSIONS: [&str; 15] = [
+    "wav", "mp3", "flac", "ogg", "m4a", "mp4", "aac", "amr", "awb", "3gp", "gsm", "g729", "g722",
+    "opus", "oga",
+];
 
 impl NamePattern {
     /// Metadata for one file name, or why it does not fit.
@@ -448,5 +453,23 @@ mod tests {
         let found = p.scan(&rec);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].is_ok());
+    }
+
+    #[test]
+    fn telephony_recordings_are_listed_and_notes_are_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let names = [
+            "A1_20261001_093000_M1.AMR",
+            "A1_20261001_093000_M2.awb",
+            "A1_20261001_093000_V1.g729",
+            "A1_20261001_093000_P1.gsm",
+            "notes.txt",
+            "A1_20261001_093000_X.csv",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), b"").expect("file");
+        }
+        let found = default_pattern().scan(dir.path());
+        assert_eq!(found.len(), 4, "{found:?}");
     }
 }

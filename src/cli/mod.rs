@@ -186,9 +186,12 @@ pub(crate) fn settings_redact(config: Option<&Path>) -> anyhow::Result<bool> {
 
 /// Starts the log on stderr at the level `-v` asks for (`RUST_LOG` overrides).
 fn init_tracing(verbose: u8) {
+    // Symphonia's own log (a junk byte skipped, a probe that ran off the end before FFmpeg
+    // took the file) is not the user's business: callqa reports what each call's decoding
+    // came to itself. `-vv` shows it.
     let level = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,symphonia=off",
+        1 => "info,symphonia=off",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
