@@ -4,7 +4,16 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CALLQA_CACHE="${CALLQA_CACHE:-$HOME/.cache/callqa}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CALLQA_CACHE/target}"
+# whisper.cpp is compiled for the CPU that builds it (-march=native: on an AVX-512 machine its
+# CPU time per call is 1.6x lower than a portable AVX build's), and such a build stops with SIGILL
+# on a CPU without those instructions. So a cached build is reused only on a CPU with the same
+# instruction sets: the build folder is named after them.
+isa_key() {
+    { grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true; } | tr ' ' '\n' |
+        grep -E '^(sse4_2|avx|avx2|fma|f16c|bmi2|avx512.*|avx_vnni|amx_.*)$' | sort |
+        sha256sum | cut -c1-12
+}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CALLQA_CACHE/target-$(isa_key)}"
 mkdir -p "$CALLQA_CACHE"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
