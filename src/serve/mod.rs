@@ -70,10 +70,17 @@ pub(crate) struct App {
     /// instead of each opening (and then dropping) one of their own, which costs the schema
     /// check and every prepared statement again, and buys nothing on a few cores.
     permits: tokio::sync::Semaphore,
+    /// How many connections are kept: [`pool_size`].
+    pool: usize,
 }
 
-/// Connections kept open between requests.
-const POOL: usize = 16;
+/// Connections kept open between requests, and the most database work at once: four per
+/// core. More only queues work at SQLite instead of here: with 16 on two cores, 50 clients
+/// while reviews were published gave the flagged-and-rule queue a p99 of 394 ms against 186 ms
+/// with 8 (the other pages 135 against 80 ms).
+fn pool_size() -> usize {
+    std::thread::available_parallelism().map_or(8, |n| (n.get() * 4).clamp(4, 32))
+}
 
 impl App {
     /// Runs `f` with a pooled store connection on a blocking thread.
@@ -92,7 +99,7 @@ impl App {
             let store = app.checkout()?;
             let result = f(&app, &store);
             if let Ok(mut idle) = app.idle.lock() {
-                if idle.len() < POOL {
+                if idle.len() < app.pool {
                     idle.push(store);
                 }
             }
@@ -216,6 +223,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
     let addr = listener.local_addr()?;
+    let pool = pool_size();
     let app = Arc::new(App {
         config,
         idle: Mutex::new(vec![store]),
@@ -223,7 +231,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         converting: tokio::sync::Mutex::new(()),
         writing: tokio::sync::Mutex::new(()),
         counts: counts::CountsCache::default(),
-        permits: tokio::sync::Semaphore::new(POOL),
+        permits: tokio::sync::Semaphore::new(pool),
+        pool,
     });
     println!("callqa serve: listening on http://{addr}");
     tokio::spawn(maintain(Arc::clone(&app)));
