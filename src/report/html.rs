@@ -1,10 +1,11 @@
 //! The inspector's report: a static site in `DIR/report/` built from the scored calls.
 //!
-//! Takes the [`CallResult`]s of a results folder and writes `index.html` (every call, flagged
-//! first, sortable and filterable, with a per-agent summary), one page per call under `calls/`
-//! (deductions against the sheet, findings, checklist, the two-column transcript with hits
-//! highlighted, an audio player) and the CSS/JS compiled into the binary under `assets/`. No page
-//! loads anything from the network, so it works from `file://` and any static server.
+//! Takes the [`CallResult`]s of a results folder one at a time, as they stream from the store
+//! ([`Report`]), and writes `index.html` (every call, flagged first, sortable and filterable,
+//! with a per-agent summary), one page per call under `calls/` (deductions against the sheet,
+//! findings, checklist, the two-column transcript with hits highlighted, an audio player) and
+//! the CSS/JS compiled into the binary under `assets/`. No page loads anything from the
+//! network, so it works from `file://` and any static server.
 //!
 //! The decision a reader may question: every recording is decoded again and written next to the
 //! report as a 16 kHz 16-bit PCM WAV (agent left, customer right) instead of linking the
