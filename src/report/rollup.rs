@@ -132,25 +132,47 @@ fn header(c: &str, lang: Lang) -> String {
 pub use crate::store::results::Reviewed;
 
 /// The running totals of one row of the rollup (an agent, a team or the whole centre in a
-/// month). Times are summed in whole milliseconds, so the totals are exact whatever the order.
+/// month).
 #[derive(Default)]
 struct Totals {
     calls: i64,
     failed: i64,
-    duration_ms: u64,
-    /// Sum and number of the scores of calls that did not fail, and the lowest of them.
-    score_sum: f64,
+    duration_s: Sum,
+    /// Scores of calls that did not fail: their sum, how many, the lowest.
+    score: Sum,
     scored: i64,
     min_score: Option<f64>,
     reviewed: i64,
     flagged: i64,
-    dead_air_ms: u64,
-    agent_talk_ms: u64,
-    customer_talk_ms: u64,
-    credits: f64,
-    fine_yuan: f64,
+    dead_air_s: Sum,
+    agent_talk_s: Sum,
+    customer_talk_s: Sum,
+    credits: Sum,
+    fine_yuan: Sum,
     /// One count per rubric column, in [`RubricColumns`] order.
     counted: Vec<i64>,
+}
+
+/// A sum of floats with Kahan's compensation, added call by call in call_id order: what polars
+/// did when it aggregated a table of one row per call, so every total comes out the same to
+/// the last digit.
+#[derive(Clone, Copy, Default)]
+struct Sum {
+    total: f64,
+    error: f64,
+}
+
+impl Sum {
+    fn add(&mut self, x: f64) {
+        let y = x - self.error;
+        let total = self.total + y;
+        let error = (total - self.total) - y;
+        self.total = total;
+        // An infinite error would turn every later sum into NaN.
+        if error.is_finite() {
+            self.error = error;
+        }
+    }
 }
 
 /// What one call adds to each row it falls in.
@@ -166,21 +188,22 @@ struct CallFacts {
 
 impl Totals {
     fn add(&mut self, r: &CallResult, f: &CallFacts) {
+        let secs = |ms: u64| ms as f64 / 1000.0;
         self.calls += 1;
         self.failed += i64::from(f.failed);
-        self.duration_ms += r.duration_ms;
+        self.duration_s.add(secs(r.duration_ms));
         if let Some(s) = f.score {
-            self.score_sum += s;
+            self.score.add(s);
             self.scored += 1;
             self.min_score = Some(self.min_score.map_or(s, |m| m.min(s)));
         }
         self.reviewed += i64::from(f.reviewed);
         self.flagged += i64::from(f.flagged);
-        self.dead_air_ms += r.metrics.dead_air_total_ms;
-        self.agent_talk_ms += r.metrics.agent_talk_ms;
-        self.customer_talk_ms += r.metrics.customer_talk_ms;
-        self.credits += f.credits;
-        self.fine_yuan += f.fine_yuan;
+        self.dead_air_s.add(secs(r.metrics.dead_air_total_ms));
+        self.agent_talk_s.add(secs(r.metrics.agent_talk_ms));
+        self.customer_talk_s.add(secs(r.metrics.customer_talk_ms));
+        self.credits.add(f.credits);
+        self.fine_yuan.add(f.fine_yuan);
         self.counted.resize(f.counted.len(), 0);
         for (total, n) in self.counted.iter_mut().zip(&f.counted) {
             *total += n;
@@ -332,36 +355,33 @@ fn fixed_columns(rows: &[Row]) -> Vec<Column> {
     {
         Column::new(name.into(), rows.iter().map(|r| f(r.3)).collect::<Vec<T>>())
     }
-    let secs = |ms: u64| ms as f64 / 1000.0;
     let text = |name: &str, f: for<'r> fn(&'r Row<'r>) -> &'r str| {
         Column::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>())
     };
+    let mean = |sum: Sum, n: i64| sum.total / n as f64;
     vec![
         text("month", |r| r.0),
         text("team", |r| r.1.as_ref()),
         text("agent_id", |r| r.2.as_ref()),
         column("calls", rows, |t| t.calls),
         column("failed", rows, |t| t.failed),
-        column("audio_minutes", rows, |t| secs(t.duration_ms) / 60.0),
+        // Times the reciprocal, not divided: the last digit as polars computed it before.
+        column("audio_minutes", rows, |t| t.duration_s.total * (1.0 / 60.0)),
         column("avg_score", rows, |t| {
-            (t.scored > 0).then(|| t.score_sum / t.scored as f64)
+            (t.scored > 0).then(|| mean(t.score, t.scored))
         }),
         column("reviewed", rows, |t| t.reviewed),
         column("min_score", rows, |t| t.min_score),
         column("flagged", rows, |t| t.flagged),
-        column("avg_dead_air_s", rows, |t| {
-            secs(t.dead_air_ms) / t.calls as f64
-        }),
-        column("total_dead_air_s", rows, |t| secs(t.dead_air_ms)),
+        column("avg_dead_air_s", rows, |t| mean(t.dead_air_s, t.calls)),
+        column("total_dead_air_s", rows, |t| t.dead_air_s.total),
         column("talk_ratio", rows, |t| {
-            let agent = secs(t.agent_talk_ms);
-            agent / (agent + secs(t.customer_talk_ms))
+            let agent = t.agent_talk_s.total;
+            agent / (agent + t.customer_talk_s.total)
         }),
-        column("avg_handle_s", rows, |t| {
-            secs(t.duration_ms) / t.calls as f64
-        }),
-        column("credits", rows, |t| t.credits),
-        column("fine_yuan", rows, |t| t.fine_yuan),
+        column("avg_handle_s", rows, |t| mean(t.duration_s, t.calls)),
+        column("credits", rows, |t| t.credits.total),
+        column("fine_yuan", rows, |t| t.fine_yuan.total),
     ]
 }
 
