@@ -638,39 +638,49 @@ pub fn lock(out: &Path) -> Result<Lock, RunError> {
 
 /// What every command that writes results does last: `calls.jsonl` from the store, the
 /// rollup (a column per item of `rubrics`), and (when asked) the inspector's report, all
-/// redacted when `redact` says so. A rollup failure does not skip the report; it is returned
-/// after the report is written.
+/// redacted when `redact` says so, in one pass over the store's cursor: memory grows with the
+/// agents and months, not the calls. A rollup failure does not skip the report; it is
+/// returned after the report is written.
 pub fn finish(out: &Path, rubrics: &Rubrics, html: bool, redact: bool) -> Result<(), RunError> {
-    let store = Store::open(out)?;
-    results::export(&store, out, redact)?;
-    let reviewed = crate::store::review::reviewed_scores(&store)?;
-    drop(store);
-    let all = results::load(out)?;
-    let rollup = write_rollup(out, &all, &reviewed, rubrics);
-    if html {
-        let opts = crate::report::html::Options {
-            redact,
-            lang: rubrics.lang,
-            ..Default::default()
-        };
-        crate::report::html::write(out, &all, rubrics, &opts)?;
+    use crate::report::{html, rollup::Rollup};
+    let reviewed = crate::store::review::reviewed_scores(&Store::open(out)?)?;
+    let opts = html::Options {
+        redact,
+        lang: rubrics.lang,
+        ..Default::default()
+    };
+    let mut report = match html {
+        true => Some(html::Report::begin(
+            out,
+            rubrics,
+            &opts,
+            results::hit_categories(out)?,
+        )?),
+        false => None,
+    };
+    let mut rollup = Rollup::new(rubrics, None);
+    results::export(out, redact, &reviewed, |call| {
+        rollup.add(call, &reviewed);
+        match &mut report {
+            Some(r) => r.add(call).map_err(RunError::from),
+            None => Ok(()),
+        }
+    })?;
+    let written = write_rollup(out, &rollup);
+    if let Some(r) = report {
+        r.finish()?;
     }
-    rollup
+    written
 }
 
-fn write_rollup(
-    out: &Path,
-    all: &[CallResult],
-    reviewed: &crate::report::rollup::Reviewed,
-    rubrics: &Rubrics,
-) -> Result<(), RunError> {
+fn write_rollup(out: &Path, rollup: &crate::report::rollup::Rollup) -> Result<(), RunError> {
     use crate::report::rollup::{self, Format, Lang};
     let dir = out.join("rollup");
     let fail = |detail: String| RunError::Rollup {
         path: dir.clone(),
         detail,
     };
-    let mut df = rollup::rollup(all, reviewed, rubrics, None).map_err(|e| fail(e.to_string()))?;
+    let mut df = rollup.table().map_err(|e| fail(e.to_string()))?;
     rollup::write(
         &dir,
         &mut df,

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{Pipeline, RunError, RunOptions, Summary};
-use crate::score::Status;
 use crate::store::{Keys, Store, StoredCall};
 use crate::{CallMeta, CallResult};
 
@@ -70,12 +69,12 @@ fn rescore_one(pipeline: &Pipeline, store: &Store, call: StoredCall) -> Result<R
         None => None,
     };
     let (Some(tkey), Some(transcript)) = (call.keys.transcript.clone(), transcript) else {
-        return Ok(match call.result.status {
-            Status::Error => Rescored::Failed {
+        return Ok(match call.failure {
+            Some(reason) => Rescored::Failed {
                 call_id: call.meta.call_id,
-                reason: call.result.error.unwrap_or_else(|| "failed earlier".into()),
+                reason,
             },
-            Status::Ok => Rescored::Kept,
+            None => Rescored::Kept,
         });
     };
     let rkey = pipeline.result_key(&tkey, &call.meta);

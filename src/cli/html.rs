@@ -28,7 +28,8 @@ pub struct HtmlArgs {
 }
 
 pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
-    let results = crate::store::results::load(&args.out)?;
+    use crate::store::results;
+    results::require(&args.out)?;
     // The report is rewritten in DIR: not while a run writes there.
     let _lock = crate::batch::lock(&args.out)?;
     let rubrics = args.rubrics.load()?;
@@ -37,7 +38,12 @@ pub fn run(args: HtmlArgs) -> anyhow::Result<ExitCode> {
         redact: args.redact || super::settings_redact(args.rubrics.config.as_deref())?,
         audio: args.audio,
     };
-    let summary = html::write(&args.out, &results, &rubrics, &opts)?;
+    let categories = results::hit_categories(&args.out)?;
+    let mut report = html::Report::begin(&args.out, &rubrics, &opts, categories)?;
+    results::stream(&args.out, |call| {
+        report.add(&call).map_err(anyhow::Error::from)
+    })?;
+    let summary = report.finish()?;
     for line in &summary.audio_problems {
         eprintln!("{line}");
     }

@@ -45,17 +45,20 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let results = crate::store::results::load(&args.out)?;
+    crate::store::results::require(&args.out)?;
     // The rollup is rewritten in DIR: not while a run writes there.
     let _lock = crate::batch::lock(&args.out)?;
     // Reviews published since the last run change which score is in force: calls.jsonl says
-    // so again before the rollup uses the same scores.
-    let store = crate::store::Store::open(&args.out)?;
+    // so again, in the same pass that counts the rollup with the same scores.
+    let reviewed = crate::store::review::reviewed_scores(&crate::store::Store::open(&args.out)?)?;
     let redact = args.redact || super::settings_redact(args.rubrics.config.as_deref())?;
-    crate::store::results::export(&store, &args.out, redact)?;
-    let reviewed = crate::store::review::reviewed_scores(&store)?;
     let rubrics = args.rubrics.load()?;
-    let mut df = rollup::rollup(&results, &reviewed, &rubrics, args.month.as_deref())?;
+    let mut totals = rollup::Rollup::new(&rubrics, args.month.as_deref());
+    crate::store::results::export(&args.out, redact, &reviewed, |call| {
+        totals.add(call, &reviewed);
+        Ok::<_, crate::store::results::ResultsError>(())
+    })?;
+    let mut df = totals.table()?;
     for path in rollup::write(&args.out.join("rollup"), &mut df, &args.format, args.lang)
         .map_err(|e| anyhow::anyhow!(e))?
     {
@@ -73,6 +76,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             Some(path) => scorecard::read_events(path, &card)?,
             None => Vec::new(),
         };
+        let results = crate::store::results::load(&args.out)?;
         let rows = scorecard::compute(&card, &results, &events, args.month.as_deref());
         let mut table = scorecard::table(&rows, args.lang)?;
         let stem = format!("scorecard-{}", card.name);

@@ -1,10 +1,11 @@
 //! The inspector's report: a static site in `DIR/report/` built from the scored calls.
 //!
-//! Takes the [`CallResult`]s of a results folder and writes `index.html` (every call, flagged
-//! first, sortable and filterable, with a per-agent summary), one page per call under `calls/`
-//! (deductions against the sheet, findings, checklist, the two-column transcript with hits
-//! highlighted, an audio player) and the CSS/JS compiled into the binary under `assets/`. No page
-//! loads anything from the network, so it works from `file://` and any static server.
+//! Takes the [`CallResult`]s of a results folder one at a time, as they stream from the store
+//! ([`Report`]), and writes `index.html` (every call, flagged first, sortable and filterable,
+//! with a per-agent summary), one page per call under `calls/` (deductions against the sheet,
+//! findings, checklist, the two-column transcript with hits highlighted, an audio player) and
+//! the CSS/JS compiled into the binary under `assets/`. No page loads anything from the
+//! network, so it works from `file://` and any static server.
 //!
 //! The decision a reader may question: every recording is decoded again and written next to the
 //! report as a 16 kHz 16-bit PCM WAV (agent left, customer right) instead of linking the
@@ -24,6 +25,10 @@ use crate::score::{rule_text, Lang, Rubrics, Status};
 use crate::text::redact::redact;
 use crate::util::write_atomic;
 use crate::{CallResult, Role};
+
+mod index;
+
+use index::Index;
 
 const CSS: &str = include_str!("assets/report.css");
 const JS: &str = include_str!("assets/report.js");
@@ -81,65 +86,82 @@ pub fn write(
     rubrics: &Rubrics,
     opts: &Options,
 ) -> Result<HtmlSummary, Error> {
-    let target = dir.join("report");
-    if !opts.redact {
-        return write_into(dir, &target, results, rubrics, opts);
-    }
-    // Redacted: built in a fresh folder and swapped in, so no page or recording of an earlier,
-    // unredacted report survives beside it (their names may hold the very numbers).
-    let fail = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Write { path, source }
-    };
-    let staging = dir.join(format!(".report-new-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    let mut summary = write_into(dir, &staging, results, rubrics, opts)?;
-    let old = dir.join(format!(".report-old-{}", std::process::id()));
-    if target.exists() {
-        std::fs::rename(&target, &old).map_err(fail(&target))?;
-    }
-    std::fs::rename(&staging, &target).map_err(fail(&target))?;
-    let _ = std::fs::remove_dir_all(&old);
-    summary.index = target.join("index.html");
-    Ok(summary)
-}
-
-fn write_into(
-    dir: &Path,
-    root: &Path,
-    results: &[CallResult],
-    rubrics: &Rubrics,
-    opts: &Options,
-) -> Result<HtmlSummary, Error> {
-    for sub in ["", "calls", "audio", "assets"] {
-        let path = root.join(sub);
-        std::fs::create_dir_all(&path).map_err(|source| Error::Write { path, source })?;
-    }
-    put(&root.join("assets/report.css"), CSS)?;
-    put(&root.join("assets/report.js"), JS)?;
-
-    // Colours by the report's sorted categories: distinct for up to 12, the same on every page.
-    let colours = results
+    let categories = results
         .iter()
         .flat_map(|c| c.hits.iter().map(|h| h.category.clone()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .enumerate()
-        .map(|(i, cat)| (cat, i % COLOURS))
         .collect();
-    let page = Page {
-        opts,
-        rubrics,
-        colours,
-    };
-    let stems = stems(results, &page);
-    let mut summary = HtmlSummary {
-        calls: results.len(),
-        index: root.join("index.html"),
-        audio_problems: Vec::new(),
-    };
-    for (call, stem) in results.iter().zip(&stems) {
-        let wanted = match opts.audio {
+    let mut report = Report::begin(dir, rubrics, opts, categories)?;
+    for call in results {
+        report.add(call)?;
+    }
+    report.finish()
+}
+
+/// A report written one call at a time: each call's page as the call comes, the index at the
+/// end from what [`Index`] kept of each call (a few numbers and its row on disk), so writing
+/// the report of a month costs memory for its agents and rubric items, not its calls.
+pub struct Report<'a> {
+    dir: PathBuf,
+    root: PathBuf,
+    page: Page<'a>,
+    summary: HtmlSummary,
+    index: Index,
+}
+
+impl<'a> Report<'a> {
+    /// Starts the report of the results folder `dir`, whose calls' hits fall in `categories`
+    /// (every category of every call: they fix each category's colour on every page).
+    pub fn begin(
+        dir: &Path,
+        rubrics: &'a Rubrics,
+        opts: &'a Options,
+        categories: BTreeSet<String>,
+    ) -> Result<Report<'a>, Error> {
+        // Redacted: built in a fresh folder and swapped in by `finish`, so no page or recording
+        // of an earlier, unredacted report survives beside it (their names may hold the very
+        // numbers).
+        let root = if opts.redact {
+            let staging = dir.join(format!(".report-new-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&staging);
+            staging
+        } else {
+            dir.join("report")
+        };
+        for sub in ["", "calls", "audio", "assets"] {
+            let path = root.join(sub);
+            std::fs::create_dir_all(&path).map_err(|source| Error::Write { path, source })?;
+        }
+        put(&root.join("assets/report.css"), CSS)?;
+        put(&root.join("assets/report.js"), JS)?;
+        // Colours by the report's sorted categories: distinct for up to 12, the same on every
+        // page.
+        let colours = categories
+            .into_iter()
+            .enumerate()
+            .map(|(i, cat)| (cat, i % COLOURS))
+            .collect();
+        Ok(Report {
+            dir: dir.to_path_buf(),
+            index: Index::new(&root)?,
+            summary: HtmlSummary {
+                calls: 0,
+                index: root.join("index.html"),
+                audio_problems: Vec::new(),
+            },
+            root,
+            page: Page {
+                opts,
+                rubrics,
+                colours,
+            },
+        })
+    }
+
+    /// Writes the page (and, where wanted, the audio) of the next call.
+    pub fn add(&mut self, call: &CallResult) -> Result<(), Error> {
+        let stem = self.page.stem(call, self.summary.calls);
+        self.summary.calls += 1;
+        let wanted = match self.page.opts.audio {
             AudioScope::All => true,
             AudioScope::Flagged => call.needs_review(),
             AudioScope::None => false,
@@ -150,20 +172,49 @@ fn write_into(
         } else if !wanted {
             Err("not written for this call; run `callqa html --audio all` to add it".to_string())
         } else {
-            let out = root.join("audio").join(format!("{stem}.wav"));
-            let converted = convert_audio(dir, call, &out, opts.redact);
+            let out = self.root.join("audio").join(format!("{stem}.wav"));
+            let converted = convert_audio(&self.dir, call, &out, self.page.opts.redact);
             if let Err(reason) = &converted {
-                summary
+                self.summary
                     .audio_problems
                     .push(format!("{}: {reason}", call.call_id));
             }
             converted
         };
-        let html = page.call(call, stem, audio.as_ref().copied().map_err(String::as_str));
-        put(&root.join("calls").join(format!("{stem}.html")), &html)?;
+        let html = self
+            .page
+            .call(call, &stem, audio.as_ref().copied().map_err(String::as_str));
+        put(&self.root.join("calls").join(format!("{stem}.html")), &html)?;
+        self.index.add(&self.page, call, &stem)
     }
-    put(&summary.index, &page.index(results, &stems))?;
-    Ok(summary)
+
+    /// Writes the index and, when redacted, swaps the new report in whole.
+    pub fn finish(self) -> Result<HtmlSummary, Error> {
+        let Report {
+            dir,
+            root,
+            page,
+            mut summary,
+            index,
+        } = self;
+        index.write(&page, &summary.index)?;
+        if !page.opts.redact {
+            return Ok(summary);
+        }
+        let target = dir.join("report");
+        let fail = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Write { path, source }
+        };
+        let old = dir.join(format!(".report-old-{}", std::process::id()));
+        if target.exists() {
+            std::fs::rename(&target, &old).map_err(fail(&target))?;
+        }
+        std::fs::rename(&root, &target).map_err(fail(&target))?;
+        let _ = std::fs::remove_dir_all(&old);
+        summary.index = target.join("index.html");
+        Ok(summary)
+    }
 }
 
 fn put(path: &Path, text: &str) -> Result<(), Error> {
@@ -173,33 +224,15 @@ fn put(path: &Path, text: &str) -> Result<(), Error> {
     })
 }
 
-/// Page names; a redacted id must not leak into a URL, so it is numbered instead of hashed
-/// (a hash of an 11-digit number is easily reversed).
-fn stems(results: &[CallResult], page: &Page) -> Vec<String> {
-    results
-        .iter()
-        .enumerate()
-        .map(|(i, c)| match page.text(&c.call_id) {
-            Cow::Owned(shown) if shown != c.call_id => format!("{}_{i}", safe_stem(&shown)),
-            _ => safe_stem(&c.call_id),
-        })
-        .collect()
-}
-
-/// The report's order: failed calls first (their score means nothing), then flagged ones,
-/// lowest score first, then by call id.
-fn review_order(results: &[CallResult]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..results.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (x, y) = (&results[a], &results[b]);
-        let failed = |c: &CallResult| c.status == Status::Error;
-        failed(y)
-            .cmp(&failed(x))
-            .then(y.needs_review().cmp(&x.needs_review()))
-            .then(x.score.total_cmp(&y.score))
-            .then(x.call_id.cmp(&y.call_id))
-    });
-    order
+/// Writes the file at `path` atomically, streamed by `fill`.
+fn put_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    crate::util::write_atomic_with(path, fill).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Decodes the call's recording and writes it as a browser-playable WAV, unless an up-to-date
@@ -333,215 +366,14 @@ impl Page<'_> {
         h
     }
 
-    fn index(&self, results: &[CallResult], stems: &[String]) -> String {
-        let mut h = head("质检报告", "assets");
-        h.push_str(&self.intro(results));
-        h.push_str(&self.agent_summary(results));
-        h.push_str(&self.filters(results));
-        h.push_str("<table id=\"calls\">");
-        h.push_str(&self.index_head());
-        h.push('\n');
-        for i in review_order(results) {
-            h.push_str(&self.index_row(&results[i], &stems[i]));
+    /// A call's page name; a redacted id must not leak into a URL, so it is numbered (by the
+    /// call's place `i` in the report) instead of hashed (a hash of an 11-digit number is
+    /// easily reversed).
+    fn stem(&self, c: &CallResult, i: usize) -> String {
+        match self.text(&c.call_id) {
+            Cow::Owned(shown) if shown != c.call_id => format!("{}_{i}", safe_stem(&shown)),
+            _ => safe_stem(&c.call_id),
         }
-        h.push_str("</tbody></table>");
-        h.push_str(&foot("assets"));
-        h
-    }
-
-    /// The title and the one-line summary above the table.
-    fn intro(&self, results: &[CallResult]) -> String {
-        let n_flagged = results.iter().filter(|c| c.needs_review()).count();
-        match self.opts.lang {
-            Lang::Zh => format!(
-                "<h1>质检报告</h1><p>共 {} 通电话，{n_flagged} 通待复核（扣分、需判断的发现或出错），排在最前。</p>",
-                results.len()
-            ),
-            Lang::En => format!(
-                "<h1>Inspector report</h1><p>{} calls, {n_flagged} flagged \
-                 (deductions, findings to judge or errors), shown first.</p>",
-                results.len()
-            ),
-        }
-    }
-
-    fn index_head(&self) -> String {
-        self.head_row(&[
-            ("sortable", "通话", "Call", " data-key=\"call\""),
-            ("sortable", "坐席", "Agent", " data-key=\"agent\""),
-            ("sortable", "开始时间", "Started", " data-key=\"when\""),
-            ("sortable", "方向", "Direction", " data-key=\"direction\""),
-            (
-                "sortable num",
-                "得分",
-                "Score",
-                " data-key=\"score\" data-numeric",
-            ),
-            (
-                "sortable num",
-                "扣分项",
-                "Deductions",
-                " data-key=\"deductions\" data-numeric",
-            ),
-            ("", "质检项", "Items", ""),
-            (
-                "",
-                "命中类别（服务禁语 …）",
-                "Hit categories (服务禁语 …)",
-                "",
-            ),
-            ("", "状态", "Status", ""),
-        ])
-    }
-
-    /// One call's row, with the data- attributes the page's filters and sorting read.
-    fn index_row(&self, c: &CallResult, stem: &str) -> String {
-        let items: Vec<String> = items(c).into_iter().collect();
-        let cats: Vec<&str> = categories(c).into_iter().collect();
-        let status = match c.status {
-            Status::Ok => self.l("正常", "ok").to_string(),
-            Status::Error => format!(
-                "<span class=\"bad\">{}</span> {}",
-                self.l("出错", "error"),
-                self.t(c.error.as_deref().unwrap_or(""))
-            ),
-        };
-        let class = match (c.needs_review(), c.status) {
-            (_, Status::Error) => "flagged error",
-            (true, _) => "flagged",
-            _ => "",
-        };
-        let direction = direction_key(c);
-        format!(
-            "<tr class=\"{class}\" data-call=\"{call}\" data-agent=\"{agent}\" \
-             data-when=\"{when}\" data-date=\"{date}\" data-direction=\"{direction}\" \
-             data-score=\"{score}\" data-deductions=\"{nd}\" data-items=\"{items}\" \
-             data-categories=\"{cats}\" data-flagged=\"{fl}\">\
-             <td><a href=\"calls/{stem}.html\">{call}</a></td><td>{agent}</td>\
-             <td>{started}</td><td>{shown_direction}</td><td class=\"num\">{score}/{max}</td>\
-             <td class=\"num\">{nd}</td><td>{items}</td><td>{cat_marks}</td><td>{status}</td></tr>\n",
-            call = self.t(&c.call_id),
-            agent = self.t(&c.agent_id),
-            shown_direction = self.direction_name(c),
-            when = esc(&c.started_at.to_rfc3339()),
-            date = c.started_at.format("%Y-%m-%d"),
-            score = c.score,
-            max = c.max_score,
-            nd = c.deductions.len(),
-            items = esc(&items.join(" ")),
-            cats = esc(&cats.join("|")),
-            fl = u8::from(c.needs_review()),
-            stem = esc(stem),
-            started = esc(&c.started_at.format("%Y-%m-%d %H:%M").to_string()),
-            cat_marks = cats
-                .iter()
-                .map(|k| format!("<mark class=\"cat-{}\">{}</mark>", self.colour(k), esc(k)))
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
-    }
-
-    fn agent_summary(&self, results: &[CallResult]) -> String {
-        #[derive(Default)]
-        struct Row {
-            calls: usize,
-            scored: usize,
-            sum: f64,
-            min: Option<f64>,
-            flagged: usize,
-            deductions: usize,
-        }
-        let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
-        for c in results {
-            let r = rows.entry(&c.agent_id).or_default();
-            r.calls += 1;
-            r.flagged += usize::from(c.needs_review());
-            r.deductions += c.deductions.len();
-            if c.status == Status::Ok {
-                r.scored += 1;
-                r.sum += c.score;
-                r.min = Some(r.min.map_or(c.score, |m: f64| m.min(c.score)));
-            }
-        }
-        let mut h = format!(
-            "<h2>{}</h2><table id=\"agents\">",
-            self.l("坐席汇总", "Agents")
-        );
-        h.push_str(&self.head_row(&[
-            ("", "坐席", "Agent", ""),
-            ("num", "通话数", "Calls", ""),
-            ("num", "平均分", "Mean score", ""),
-            ("num", "最低分", "Lowest", ""),
-            ("num", "扣分项", "Deductions", ""),
-            ("num", "待复核", "Flagged", ""),
-        ]));
-        for (agent, r) in rows {
-            let mean = if r.scored > 0 {
-                format!("{:.1}", r.sum / r.scored as f64)
-            } else {
-                "—".into()
-            };
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{mean}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                self.t(agent),
-                r.calls,
-                r.min.map_or("—".into(), |m| m.to_string()),
-                r.deductions,
-                r.flagged
-            );
-        }
-        h.push_str("</tbody></table>");
-        h
-    }
-
-    fn filters(&self, results: &[CallResult]) -> String {
-        let all = self.l("全部", "all");
-        let options = |id: &str, label: &str, values: BTreeSet<String>| {
-            let mut s =
-                format!("<label>{label}<select id=\"{id}\"><option value=\"\">{all}</option>");
-            for v in values {
-                let _ = write!(s, "<option value=\"{0}\">{1}</option>", esc(&v), self.t(&v));
-            }
-            s.push_str("</select></label>");
-            s
-        };
-        let agents = results.iter().map(|c| self.text(&c.agent_id).into_owned());
-        let all_items = results.iter().flat_map(items);
-        let cats = results
-            .iter()
-            .flat_map(|c| c.hits.iter().map(|h| h.category.clone()));
-        format!(
-            "<h2>{calls} (<span id=\"shown\">{}</span> {shown})</h2><div class=\"filters\">{}{}\
-             <label>{from}<input id=\"f-from\" type=\"date\"></label>\
-             <label>{to}<input id=\"f-to\" type=\"date\"></label>\
-             <label>{score} ≤<input id=\"f-score\" type=\"number\" step=\"any\"></label>\
-             {}{}<label>{only}<input id=\"f-flagged\" type=\"checkbox\"></label></div>",
-            results.len(),
-            options("f-agent", self.l("坐席", "Agent"), agents.collect()),
-            options(
-                "f-direction",
-                self.l("方向", "Direction"),
-                ["inbound", "outbound"].map(String::from).into()
-            ),
-            options(
-                "f-item",
-                self.l("质检项", "Rubric item"),
-                all_items.collect()
-            ),
-            options(
-                "f-category",
-                self.l("命中类别", "Hit category"),
-                cats.collect()
-            ),
-            calls = self.l("通话", "Calls"),
-            shown = self.l("通显示", "shown"),
-            from = self.l("从", "From"),
-            to = self.l("到", "To"),
-            score = self.l("得分", "Score"),
-            only = self.l("只看待复核", "Flagged only"),
-        )
     }
 
     fn call(&self, c: &CallResult, stem: &str, audio: Result<(), &str>) -> String {

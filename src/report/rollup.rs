@@ -1,10 +1,16 @@
-//! The monthly per-agent rollup (polars): one row per agent and month, plus a row per team and
-//! an overall row, written as CSV (UTF-8 with BOM, so Excel and WPS read the Chinese), Parquet
+//! The monthly per-agent rollup: one row per agent and month, plus a row per team and an
+//! overall row, written (polars) as CSV (UTF-8 with BOM, so Excel and WPS read the Chinese), Parquet
 //! and XLSX (one sheet per month, frozen header, set widths).
+//!
+//! The totals are kept per month, team and agent and fed one call at a time ([`Rollup`]) as the
+//! results stream from the store, so a month of 100,000 calls costs memory for its agents, not
+//! its calls; polars only writes the finished table.
 //!
 //! Months are taken in the call's own local time (the offset in `started_at`), because that is
 //! the month the centre books the call in.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -86,6 +92,16 @@ impl RubricColumns {
     fn category_column(category: &str) -> String {
         format!("禁语_{category}")
     }
+
+    /// The column names, in output order: charged lexicons, then sheet items.
+    fn names(&self) -> Vec<String> {
+        let categories = self.categories.iter().map(|c| Self::category_column(c));
+        let items = self
+            .items
+            .iter()
+            .map(|(s, i, n)| Self::item_column(s, i, n));
+        categories.chain(items).collect()
+    }
 }
 
 /// The header of column `c` in `lang`: fixed columns by the table, rubric columns by their
@@ -113,169 +129,274 @@ fn header(c: &str, lang: Lang) -> String {
 
 /// The published reviews by call_id: a call with one is counted with its reviewed score and
 /// the 积分 / 元 the review charged, instead of the machine's.
-pub type Reviewed = std::collections::HashMap<String, crate::store::review::ReviewedScore>;
+pub use crate::store::results::Reviewed;
 
-/// One row per call, the input of the aggregation.
-fn per_call(
-    results: &[CallResult],
-    reviewed: &Reviewed,
-    cols_of: &RubricColumns,
-    month: Option<&str>,
-) -> PolarsResult<DataFrame> {
-    let rows: Vec<&CallResult> = results
-        .iter()
-        .filter(|r| month.is_none_or(|m| r.started_at.format("%Y-%m").to_string() == m))
-        .collect();
-    let mut cols = call_columns(&rows, reviewed);
-    cols.extend(rubric_columns(&rows, cols_of));
-    DataFrame::new_infer_height(cols)
+/// The running totals of one row of the rollup (an agent, a team or the whole centre in a
+/// month).
+#[derive(Default)]
+struct Totals {
+    calls: i64,
+    failed: i64,
+    duration_s: Sum,
+    /// Scores of calls that did not fail: their sum, how many, the lowest.
+    score: Sum,
+    scored: i64,
+    min_score: Option<f64>,
+    reviewed: i64,
+    flagged: i64,
+    dead_air_s: Sum,
+    agent_talk_s: Sum,
+    customer_talk_s: Sum,
+    credits: Sum,
+    fine_yuan: Sum,
+    /// One count per rubric column, in [`RubricColumns`] order.
+    counted: Vec<i64>,
 }
 
-/// A column of one value per call.
-fn column<T, F>(name: &str, rows: &[&CallResult], f: F) -> Column
-where
-    F: Fn(&CallResult) -> T,
-    Series: NamedFrom<Vec<T>, [T]>,
-{
-    Column::new(name.into(), rows.iter().map(|r| f(r)).collect::<Vec<T>>())
+/// A sum of floats with Kahan's compensation, added call by call in call_id order: what polars
+/// did when it aggregated a table of one row per call, so every total comes out the same to
+/// the last digit.
+#[derive(Clone, Copy, Default)]
+struct Sum {
+    total: f64,
+    error: f64,
 }
 
-/// The per-call facts: who, when, how long, the score in force and the charges.
-fn call_columns(rows: &[&CallResult], reviewed: &Reviewed) -> Vec<Column> {
-    let ok = |r: &CallResult| r.status == crate::score::Status::Ok;
-    let flag = |b: bool| if b { 1i64 } else { 0 };
-    let review = |r: &CallResult| reviewed.get(&r.call_id).filter(|_| ok(r));
-    let secs = |ms: u64| ms as f64 / 1000.0;
+impl Sum {
+    fn add(&mut self, x: f64) {
+        let y = x - self.error;
+        let total = self.total + y;
+        let error = (total - self.total) - y;
+        self.total = total;
+        // An infinite error would turn every later sum into NaN.
+        if error.is_finite() {
+            self.error = error;
+        }
+    }
+}
+
+/// What one call adds to each row it falls in.
+struct CallFacts {
+    failed: bool,
+    score: Option<f64>,
+    reviewed: bool,
+    flagged: bool,
+    credits: f64,
+    fine_yuan: f64,
+    counted: Vec<i64>,
+}
+
+impl Totals {
+    fn add(&mut self, r: &CallResult, f: &CallFacts) {
+        let secs = |ms: u64| ms as f64 / 1000.0;
+        self.calls += 1;
+        self.failed += i64::from(f.failed);
+        self.duration_s.add(secs(r.duration_ms));
+        if let Some(s) = f.score {
+            self.score.add(s);
+            self.scored += 1;
+            self.min_score = Some(self.min_score.map_or(s, |m| m.min(s)));
+        }
+        self.reviewed += i64::from(f.reviewed);
+        self.flagged += i64::from(f.flagged);
+        self.dead_air_s.add(secs(r.metrics.dead_air_total_ms));
+        self.agent_talk_s.add(secs(r.metrics.agent_talk_ms));
+        self.customer_talk_s.add(secs(r.metrics.customer_talk_ms));
+        self.credits.add(f.credits);
+        self.fine_yuan.add(f.fine_yuan);
+        self.counted.resize(f.counted.len(), 0);
+        for (total, n) in self.counted.iter_mut().zip(&f.counted) {
+            *total += n;
+        }
+    }
+}
+
+/// An agent's, a team's or the centre's row: its month, team and agent_id cells and totals.
+type Row<'a> = (&'a str, Cow<'a, str>, Cow<'a, str>, &'a Totals);
+
+/// One team of a month: its totals and its agents'.
+#[derive(Default)]
+struct Team {
+    totals: Totals,
+    agents: BTreeMap<String, Totals>,
+}
+
+/// One month: the centre's totals and its teams'.
+#[derive(Default)]
+struct Month {
+    totals: Totals,
+    teams: BTreeMap<String, Team>,
+}
+
+/// The rollup built one call at a time, in memory that grows with agents × months, never with
+/// the number of calls: [`Rollup::add`] each result as it streams from the store, then
+/// [`Rollup::table`].
+pub struct Rollup {
+    columns: RubricColumns,
+    month: Option<String>,
+    months: BTreeMap<String, Month>,
+}
+
+/// `map[key]`, inserted empty when missing, without allocating a key for a present one.
+fn slot<'m, T: Default>(map: &'m mut BTreeMap<String, T>, key: &str) -> &'m mut T {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), T::default());
+    }
+    map.get_mut(key).expect("inserted above")
+}
+
+impl Rollup {
+    /// An empty rollup with the columns of `rubrics`, counting only `month` (YYYY-MM) if given.
+    pub fn new(rubrics: &Rubrics, month: Option<&str>) -> Rollup {
+        Rollup {
+            columns: RubricColumns::of(rubrics),
+            month: month.map(str::to_string),
+            months: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one call. Scores, 积分 and 元 are the published review's where `reviewed` has
+    /// one, the machine's otherwise.
+    pub fn add(&mut self, r: &CallResult, reviewed: &Reviewed) {
+        let month = r.started_at.format("%Y-%m").to_string();
+        if self.month.as_ref().is_some_and(|m| *m != month) {
+            return;
+        }
+        let facts = self.facts(r, reviewed);
+        let m = slot(&mut self.months, &month);
+        m.totals.add(r, &facts);
+        let team = slot(&mut m.teams, r.extra.get("team").map_or("", String::as_str));
+        team.totals.add(r, &facts);
+        slot(&mut team.agents, &r.agent_id).add(r, &facts);
+    }
+
+    fn facts(&self, r: &CallResult, reviewed: &Reviewed) -> CallFacts {
+        let ok = r.status == crate::score::Status::Ok;
+        let review = reviewed.get(&r.call_id).filter(|_| ok);
+        let agent_hits = |category: &String| {
+            r.hits
+                .iter()
+                .filter(|h| &h.category == category && h.role == Role::Agent)
+                .count() as i64
+        };
+        let deducted = |(sheet, id, _): &(String, String, String)| {
+            i64::from(
+                &r.rubric == sheet && r.deductions.iter().any(|d| &d.item == id && d.points > 0.0),
+            )
+        };
+        CallFacts {
+            failed: !ok,
+            score: ok.then(|| review.map_or(r.score, |v| v.score)),
+            reviewed: review.is_some(),
+            flagged: r.needs_review(),
+            credits: review.map_or(r.credits, |v| v.credits),
+            fine_yuan: review.map_or(r.fine_yuan, |v| v.fine_yuan),
+            counted: (self.columns.categories.iter().map(agent_hits))
+                .chain(self.columns.items.iter().map(deducted))
+                .collect(),
+        }
+    }
+
+    /// The rollup table: agents, then a row per team (agent_id = the team's name in brackets)
+    /// and an overall row (agent_id = 全部) per month, each part in month, team, agent order.
+    /// Columns after the fixed ones come from the rubrics: agent hits per charged lexicon,
+    /// then calls deducted per sheet item; column `reviewed` counts the calls whose published
+    /// review is counted instead of the machine's score.
+    pub fn table(&self) -> PolarsResult<DataFrame> {
+        let mut rows: Vec<Row> = Vec::new();
+        for (month, m) in &self.months {
+            for (team, t) in &m.teams {
+                rows.extend(t.agents.iter().map(|(agent, a)| {
+                    (
+                        month.as_str(),
+                        Cow::from(team.as_str()),
+                        Cow::from(agent.as_str()),
+                        a,
+                    )
+                }));
+            }
+        }
+        for (month, m) in &self.months {
+            rows.extend(m.teams.iter().map(|(team, t)| {
+                (
+                    month.as_str(),
+                    Cow::from(team.as_str()),
+                    Cow::from(format!("({team})")),
+                    &t.totals,
+                )
+            }));
+        }
+        for (month, m) in &self.months {
+            rows.push((
+                month.as_str(),
+                Cow::from("全部"),
+                Cow::from("全部"),
+                &m.totals,
+            ));
+        }
+        let mut cols = fixed_columns(&rows);
+        let names = self.columns.names();
+        for (i, name) in names.iter().enumerate() {
+            let counts: Vec<i64> = rows
+                .iter()
+                .map(|r| r.3.counted.get(i).copied().unwrap_or(0))
+                .collect();
+            cols.push(Column::new(name.into(), counts));
+        }
+        DataFrame::new_infer_height(cols)
+    }
+}
+
+/// The [`FIXED`] columns of `rows`, computed from their totals.
+fn fixed_columns(rows: &[Row]) -> Vec<Column> {
+    fn column<T>(name: &str, rows: &[Row], f: impl Fn(&Totals) -> T) -> Column
+    where
+        Series: NamedFrom<Vec<T>, [T]>,
+    {
+        Column::new(name.into(), rows.iter().map(|r| f(r.3)).collect::<Vec<T>>())
+    }
+    let text = |name: &str, f: for<'r> fn(&'r Row<'r>) -> &'r str| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>())
+    };
+    let mean = |sum: Sum, n: i64| sum.total / n as f64;
     vec![
-        column("month", rows, |r| r.started_at.format("%Y-%m").to_string()),
-        column("team", rows, |r| {
-            r.extra.get("team").cloned().unwrap_or_default()
+        text("month", |r| r.0),
+        text("team", |r| r.1.as_ref()),
+        text("agent_id", |r| r.2.as_ref()),
+        column("calls", rows, |t| t.calls),
+        column("failed", rows, |t| t.failed),
+        // Times the reciprocal, not divided: the last digit as polars computed it before.
+        column("audio_minutes", rows, |t| t.duration_s.total * (1.0 / 60.0)),
+        column("avg_score", rows, |t| {
+            (t.scored > 0).then(|| mean(t.score, t.scored))
         }),
-        column("agent_id", rows, |r| r.agent_id.clone()),
-        column("failed", rows, |r| flag(!ok(r))),
-        column("score", rows, |r| {
-            ok(r).then(|| review(r).map_or(r.score, |v| v.score))
+        column("reviewed", rows, |t| t.reviewed),
+        column("min_score", rows, |t| t.min_score),
+        column("flagged", rows, |t| t.flagged),
+        column("avg_dead_air_s", rows, |t| mean(t.dead_air_s, t.calls)),
+        column("total_dead_air_s", rows, |t| t.dead_air_s.total),
+        column("talk_ratio", rows, |t| {
+            let agent = t.agent_talk_s.total;
+            agent / (agent + t.customer_talk_s.total)
         }),
-        column("reviewed", rows, |r| flag(review(r).is_some())),
-        column("duration_s", rows, |r| secs(r.duration_ms)),
-        column("flagged", rows, |r| flag(r.needs_review())),
-        column("dead_air_s", rows, |r| secs(r.metrics.dead_air_total_ms)),
-        column("agent_talk_s", rows, |r| secs(r.metrics.agent_talk_ms)),
-        column("customer_talk_s", rows, |r| {
-            secs(r.metrics.customer_talk_ms)
-        }),
-        column("credits", rows, |r| {
-            review(r).map_or(r.credits, |v| v.credits)
-        }),
-        column("fine_yuan", rows, |r| {
-            review(r).map_or(r.fine_yuan, |v| v.fine_yuan)
-        }),
+        column("avg_handle_s", rows, |t| mean(t.duration_s, t.calls)),
+        column("credits", rows, |t| t.credits.total),
+        column("fine_yuan", rows, |t| t.fine_yuan.total),
     ]
 }
 
-/// The rubric's columns: agent hits per charged lexicon, calls deducted per sheet item.
-fn rubric_columns(rows: &[&CallResult], cols_of: &RubricColumns) -> Vec<Column> {
-    let mut cols = Vec::new();
-    for f in &cols_of.categories {
-        cols.push(column(&RubricColumns::category_column(f), rows, |r| {
-            r.hits
-                .iter()
-                .filter(|h| &h.category == f && h.role == Role::Agent)
-                .count() as i64
-        }));
-    }
-    for (sheet, id, name) in &cols_of.items {
-        cols.push(column(
-            &RubricColumns::item_column(sheet, id, name),
-            rows,
-            |r| {
-                i64::from(
-                    &r.rubric == sheet
-                        && r.deductions.iter().any(|d| &d.item == id && d.points > 0.0),
-                )
-            },
-        ));
-    }
-    cols
-}
-
-fn aggregate(lf: LazyFrame, keys: &[&str], counted: &[String]) -> LazyFrame {
-    let mut aggs = vec![
-        len().cast(DataType::Int64).alias("calls"),
-        col("failed").sum().alias("failed"),
-        (col("duration_s").sum() / lit(60.0)).alias("audio_minutes"),
-        col("score").mean().alias("avg_score"),
-        col("reviewed").sum().alias("reviewed"),
-        col("score").min().alias("min_score"),
-        col("flagged").sum().alias("flagged"),
-        col("dead_air_s").mean().alias("avg_dead_air_s"),
-        col("dead_air_s").sum().alias("total_dead_air_s"),
-        (col("agent_talk_s").sum() / (col("agent_talk_s").sum() + col("customer_talk_s").sum()))
-            .alias("talk_ratio"),
-        col("duration_s").mean().alias("avg_handle_s"),
-        col("credits").sum().alias("credits"),
-        col("fine_yuan").sum().alias("fine_yuan"),
-    ];
-    for c in counted {
-        aggs.push(col(c.as_str()).sum());
-    }
-    lf.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
-        .agg(aggs)
-}
-
-/// The rollup table: agents, then a row per team (agent_id = the team's name in brackets) and
-/// an overall row (agent_id = 全部) per month. Columns after the fixed ones come from
-/// `rubrics`: agent hits per charged lexicon, then calls deducted per sheet item. Scores,
-/// 积分 and 元 are the published review's where `reviewed` has one (column `reviewed` counts
-/// those calls), the machine's otherwise.
+/// The rollup table of `results` (see [`Rollup::table`]), counting only `month` if given.
 pub fn rollup(
     results: &[CallResult],
     reviewed: &Reviewed,
     rubrics: &Rubrics,
     month: Option<&str>,
 ) -> PolarsResult<DataFrame> {
-    let cols_of = RubricColumns::of(rubrics);
-    let counted: Vec<String> = cols_of
-        .categories
-        .iter()
-        .map(|c| RubricColumns::category_column(c))
-        .chain(
-            cols_of
-                .items
-                .iter()
-                .map(|(s, i, n)| RubricColumns::item_column(s, i, n)),
-        )
-        .collect();
-    let calls = per_call(results, reviewed, &cols_of, month)?.lazy();
-    let order: Vec<Expr> = FIXED
-        .iter()
-        .map(|(c, _)| col(*c))
-        .chain(counted.iter().map(|c| col(c.as_str())))
-        .collect();
-    let agents =
-        aggregate(calls.clone(), &["month", "team", "agent_id"], &counted).select(order.clone());
-    let teams = aggregate(calls.clone(), &["month", "team"], &counted)
-        .with_column((lit("(") + col("team") + lit(")")).alias("agent_id"))
-        .select(order.clone());
-    let overall = aggregate(calls, &["month"], &counted)
-        .with_columns([lit("全部").alias("team"), lit("全部").alias("agent_id")])
-        .select(order);
-    let agents = agents
-        .sort(
-            ["month", "team", "agent_id"],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
-    let teams = teams
-        .sort(["month", "team"], SortMultipleOptions::default())
-        .collect()?;
-    let overall = overall
-        .sort(["month"], SortMultipleOptions::default())
-        .collect()?;
-    let mut all = agents;
-    all.vstack_mut(&teams)?;
-    all.vstack_mut(&overall)?;
-    Ok(all)
+    let mut r = Rollup::new(rubrics, month);
+    for call in results {
+        r.add(call, reviewed);
+    }
+    r.table()
 }
 
 /// Writes the rollup in every requested format into `dir` (created), atomically per file.

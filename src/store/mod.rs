@@ -45,12 +45,14 @@ pub struct StoredTranscript {
     pub metrics: CallMetrics,
 }
 
-/// A stored call: its metadata, result and input keys.
+/// A stored call as `rescore` reads it: its metadata and input keys, and why it failed if its
+/// stored result is a failure (the result itself is not parsed: results stream through
+/// [`results`]).
 #[derive(Clone, Debug)]
 pub struct StoredCall {
     pub meta: CallMeta,
     pub keys: Keys,
-    pub result: CallResult,
+    pub failure: Option<String>,
 }
 
 /// The keys a result is stored under.
@@ -405,13 +407,15 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT meta, input_key, transcript_key, identity, result FROM results ORDER BY call_id",
+                "SELECT meta, input_key, transcript_key, identity,
+                        CASE status WHEN 'error' THEN coalesce(json_extract(result, '$.error'), 'failed earlier') END
+                 FROM results ORDER BY call_id",
             )
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             let get = |i| r.get::<_, Option<String>>(i).map_err(|e| self.err(e));
-            let (meta, result) = (get(0)?.unwrap_or_default(), get(4)?.unwrap_or_default());
+            let meta = get(0)?.unwrap_or_default();
             let keys = Keys {
                 input: get(1)?.unwrap_or_default(),
                 transcript: get(2)?,
@@ -420,7 +424,7 @@ impl Store {
             each(StoredCall {
                 meta: serde_json::from_str(&meta).map_err(|e| self.corrupt(e))?,
                 keys,
-                result: serde_json::from_str(&result).map_err(|e| self.corrupt(e))?,
+                failure: get(4)?,
             })?;
         }
         Ok(())

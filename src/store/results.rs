@@ -2,8 +2,8 @@
 //!
 //! This module owns the file's schema in both directions. Every command that writes results
 //! (`run`, `score`, `rescore`, `merge`, `import`) writes the store and then calls [`export`];
-//! every command that reads results (`html`, `clips`, `report`) calls [`load`], which reads the
-//! store. So the file and the database cannot disagree: the file is regenerated from the
+//! every command that reads results (`html`, `clips`, `report`) calls [`stream`] (or [`load`]),
+//! which reads the store. So the file and the database cannot disagree: the file is regenerated from the
 //! database, atomically and streamed from its cursor, after every write.
 //!
 //! [`read_jsonl`] reads a `calls.jsonl` from elsewhere (an older callqa, another machine) for
@@ -52,45 +52,77 @@ struct Line<'a> {
     review_version: Option<i64>,
 }
 
+/// The published reviews by call_id (see [`super::review::reviewed_scores`]).
+pub type Reviewed = std::collections::HashMap<String, super::review::ReviewedScore>;
+
 /// Writes `dir/calls.jsonl` from the store in `dir`, call_id order, with personal numbers
-/// hidden when `redact` says so. Returns the calls written.
-pub fn export(store: &Store, dir: &Path, redact: bool) -> Result<usize, ResultsError> {
+/// hidden when `redact` says so and the scores of `reviewed` marked in force, and hands every
+/// result (as stored, unredacted) to `each` on the way: one pass over the store feeds the
+/// rollup and the report too. Returns the calls written.
+pub fn export<E: From<ResultsError>>(
+    dir: &Path,
+    redact: bool,
+    reviewed: &Reviewed,
+    mut each: impl FnMut(&CallResult) -> Result<(), E>,
+) -> Result<usize, E> {
     let path = dir.join(FILE);
-    let reviewed = super::review::reviewed_scores(store)?;
     let mut written = 0;
-    let mut failure: Option<ResultsError> = None;
+    let mut failure: Option<E> = None;
     let io = crate::util::write_atomic_with(&path, |w| {
-        let streamed = store.for_each_call(|call| {
-            let result = if redact {
-                redacted(&call.result)
-            } else {
-                call.result
-            };
-            let review = reviewed.get(&result.call_id);
-            let line = Line {
-                result: &result,
-                score_source: if review.is_some() { "reviewed" } else { "auto" },
-                reviewed_score: review.map(|r| r.score),
-                review_version: review.map(|r| r.version),
-            };
-            serde_json::to_writer(&mut *w, &line).map_err(std::io::Error::from)?;
-            w.write_all(b"\n")?;
+        let streamed = stream(dir, |result| {
+            write_line(&mut *w, &result, redact, reviewed).map_err(Halt::Io)?;
+            each(&result).map_err(Halt::Caller)?;
             written += 1;
-            Ok::<_, Streamed>(())
+            Ok(())
         });
         match streamed {
             Ok(()) => Ok(()),
-            Err(Streamed::Io(e)) => Err(e),
-            Err(Streamed::Store(e)) => {
-                failure = Some(e.into());
-                Err(std::io::Error::other("the store could not be read"))
+            Err(Halt::Io(e)) => Err(e),
+            Err(Halt::Caller(e)) => {
+                failure = Some(e);
+                Err(std::io::Error::other("stopped before the end"))
             }
         }
     });
     match (io, failure) {
         (_, Some(e)) => Err(e),
-        (Err(source), None) => Err(ResultsError::Write { path, source }),
+        (Err(source), None) => Err(ResultsError::Write { path, source }.into()),
         (Ok(()), None) => Ok(written),
+    }
+}
+
+/// One line of `calls.jsonl`.
+fn write_line(
+    w: &mut impl Write,
+    result: &CallResult,
+    redact: bool,
+    reviewed: &Reviewed,
+) -> std::io::Result<()> {
+    let shown = if redact {
+        std::borrow::Cow::Owned(redacted(result))
+    } else {
+        std::borrow::Cow::Borrowed(result)
+    };
+    let review = reviewed.get(&result.call_id);
+    let line = Line {
+        result: &shown,
+        score_source: if review.is_some() { "reviewed" } else { "auto" },
+        reviewed_score: review.map(|r| r.score),
+        review_version: review.map(|r| r.version),
+    };
+    serde_json::to_writer(&mut *w, &line)?;
+    w.write_all(b"\n")
+}
+
+/// What stops the export: its file, or the caller's work on a result.
+enum Halt<E> {
+    Io(std::io::Error),
+    Caller(E),
+}
+
+impl<E: From<ResultsError>> From<ResultsError> for Halt<E> {
+    fn from(e: ResultsError) -> Self {
+        Halt::Caller(e.into())
     }
 }
 
@@ -120,36 +152,107 @@ pub fn redacted(r: &CallResult) -> CallResult {
     r
 }
 
-/// What can stop the export stream: the store or the file.
-enum Streamed {
-    Store(StoreError),
-    Io(std::io::Error),
+/// Results parsed ahead of the caller: enough to keep both threads busy, few enough that
+/// memory stays flat.
+const READ_AHEAD: usize = 256;
+
+/// Calls `each` with every stored result of the output folder `dir`, call_id order, straight
+/// from the database cursor: memory does not grow with the number of calls. The rows are read
+/// and parsed on a thread of their own, so that half of the work overlaps the caller's (writing
+/// the export, the rollup, the report). A folder without a database is an error that says which
+/// command makes one.
+pub fn stream<E: From<ResultsError>>(
+    dir: &Path,
+    mut each: impl FnMut(CallResult) -> Result<(), E>,
+) -> Result<(), E> {
+    require(dir)?;
+    let (tx, rx) = crossbeam_channel::bounded(READ_AHEAD);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || Store::open(dir)?.each_result(|r| tx.send(r).is_ok()));
+        let mut outcome = Ok(());
+        for result in &rx {
+            if let Err(e) = each(result) {
+                outcome = Err(e);
+                break;
+            }
+        }
+        // The reader stops at its next result once nobody takes them.
+        drop(rx);
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(StoreError::Corrupt {
+                path: dir.join(super::DB_FILE),
+                detail: "reading the results panicked".into(),
+            })
+        });
+        outcome?;
+        read.map_err(|e| ResultsError::from(e).into())
+    })
 }
 
-impl From<StoreError> for Streamed {
-    fn from(e: StoreError) -> Self {
-        Streamed::Store(e)
-    }
-}
-
-impl From<std::io::Error> for Streamed {
-    fn from(e: std::io::Error) -> Self {
-        Streamed::Io(e)
-    }
-}
-
-/// Every stored result of the output folder `dir`, call_id order. A folder without a
-/// database is an error that says which command makes one.
-pub fn load(dir: &Path) -> Result<Vec<CallResult>, ResultsError> {
+/// Fails with [`ResultsError::Empty`] unless `dir` holds a database.
+pub fn require(dir: &Path) -> Result<(), ResultsError> {
     let db = dir.join(super::DB_FILE);
-    if !db.exists() {
-        return Err(ResultsError::Empty {
+    if db.exists() {
+        Ok(())
+    } else {
+        Err(ResultsError::Empty {
             path: db,
             dir: dir.to_path_buf(),
-        });
+        })
     }
+}
+
+/// Every stored result of the output folder `dir`, call_id order, in memory: for the commands
+/// that need them all at once (`clips`, the scorecard); the others [`stream`].
+pub fn load(dir: &Path) -> Result<Vec<CallResult>, ResultsError> {
+    let mut all = Vec::new();
+    stream(dir, |r| {
+        all.push(r);
+        Ok::<_, ResultsError>(())
+    })?;
+    Ok(all)
+}
+
+/// Every category any stored call of `dir` has a hit in (they fix the report's colours before
+/// its first page is written), found by the database itself.
+pub fn hit_categories(dir: &Path) -> Result<std::collections::BTreeSet<String>, ResultsError> {
+    require(dir)?;
     let store = Store::open(dir)?;
-    Ok(store.calls()?.into_iter().map(|c| c.result).collect())
+    let mut stmt = store
+        .conn
+        .prepare(
+            "SELECT DISTINCT json_extract(h.value, '$.category')
+             FROM results, json_each(results.result, '$.hits') AS h",
+        )
+        .map_err(|e| store.err(e))?;
+    let categories = stmt
+        .query_map([], |r| r.get::<_, Option<String>>(0))
+        .map_err(|e| store.err(e))?
+        .filter_map(|c| c.map_err(|e| store.err(e)).transpose())
+        .collect::<Result<_, _>>()?;
+    Ok(categories)
+}
+
+impl Store {
+    /// Calls `each` with every stored result, call_id order, until it returns false.
+    fn each_result(&self, mut each: impl FnMut(CallResult) -> bool) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT result FROM results ORDER BY call_id")
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let text = r
+                .get_ref(0)
+                .and_then(|v| Ok(v.as_str()?))
+                .map_err(|e| self.err(e))?;
+            let result = serde_json::from_str(text).map_err(|e| self.corrupt(e))?;
+            if !each(result) {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A line of a `calls.jsonl` that is not a result this binary can read.
@@ -226,7 +329,11 @@ mod tests {
                 .put_result(&meta(id), &super::super::Keys::input("k"), &r)
                 .expect("put");
         }
-        assert_eq!(export(&store, dir.path(), false).expect("export"), 3);
+        let all = |_: &CallResult| Ok::<_, ResultsError>(());
+        assert_eq!(
+            export(dir.path(), false, &Reviewed::new(), all).expect("export"),
+            3
+        );
         let (back, bad) = read_jsonl(&dir.path().join(FILE)).expect("read");
         assert!(bad.is_empty());
         let ids: Vec<_> = back.iter().map(|r| r.call_id.as_str()).collect();
@@ -265,7 +372,8 @@ mod tests {
         store
             .put_result(&meta("c1"), &super::super::Keys::input("k"), &r)
             .expect("put");
-        export(&store, dir.path(), true).expect("export");
+        let all = |_: &CallResult| Ok::<_, ResultsError>(());
+        export(dir.path(), true, &Reviewed::new(), all).expect("export");
         let text = std::fs::read_to_string(dir.path().join(FILE)).expect("read");
         for leak in ["五六七八", "13812345678"] {
             assert!(!text.contains(leak), "{leak} in {text}");
