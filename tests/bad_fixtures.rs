@@ -40,7 +40,11 @@ const REFUSED: &[(&str, &str)] = &[
     ),
     (
         "flac_4g_comment.flac",
-        "comment claims 4294967280 bytes but only 0 are left in its metadata block",
+        "FLAC header: its comment claims 4294967280 bytes but only 0 follow",
+    ),
+    (
+        "ogg_4g_comment.ogg",
+        "Ogg stream: its comment claims 4294967280 bytes but only 20 follow",
     ),
 ];
 

@@ -59,7 +59,8 @@ fn read_up_to(source: &mut dyn MediaSource, buf: &mut [u8]) -> std::io::Result<u
 }
 
 /// A Vorbis comment block: vendor string, count, then each comment, lengths little-endian.
-fn comments(body: &[u8]) -> Result<(), String> {
+/// Ogg's Vorbis and Opus comment headers hold the same after their signature.
+pub(super) fn comments(body: &[u8]) -> Result<(), String> {
     let mut rest = skip_sized(body, u32::from_le_bytes, "vendor string")?;
     let Some(count) = rest.get(..4) else {
         return Ok(());
@@ -104,7 +105,7 @@ fn skip_sized<'a>(
     let rest = &bytes[4..];
     rest.get(len..).ok_or_else(|| {
         format!(
-            "its {what} claims {len} bytes but only {} are left in its metadata block",
+            "its {what} claims {len} bytes but only {} follow in its header",
             rest.len()
         )
     })

@@ -27,6 +27,7 @@ mod flac;
 mod metrics;
 mod mp4;
 mod notes;
+mod ogg;
 mod probe;
 mod resample;
 mod sink;
