@@ -43,6 +43,10 @@ const REFUSED: &[(&str, &str)] = &[
         "FLAC header: its comment claims 4294967280 bytes but only 0 follow",
     ),
     (
+        "xing_0_frames.mp3",
+        "MP3 header: its Xing/Info tag counts 0 samples, fewer than the 1350",
+    ),
+    (
         "ogg_4g_comment.ogg",
         "Ogg stream: its comment claims 4294967280 bytes but only 20 follow",
     ),

@@ -2,8 +2,8 @@
 //!
 //! Symphonia demuxes and decodes, each packet is resampled to 16 kHz as it arrives (so the
 //! source-rate audio is never held whole), and the channels are then assigned to roles. MP4
-//! box tables and the lengths in FLAC and Ogg comments are checked before Symphonia's reader
-//! sees them (`mp4`, `flac`, `ogg`). What Symphonia refuses goes to FFmpeg (the default `ffmpeg` feature). Packets that fail to decode are skipped
+//! box tables, MP3 Xing/Info tags and the lengths in FLAC and Ogg comments are checked before
+//! Symphonia's reader sees them (`mp4`, `mp3`, `flac`, `ogg`). What Symphonia refuses goes to FFmpeg (the default `ffmpeg` feature). Packets that fail to decode are skipped
 //! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
 //! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
 //! malformed streams: WAV headers are checked for the values fuzzing found it panicking on
@@ -31,7 +31,7 @@ use symphonia_metadata::id3v2::Id3v2Reader;
 
 use super::notes::Note;
 use super::sink::{check_channels, Sink, CONVERT_HINT};
-use super::{flac, mp4, ogg, Audio, Error, SourceInfo, Track};
+use super::{flac, mp3, mp4, ogg, Audio, Error, SourceInfo, Track};
 use crate::{AgentChannel, Role};
 
 /// What a caught decoder panic is reported as; regression tests look for it.
@@ -387,6 +387,9 @@ fn open_format(
         "mp4" => mp4::check(&mut *source).map_err(|reason| format!("MP4 header: {reason}")),
         "flac" => flac::check(&mut *source).map_err(|reason| format!("FLAC header: {reason}")),
         "ogg" => ogg::check(&mut *source).map_err(|reason| format!("Ogg stream: {reason}")),
+        "mp3" | "unknown" => {
+            mp3::check(&mut *source).map_err(|reason| format!("MP3 header: {reason}"))
+        }
         _ => Ok(()),
     };
     checked.map_err(|reason| Error::Corrupt {

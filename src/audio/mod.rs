@@ -25,6 +25,7 @@ mod decode;
 mod ffmpeg;
 mod flac;
 mod metrics;
+mod mp3;
 mod mp4;
 mod notes;
 mod ogg;
