@@ -16,52 +16,17 @@
 //! `~/.cache/callqa`) and read from there: one code path for shipped and edited configuration,
 //! and a changed binary never reads another version's copy.
 
+mod file;
+
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+pub use file::{SettingsError, SettingsFile};
 
 /// The shipped configuration: (path relative to the repository, content).
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
 /// Name of the model file used unless told otherwise.
 pub const MODEL_FILE: &str = "ggml-base-q8_0.bin";
-
-/// The settings file, as written by QA staff or IT.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsFile {
-    pub lexicons: Option<PathBuf>,
-    pub rubrics: Option<PathBuf>,
-    pub calendars: Option<PathBuf>,
-    pub scorecards: Option<PathBuf>,
-    pub model: Option<PathBuf>,
-    pub jobs: Option<usize>,
-    pub dead_air_ms: Option<u64>,
-    pub redact: Option<bool>,
-}
-
-/// Why the settings could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("{}: cannot read the settings file: {source}; check --config or $CALLQA_CONFIG", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}: {message}; see `callqa init` for a commented example", path.display())]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error("{}: cannot write the shipped configuration there: {source}; set $CALLQA_CACHE to a writable folder", path.display())]
-    Unpack {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: {what} already exists; `callqa init` never overwrites, pick an empty folder", path.display())]
-    Exists { path: PathBuf, what: &'static str },
-}
 
 /// Where a piece of configuration came from (`callqa check` says it).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,11 +77,7 @@ impl Settings {
             path: path.clone(),
             source,
         })?;
-        let file = toml::from_str(&text).map_err(|e| SettingsError::Parse {
-            path: path.clone(),
-            line: e.span().map_or(0, |s| crate::util::line_at(&text, s.start)),
-            message: e.message().to_string(),
-        })?;
+        let file = SettingsFile::parse(&path, &text)?;
         Ok(Settings {
             file,
             path: Some(path),

@@ -2,8 +2,8 @@
 //!
 //! Symphonia demuxes and decodes, each packet is resampled to 16 kHz as it arrives (so the
 //! source-rate audio is never held whole), and the channels are then assigned to roles. MP4
-//! box tables are checked before Symphonia's reader sees them (`mp4`). What Symphonia refuses
-//! goes to FFmpeg (the default `ffmpeg` feature). Packets that fail to decode are skipped
+//! box tables, MP3 Xing/Info tags and the lengths in FLAC and Ogg comments are checked before
+//! Symphonia's reader sees them (`mp4`, `mp3`, `flac`, `ogg`). What Symphonia refuses goes to FFmpeg (the default `ffmpeg` feature). Packets that fail to decode are skipped
 //! (a damaged frame in an MP3 costs milliseconds, not the call); a stream that ends early is
 //! kept as far as it goes and reported as truncated. Symphonia 0.5 can still panic on some
 //! malformed streams: WAV headers are checked for the values fuzzing found it panicking on
@@ -18,7 +18,9 @@ use std::path::Path;
 use std::sync::{Once, OnceLock};
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::{
+    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_ALAC, CODEC_TYPE_NULL,
+};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
@@ -27,8 +29,9 @@ use symphonia::core::probe::{Hint, Probe};
 use symphonia::default::formats::{self, WavReader};
 use symphonia_metadata::id3v2::Id3v2Reader;
 
+use super::notes::Note;
 use super::sink::{check_channels, Sink, CONVERT_HINT};
-use super::{mp4, Audio, Error, SourceInfo, Track};
+use super::{flac, mp3, mp4, ogg, Audio, Error, SourceInfo, Track};
 use crate::{AgentChannel, Role};
 
 /// What a caught decoder panic is reported as; regression tests look for it.
@@ -230,10 +233,8 @@ fn assign_roles(
 ) -> (Vec<Role>, Vec<Vec<i16>>) {
     if channels.len() == 1 {
         if agent_channel != AgentChannel::Mono {
-            notes.push(format!(
-                "mono recording: agent_channel {} ignored, speaker roles are unknown",
-                format!("{agent_channel:?}").to_lowercase()
-            ));
+            let channel = format!("{agent_channel:?}").to_lowercase();
+            notes.push(Note::MonoIgnoresChannel { channel }.to_string());
         }
         return (vec![Role::Unknown], channels);
     }
@@ -383,12 +384,19 @@ fn open_format(
     if container == "wav" {
         check_wav_header(path, &head)?;
     }
-    if container == "mp4" {
-        mp4::check(&mut *source).map_err(|reason| Error::Corrupt {
-            path: path.to_path_buf(),
-            reason: format!("MP4 header: {reason}"),
-        })?;
-    }
+    let checked = match container {
+        "mp4" => mp4::check(&mut *source).map_err(|reason| format!("MP4 header: {reason}")),
+        "flac" => flac::check(&mut *source).map_err(|reason| format!("FLAC header: {reason}")),
+        "ogg" => ogg::check(&mut *source).map_err(|reason| format!("Ogg stream: {reason}")),
+        "mp3" | "unknown" => {
+            mp3::check(&mut *source).map_err(|reason| format!("MP3 header: {reason}"))
+        }
+        _ => Ok(()),
+    };
+    checked.map_err(|reason| Error::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    })?;
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -468,6 +476,7 @@ fn open_decoder(path: &Path, format: &dyn FormatReader) -> Result<Opened, Error>
     if let Some(n) = params.channels.map(|c| c.count()) {
         check_channels(path, n)?;
     }
+    check_codec_config(path, &params)?;
     let decoder = symphonia::default::get_codecs()
         .make(&params, &DecoderOptions::default())
         .map_err(|e| Error::Unsupported {
@@ -481,6 +490,30 @@ fn open_decoder(path: &Path, format: &dyn FormatReader) -> Result<Opened, Error>
         codec,
         decoder,
     })
+}
+
+/// Most samples per frame an ALAC configuration may claim: encoders write 4096.
+const MAX_ALAC_FRAME: u32 = 1 << 16;
+
+/// Checks the codec configuration values Symphonia's decoders size buffers by without bounds
+/// (found by fuzzing): ALAC's frame length, where 0 panics on the first packet and billions
+/// abort the process on allocation.
+fn check_codec_config(path: &Path, params: &CodecParameters) -> Result<(), Error> {
+    if params.codec != CODEC_TYPE_ALAC {
+        return Ok(());
+    }
+    let frame_length = params
+        .extra_data
+        .as_deref()
+        .and_then(|cookie| cookie.get(..4))
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    match frame_length {
+        Some(n) if !(1..=MAX_ALAC_FRAME).contains(&n) => Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("its ALAC configuration claims {n} samples per frame"),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// How reading the packets went, beyond the frames the sink took.
@@ -601,21 +634,18 @@ fn judge(
     }
     let mut notes = Vec::new();
     if let Some(reason) = read.ended_early {
-        notes.push(format!(
-            "truncated: decoding stopped at {got_ms} ms ({reason}); the rest is lost"
-        ));
+        notes.push(Note::StoppedAt { ms: got_ms, reason }.to_string());
     } else if let (Some(n), Some(ms)) = (promised, promised_ms) {
         if (frames as f64) < n as f64 * TRUNCATION_TOLERANCE {
-            notes.push(format!(
-                "truncated: header promises {ms} ms, file holds {got_ms} ms"
-            ));
+            let short = Note::ShortOfHeader {
+                promised_ms: ms,
+                got_ms,
+            };
+            notes.push(short.to_string());
         }
     }
     if read.bad_packets > 0 {
-        notes.push(format!(
-            "skipped {} damaged audio packets",
-            read.bad_packets
-        ));
+        notes.push(Note::SkippedPackets(read.bad_packets).to_string());
     }
     Ok(Decoded {
         container: container.to_string(),

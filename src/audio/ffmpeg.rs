@@ -170,10 +170,7 @@ impl<'p> Collected<'p> {
         }
         let mut notes = Vec::new();
         if self.bad_packets > 0 {
-            notes.push(format!(
-                "{} audio packets could not be decoded and are silence",
-                self.bad_packets
-            ));
+            notes.push(super::notes::Note::SilencedPackets(self.bad_packets).to_string());
         }
         let (sample_rate, source_frames) = (self.sink.rate, self.sink.frames);
         Ok(Decoded {

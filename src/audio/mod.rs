@@ -23,8 +23,12 @@ mod activity;
 mod decode;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
+mod flac;
 mod metrics;
+mod mp3;
 mod mp4;
+mod notes;
+mod ogg;
 mod probe;
 mod resample;
 mod sink;
@@ -38,6 +42,7 @@ use crate::Role;
 pub use activity::{activity, VadConfig};
 pub use decode::{decode, decode_bytes, decode_with_notes};
 pub use metrics::metrics;
+pub use notes::in_chinese as note_in_chinese;
 pub use probe::{probe, ProbeReport, TrackReport};
 
 /// Why a recording could not be decoded; each variant asks the caller for a different action.

@@ -180,7 +180,7 @@ fn check_box(kind: &[u8; 4], payload: &[u8], file_len: u64) -> Result<(), String
             at_least(kind, payload, 8)?.get(8..).unwrap_or_default(),
             file_len,
         ),
-        b"stsc" => table(kind, payload, 8, 12),
+        b"stsc" => table(kind, payload, 8, 12).and_then(|()| check_stsc(payload)),
         b"stco" | b"stss" => table(kind, payload, 8, 4),
         b"co64" | b"stts" | b"ctts" => table(kind, payload, 8, 8),
         b"elst" => table(
@@ -220,6 +220,33 @@ fn check_ilst(payload: &[u8]) -> Result<(), String> {
             at += b.len as usize;
         }
         pos = end;
+    }
+    Ok(())
+}
+
+/// Sample-to-chunk entries (first chunk, samples per chunk, description), as Symphonia
+/// reads them: it takes 1 off each first chunk and sums samples chunk by chunk in 32 bits, so
+/// a first chunk of 0 or a sum past 2^32 overflowed (found by fuzzing). Where it would stop at
+/// an entry out of order or with no samples, so does this check.
+fn check_stsc(payload: &[u8]) -> Result<(), String> {
+    let entries: Vec<(u32, u32)> = payload[8..]
+        .chunks_exact(12)
+        .take(be32(payload, 4) as usize)
+        .map(|e| (be32(e, 0), be32(e, 4)))
+        .collect();
+    if entries.iter().any(|&(first_chunk, _)| first_chunk == 0) {
+        return Err("its stsc table numbers a chunk 0; chunks count from 1".into());
+    }
+    let mut first_sample = 0u64;
+    for pair in entries.windows(2) {
+        let ((chunk, samples), (next_chunk, _)) = (pair[0], pair[1]);
+        if next_chunk < chunk || samples == 0 {
+            break;
+        }
+        first_sample += u64::from(next_chunk - chunk) * u64::from(samples);
+        if first_sample > u64::from(u32::MAX) {
+            return Err("its stsc table counts more than 2^32 samples".into());
+        }
     }
     Ok(())
 }
@@ -370,13 +397,34 @@ mod tests {
 
     #[test]
     fn tables_whose_entries_fit_are_accepted() {
-        let mut stsc = vec![0u8, 0, 0, 0, 0, 0, 0, 2];
-        stsc.extend_from_slice(&[0u8; 24]);
-        run(file_with(boxed(b"stsc", &stsc))).expect("fits");
+        run(file_with(boxed(b"stsc", &stsc(&[(1, 1024), (2, 512)])))).expect("fits");
         let mut stsz = vec![0u8; 8];
         stsz.extend_from_slice(&2u32.to_be_bytes());
         stsz.extend_from_slice(&[0, 0, 0, 10, 0, 0, 0, 12]);
         run(file_with(boxed(b"stsz", &stsz))).expect("fits");
+    }
+
+    /// An stsc box of `(first chunk, samples per chunk)` entries, description 1.
+    fn stsc(entries: &[(u32, u32)]) -> Vec<u8> {
+        let mut body = vec![0u8; 4];
+        body.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+        for &(chunk, samples) in entries {
+            for n in [chunk, samples, 1] {
+                body.extend_from_slice(&n.to_be_bytes());
+            }
+        }
+        body
+    }
+
+    /// Found by fuzzing: Symphonia takes 1 off a first chunk of 0 and sums samples per chunk
+    /// in 32 bits, both overflowing.
+    #[test]
+    fn an_stsc_chunk_0_or_a_sample_count_past_32_bits_is_refused() {
+        let err = run(file_with(boxed(b"stsc", &stsc(&[(0, 1024)])))).expect_err("chunk 0");
+        assert!(err.contains("chunk 0"), "{err}");
+        let many = stsc(&[(1, 0x10_0000), (0x1_0001, 1)]);
+        let err = run(file_with(boxed(b"stsc", &many))).expect_err("2^36 samples");
+        assert!(err.contains("2^32 samples"), "{err}");
     }
 
     #[test]

@@ -9,126 +9,20 @@
 //! activity would have measured, only coarser. The stored transcript is keyed by its own
 //! content, so scoring the same text again is a cache hit and a changed text a new transcript.
 
-use std::collections::{BTreeMap, HashSet};
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
+mod input;
 
-use serde::Deserialize;
+use std::collections::HashSet;
+use std::io::BufRead;
+use std::path::Path;
 
 use super::{CallError, Outcome, Pipeline, RunError, Summary};
-use crate::audio::{RoleActivity, SpeechRegion};
 use crate::store::{Keys, ScoredRow, Store, StoredTranscript};
-use crate::{AgentChannel, CallMeta, Direction, Role, Segment, Transcript};
-
-/// Longest call accepted from text: a week. Longer times are typos and would overflow the
-/// clock arithmetic of the later stages.
-const MAX_MS: u64 = 7 * 24 * 3600 * 1000;
-
-/// One call of the input.
-#[derive(Debug, Deserialize)]
-struct InputCall {
-    call_id: String,
-    agent_id: String,
-    started_at: chrono::DateTime<chrono::FixedOffset>,
-    direction: Direction,
-    #[serde(default)]
-    duration_ms: Option<u64>,
-    #[serde(default)]
-    agent_channel: Option<AgentChannel>,
-    segments: Vec<InputSegment>,
-    #[serde(flatten)]
-    extra: BTreeMap<String, serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InputSegment {
-    role: Role,
-    start_ms: u64,
-    end_ms: u64,
-    text: String,
-}
+use crate::CallMeta;
 
 /// A call read from text: what the pipeline needs to score and store it.
-pub struct TextCall {
-    pub meta: CallMeta,
-    pub transcript: StoredTranscript,
-}
-
-/// Reads one input line into a call, with metrics from its segment times.
-pub fn parse_call(line: &str, dead_air_ms: u64) -> Result<TextCall, String> {
-    let call: InputCall = serde_json::from_str(line).map_err(|e| format!("not a call ({e})"))?;
-    if let Some(s) = call.segments.iter().find(|s| s.end_ms < s.start_ms) {
-        return Err(format!(
-            "call {}: segment {:?} ends ({} ms) before it starts ({} ms)",
-            call.call_id, s.text, s.end_ms, s.start_ms
-        ));
-    }
-    let last_end = call.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
-    let duration_ms = call.duration_ms.unwrap_or(last_end).max(last_end);
-    if duration_ms > MAX_MS {
-        return Err(format!(
-            "call {}: times reach {duration_ms} ms, more than a week; give times in milliseconds from the start of the call",
-            call.call_id
-        ));
-    }
-    let transcripts = Transcript::by_role(call.segments.iter().map(|s| {
-        (
-            s.role,
-            Segment::text_only(s.start_ms, s.end_ms, s.text.clone()),
-        )
-    }));
-    let metrics = crate::audio::metrics(&activity_of(&transcripts), duration_ms, dead_air_ms);
-    let meta = CallMeta {
-        agent_channel: call.agent_channel.unwrap_or(guess_channel(&transcripts)),
-        call_id: call.call_id,
-        audio: PathBuf::new(),
-        agent_id: call.agent_id,
-        started_at: call.started_at,
-        direction: call.direction,
-        extra: call
-            .extra
-            .into_iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => (k, s),
-                other => (k, other.to_string()),
-            })
-            .collect(),
-    };
-    Ok(TextCall {
-        meta,
-        transcript: StoredTranscript {
-            transcripts,
-            metrics,
-        },
-    })
-}
-
-/// A transcript whose every line has an unknown speaker came from a mono recording.
-fn guess_channel(transcripts: &[Transcript]) -> AgentChannel {
-    let mono = !transcripts.is_empty() && transcripts.iter().all(|t| t.role == Role::Unknown);
-    if mono {
-        AgentChannel::Mono
-    } else {
-        AgentChannel::Left
-    }
-}
-
-fn activity_of(transcripts: &[Transcript]) -> Vec<RoleActivity> {
-    transcripts
-        .iter()
-        .map(|t| RoleActivity {
-            role: t.role,
-            regions: t
-                .segments
-                .iter()
-                .map(|s| SpeechRegion {
-                    start_ms: s.start_ms,
-                    end_ms: s.end_ms,
-                })
-                .collect(),
-        })
-        .collect()
+struct TextCall {
+    meta: CallMeta,
+    transcript: StoredTranscript,
 }
 
 /// Results stored per transaction, as in `rescore`: a killed run keeps whole batches.
@@ -236,16 +130,24 @@ fn read_calls(
         if line.trim().is_empty() {
             continue;
         }
-        let parsed = parse_call(&line, dead_air_ms).and_then(|c| {
-            if seen.insert(c.meta.call_id.clone()) {
-                Ok(c)
-            } else {
-                Err(format!(
-                    "call_id {:?} appears twice in this file; give each call its own id",
-                    c.meta.call_id
-                ))
-            }
-        });
+        let parsed = input::parse_call(&line, dead_air_ms)
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                if seen.insert(c.meta.call_id.clone()) {
+                    Ok(TextCall {
+                        meta: c.meta,
+                        transcript: StoredTranscript {
+                            transcripts: c.transcripts,
+                            metrics: c.metrics,
+                        },
+                    })
+                } else {
+                    Err(format!(
+                        "call_id {:?} appears twice in this file; give each call its own id",
+                        c.meta.call_id
+                    ))
+                }
+            });
         match parsed {
             Ok(call) => {
                 s.calls += 1;

@@ -21,6 +21,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::files::{locate_audio, safe_stem, spoken_numbers, write_wav};
+use crate::audio::note_in_chinese;
 use crate::score::{rule_text, Lang, Rubrics, Status};
 use crate::text::redact::redact;
 use crate::util::write_atomic;
@@ -428,9 +429,13 @@ impl Page<'_> {
             ),
         ];
         if !m.decode_notes.is_empty() {
+            let notes: Vec<String> = match self.opts.lang {
+                Lang::Zh => m.decode_notes.iter().map(|n| note_in_chinese(n)).collect(),
+                Lang::En => m.decode_notes.clone(),
+            };
             meta.push((
                 self.l("解码提示", "Decoding"),
-                self.t(&m.decode_notes.join("; ")),
+                self.t(&notes.join(self.l("；", "; "))),
             ));
         }
         for (k, v) in &c.extra {
