@@ -10,6 +10,8 @@
 //! no sample claims more bytes than the file has. Only the boxes outside `mdat` are read, so
 //! the check costs the size of the index (a few MB for a four-hour call), not of the audio.
 
+mod esds;
+
 use std::io::SeekFrom;
 
 use symphonia::core::io::MediaSource;
@@ -191,6 +193,12 @@ fn check_box(kind: &[u8; 4], payload: &[u8], file_len: u64) -> Result<(), String
         ),
         b"stsz" => check_stsz(payload, file_len),
         b"trun" => check_trun(payload, file_len),
+        b"esds" => esds::check_esds(payload),
+        // QuickTime's sound description keeps the esds box in a `wave` box.
+        b"wave" => check_children(payload, file_len),
+        _ if esds::AUDIO_ENTRIES.contains(&kind) => {
+            esds::check_audio_entry(kind, payload, file_len)
+        }
         _ => Ok(()),
     }
 }
