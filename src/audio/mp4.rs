@@ -194,6 +194,7 @@ fn check_box(kind: &[u8; 4], payload: &[u8], file_len: u64) -> Result<(), String
         b"stsz" => check_stsz(payload, file_len),
         b"trun" => check_trun(payload, file_len),
         b"esds" => esds::check_esds(payload),
+        b"mvhd" | b"mdhd" => check_timescale(kind, payload),
         // QuickTime's sound description keeps the esds box in a `wave` box.
         b"wave" => check_children(payload, file_len),
         _ if esds::AUDIO_ENTRIES.contains(&kind) => {
@@ -201,6 +202,16 @@ fn check_box(kind: &[u8; 4], payload: &[u8], file_len: u64) -> Result<(), String
         }
         _ => Ok(()),
     }
+}
+
+/// A movie or media header: a timescale of 0 makes Symphonia build a time base of 0, which
+/// panics (found by fuzzing).
+fn check_timescale(kind: &[u8; 4], payload: &[u8]) -> Result<(), String> {
+    let at = if payload.first() == Some(&1) { 20 } else { 12 };
+    if be32(at_least(kind, payload, at + 4)?, at) == 0 {
+        return Err(format!("its {} box gives a timescale of 0", show(kind)));
+    }
+    Ok(())
 }
 
 /// Metadata items: each holds `data` boxes whose 8-byte header (type, locale) Symphonia
@@ -452,6 +463,15 @@ mod tests {
         f.extend(moov);
         let err = run(f).expect_err("refused");
         assert!(err.contains("trak box claims 1000 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_media_timescale_of_0_is_refused() {
+        let mut mdhd = vec![0u8; 24];
+        let err = run(file_with(boxed(b"mdhd", &mdhd))).expect_err("timescale 0");
+        assert!(err.contains("timescale"), "{err}");
+        mdhd[15] = 100;
+        run(file_with(boxed(b"mdhd", &mdhd))).expect("timescale 100");
     }
 
     #[test]
