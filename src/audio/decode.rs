@@ -17,12 +17,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::{Once, OnceLock};
 
-use symphonia::core::audio::SampleBuffer;
+use symphonia::core::audio::{AudioBufferRef, SampleBuffer};
 use symphonia::core::codecs::{
     CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_ALAC, CODEC_TYPE_NULL,
 };
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::{Hint, Probe};
@@ -524,6 +524,31 @@ struct Read {
     ended_early: Option<String>,
 }
 
+/// Why a packet gave no audio.
+enum Failed {
+    Refused(SymphoniaError),
+    Panicked,
+}
+
+/// One packet through the decoder. Symphonia's AAC decoder panics on some damaged frames (it
+/// indexes its tables with values read from the frame, unchecked; found by fuzzing): such a
+/// frame counts as undecodable, like one the decoder refuses, so the damage costs that frame
+/// and not the call.
+fn decode_packet<'d>(
+    decoder: &'d mut dyn Decoder,
+    packet: &Packet,
+) -> Result<AudioBufferRef<'d>, Failed> {
+    // Moving the borrow into the closure lets the buffer keep it after the closure returns.
+    let decode = move || {
+        let decoder = decoder;
+        decoder.decode(packet)
+    };
+    match catch_unwind(AssertUnwindSafe(decode)) {
+        Ok(decoded) => decoded.map_err(Failed::Refused),
+        Err(_) => Err(Failed::Panicked),
+    }
+}
+
 /// Decodes packet after packet into `sink`. A damaged packet is skipped; a stream that ends
 /// badly is kept as far as it went (`ended_early`); only the sink's refusals are errors.
 fn read_packets(
@@ -549,9 +574,20 @@ fn read_packets(
         if packet.track_id() != opened.track_id {
             continue;
         }
-        let buf = match opened.decoder.decode(&packet) {
+        let buf = match decode_packet(&mut *opened.decoder, &packet) {
             Ok(buf) => buf,
-            Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_)) => {
+            Err(Failed::Panicked) => {
+                // Whatever state the decoder was left in goes; the next frame starts clean.
+                let reset = catch_unwind(AssertUnwindSafe(|| opened.decoder.reset()));
+                read.bad_packets += 1;
+                if reset.is_err() {
+                    read.ended_early = Some("the decoder failed on a damaged frame".into());
+                    break;
+                }
+                continue;
+            }
+            Err(Failed::Refused(SymphoniaError::DecodeError(_)))
+            | Err(Failed::Refused(SymphoniaError::IoError(_))) => {
                 bad_in_a_row += 1;
                 read.bad_packets += 1;
                 if bad_in_a_row > MAX_BAD_PACKETS_IN_A_ROW {
@@ -560,7 +596,7 @@ fn read_packets(
                 }
                 continue;
             }
-            Err(e) => {
+            Err(Failed::Refused(e)) => {
                 read.ended_early = Some(e.to_string());
                 break;
             }
