@@ -79,25 +79,6 @@ pub enum Error {
     },
 }
 
-/// Writes the report for `results` into `dir/report/`, with the verbatim rule texts of
-/// `rubrics`; recordings are looked up as written in each result or relative to `dir`.
-pub fn write(
-    dir: &Path,
-    results: &[CallResult],
-    rubrics: &Rubrics,
-    opts: &Options,
-) -> Result<HtmlSummary, Error> {
-    let categories = results
-        .iter()
-        .flat_map(|c| c.hits.iter().map(|h| h.category.clone()))
-        .collect();
-    let mut report = Report::begin(dir, rubrics, opts, categories)?;
-    for call in results {
-        report.add(call)?;
-    }
-    report.finish()
-}
-
 /// A report written one call at a time: each call's page as the call comes, the index at the
 /// end from what [`Index`] kept of each call (a few numbers and its row on disk), so writing
 /// the report of a month costs memory for its agents and rubric items, not its calls.
